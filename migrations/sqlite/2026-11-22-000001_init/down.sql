@@ -1,0 +1,15 @@
+DROP TABLE audit_log;
+DROP TABLE commands;
+DROP TABLE rule_counters;
+DROP TABLE rules;
+DROP TABLE agent_tokens;
+DROP TABLE devices;
+DROP TABLE livestreams;
+DROP TABLE api_keys;
+DROP TABLE members;
+DROP TABLE workspaces;
+DROP TABLE invites;
+DROP TABLE denied_access_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE instance_settings;

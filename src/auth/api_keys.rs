@@ -1,0 +1,263 @@
+//! API keys (`pk_…`): belong to one workspace, carry scopes, act with at most admin rights,
+//! stored as SHA-256 hashes and shown once.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::caller::Caller;
+use crate::auth::secrets::{hash_token, random_alphanumeric};
+use crate::db::schema::api_keys;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::permissions::Action;
+
+const KEY_PREFIX: &str = "pk_";
+/// last_used_at is refreshed at most this often, so that reads stay reads.
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Scope {
+    #[serde(rename = "read")]
+    Read,
+    #[serde(rename = "events:write")]
+    EventsWrite,
+    #[serde(rename = "rules:write")]
+    RulesWrite,
+    #[serde(rename = "livestreams:write")]
+    LivestreamsWrite,
+}
+
+impl Scope {
+    /// Whether this scope covers `action`. Admin-level checks still apply on top.
+    pub fn covers(self, action: Action) -> bool {
+        match self {
+            Scope::Read => action == Action::View,
+            Scope::EventsWrite => action == Action::InjectEvents,
+            Scope::RulesWrite => matches!(action, Action::ManageRules | Action::ToggleRule),
+            Scope::LivestreamsWrite => action == Action::ManageLivestreams,
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+struct ApiKeyRow {
+    id: String,
+    workspace_id: String,
+    name: String,
+    key_prefix: String,
+    scopes: String,
+    created_by: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the key, to tell keys apart.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl ApiKeyRow {
+    fn scopes(&self) -> Vec<Scope> {
+        serde_json::from_str(&self.scopes).unwrap_or_default()
+    }
+
+    fn view(&self) -> ApiKeyView {
+        ApiKeyView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            prefix: self.key_prefix.clone(),
+            scopes: self.scopes(),
+            created_by: self.created_by.clone(),
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        }
+    }
+}
+
+/// Resolves an `x-api-key` header to its caller.
+pub async fn authenticate(state: &AppState, key: String) -> AppResult<Caller> {
+    if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+        return Err(AppError::InvalidApiKey);
+    }
+    let hash = hash_token(&key);
+    state
+        .db
+        .run(move |conn| {
+            let row: ApiKeyRow = api_keys::table
+                .filter(api_keys::key_hash.eq(&hash))
+                .filter(api_keys::revoked_at.is_null())
+                .select(ApiKeyRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or(AppError::InvalidApiKey)?;
+            let now = now_ms();
+            if row
+                .last_used_at
+                .is_none_or(|t| now - t > LAST_USED_GRANULARITY_MS)
+            {
+                diesel::update(api_keys::table.find(&row.id))
+                    .set(api_keys::last_used_at.eq(now))
+                    .execute(conn)?;
+            }
+            Ok(Caller::ApiKey {
+                scopes: row.scopes(),
+                key_id: row.id,
+                workspace_id: row.workspace_id,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub id: String,
+    /// The key itself, shown this once.
+    pub key: String,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: i64,
+}
+
+/// Creates an API key (owner only). The key is in this answer and nowhere else, ever.
+#[utoipa::path(tag = "api keys", request_body = CreateApiKey, responses((status = 201, body = CreatedApiKey)), security(("bearer" = [])))]
+#[post("/workspaces/{ws}/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<CreateApiKey>,
+) -> AppResult<HttpResponse> {
+    let access = authorize(&state, &caller, &path, Action::ManageApiKeys).await?;
+    let body = body.0;
+    let name = crate::auth::users::normalise_name("name", &body.name)?;
+    if body.scopes.is_empty() {
+        return Err(AppError::invalid("scopes", "name at least one scope"));
+    }
+    let mut scopes = body.scopes;
+    scopes.sort_by_key(|s| *s as u8);
+    scopes.dedup();
+    let key = format!("{KEY_PREFIX}{}", random_alphanumeric(40));
+    let id = new_id(prefix::API_KEY);
+    let now = now_ms();
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let ws = access.workspace.id.clone();
+    let scopes_json = serde_json::to_string(&scopes)?;
+    let (row_id, row_name, key_hash, key_prefix) = (
+        id.clone(),
+        name.clone(),
+        hash_token(&key),
+        key[..8].to_owned(),
+    );
+    state
+        .db
+        .transaction(move |conn| {
+            diesel::insert_into(api_keys::table)
+                .values((
+                    api_keys::id.eq(&row_id),
+                    api_keys::workspace_id.eq(&ws),
+                    api_keys::name.eq(&row_name),
+                    api_keys::key_hash.eq(key_hash),
+                    api_keys::key_prefix.eq(key_prefix),
+                    api_keys::scopes.eq(scopes_json),
+                    api_keys::created_by.eq(&actor.1),
+                    api_keys::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), "api_key.created")
+                    .target(&row_id)
+                    .details(serde_json::json!({"name": row_name})),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedApiKey {
+        id,
+        key,
+        name,
+        scopes,
+        created_at: now,
+    }))
+}
+
+/// Lists the workspace's live API keys (never the keys themselves).
+#[utoipa::path(tag = "api keys", responses((status = 200, body = Vec<ApiKeyView>)), security(("bearer" = [])))]
+#[get("/workspaces/{ws}/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<Vec<ApiKeyView>>> {
+    let access = authorize(&state, &caller, &path, Action::ManageApiKeys).await?;
+    let ws = access.workspace.id;
+    let rows: Vec<ApiKeyRow> = state
+        .db
+        .run(move |conn| {
+            Ok(api_keys::table
+                .filter(api_keys::workspace_id.eq(ws))
+                .filter(api_keys::revoked_at.is_null())
+                .order(api_keys::id.desc())
+                .select(ApiKeyRow::as_select())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(web::Json(rows.iter().map(ApiKeyRow::view).collect()))
+}
+
+/// Revokes an API key at once.
+#[utoipa::path(tag = "api keys", responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[delete("/workspaces/{ws}/api-keys/{id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, key_id) = path.into_inner();
+    let access = authorize(&state, &caller, &ws, Action::ManageApiKeys).await?;
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let ws = access.workspace.id;
+    state
+        .db
+        .transaction(move |conn| {
+            let revoked = diesel::update(
+                api_keys::table
+                    .filter(api_keys::id.eq(&key_id))
+                    .filter(api_keys::workspace_id.eq(&ws))
+                    .filter(api_keys::revoked_at.is_null()),
+            )
+            .set(api_keys::revoked_at.eq(now_ms()))
+            .execute(conn)?;
+            if revoked == 0 {
+                return Err(AppError::not_found("API key"));
+            }
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), "api_key.revoked").target(&key_id),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

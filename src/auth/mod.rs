@@ -1,0 +1,15 @@
+//! Accounts and credentials: users, passwords, access and refresh tokens, API keys, and the
+//! extractor that turns a request's credentials into a [`Caller`].
+
+pub mod api_keys;
+pub mod caller;
+pub mod denylist;
+pub mod jwt;
+pub mod password;
+pub mod rate_limit;
+pub mod refresh;
+pub mod routes;
+pub mod secrets;
+pub mod users;
+
+pub use caller::Caller;

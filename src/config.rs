@@ -1,0 +1,224 @@
+//! Typed settings. Layers, lowest first: `config/default.toml` (compiled in), the `--config`
+//! file, `LIVECTL_<SECTION>__<KEY>` environment variables, command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::workspaces::plans::Plan;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// A string that never appears in logs or `Debug` output.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("\"\"")
+        } else {
+            f.write_str("[redacted]")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    pub bus: BusSettings,
+    pub redis: RedisSettings,
+    pub mqtt: MqttSettings,
+    pub tiktok: TiktokSettings,
+    pub commands: CommandSettings,
+    pub plans: PlanSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub http_addr: SocketAddr,
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationMode {
+    Open,
+    Invite,
+    Closed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub registration: RegistrationMode,
+    pub access_ttl_s: u64,
+    pub refresh_ttl_s: u64,
+    pub bcrypt_cost: u32,
+    pub jwt_secret: Secret,
+    pub login_attempts_per_account: u32,
+    pub login_attempts_per_address: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BusKind {
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BusSettings {
+    pub kind: BusKind,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    pub url: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MqttSettings {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    pub tls_listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TiktokSettings {
+    pub sign_url: String,
+    pub sign_api_key: Secret,
+    pub web_url: String,
+    pub webcast_url: String,
+    pub session_id: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CommandSettings {
+    pub ttl_ms: u64,
+    pub ack_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlanSettings {
+    pub default: Plan,
+}
+
+impl Settings {
+    /// Reads every layer. `overrides` are `("section.key", value)` pairs from flags.
+    pub fn load(config_file: Option<&Path>, overrides: &[(&str, String)]) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = config_file {
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
+            builder = builder.add_source(
+                config::File::from(path.to_path_buf()).format(config::FileFormat::Toml),
+            );
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("LIVECTL")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, value.as_str())?;
+        }
+        let settings: Settings = builder
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("configuration is invalid")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Defaults only (tests and tools start from these and adjust).
+    pub fn defaults() -> anyhow::Result<Self> {
+        Self::load(None, &[])
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (4..=31).contains(&self.auth.bcrypt_cost),
+            "auth.bcrypt_cost must be between 4 and 31"
+        );
+        anyhow::ensure!(
+            self.auth.access_ttl_s > 0,
+            "auth.access_ttl_s must be positive"
+        );
+        anyhow::ensure!(
+            self.auth.refresh_ttl_s > 0,
+            "auth.refresh_ttl_s must be positive"
+        );
+        anyhow::ensure!(
+            self.server.max_body_bytes >= 1024,
+            "server.max_body_bytes must be at least 1024"
+        );
+        if self.bus.kind == BusKind::Redis {
+            anyhow::ensure!(
+                !self.redis.url.is_empty(),
+                "redis.url is required when bus.kind = \"redis\""
+            );
+        }
+        let url = self.database_url();
+        crate::db::Backend::of_url(url.expose())?;
+        Ok(())
+    }
+
+    /// `database.url`, or the SQLite file in the data folder when it is empty.
+    pub fn database_url(&self) -> Secret {
+        if self.database.url.is_empty() {
+            Secret::new(format!(
+                "sqlite://{}",
+                self.server.data_dir.join("livectl.db").display()
+            ))
+        } else {
+            self.database.url.clone()
+        }
+    }
+}

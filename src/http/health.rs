@@ -1,0 +1,53 @@
+//! `/healthz`, `/readyz` and `/metrics`.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, web};
+use diesel::connection::SimpleConnection as _;
+use serde_json::json;
+
+use crate::error::AppError;
+use crate::startup::AppState;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// 200 while the process runs.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "alive")))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// 200 when every part answers; 503 naming the part that does not.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "ready"), (status = 503, description = "a part is down")))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let db = state.db.clone();
+    let check = db.run(|conn| {
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    });
+    let database = match tokio::time::timeout(READY_TIMEOUT, check).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(_)) => "error",
+        Err(_) => "timeout",
+    };
+    if database == "ok" {
+        HttpResponse::Ok().json(json!({"status": "ready", "checks": {"database": "ok"}}))
+    } else {
+        tracing::warn!(database, "readiness check failed");
+        let err = AppError::Unavailable(format!("database: {database}"));
+        let mut body = err.body();
+        body["details"] = json!({"failing": ["database"], "checks": {"database": database}});
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus text.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(state.db.pool_state()))
+}

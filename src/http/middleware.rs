@@ -1,0 +1,73 @@
+//! The one middleware every answer passes through: request id, error-body normalisation,
+//! metrics and the access log.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
+
+use crate::error::AppError;
+use crate::http::request_id;
+use crate::startup::AppState;
+
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = request_id::from_request(req.request());
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+
+    let mut res = request_id::scope(id.clone(), async move {
+        let res = next.call(req).await?.map_into_boxed_body();
+        Ok::<_, actix_web::Error>(normalise_error_body(res))
+    })
+    .await?;
+
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let status = res.status();
+    let elapsed = started.elapsed();
+    if let Some(state) = state {
+        state
+            .metrics
+            .record_http(status.as_u16(), elapsed.as_secs_f64());
+    }
+    if status.is_server_error() {
+        tracing::warn!(request_id = %id, %method, %path, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request failed");
+    } else {
+        tracing::debug!(request_id = %id, %method, %path, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
+    }
+    Ok(res)
+}
+
+/// Answers made outside our handlers (actix's 404 and 405, a panic's 500) come without our
+/// JSON body; give them the contract's shape so that every error looks the same.
+fn normalise_error_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() && !status.is_server_error() || is_json {
+        return res;
+    }
+    // Keep HTML error pages of the dashboard.
+    if res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        return res;
+    }
+    let replacement = AppError::from_status(status).error_response();
+    res.into_response(replacement)
+}

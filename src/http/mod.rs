@@ -1,0 +1,51 @@
+//! HTTP plumbing shared by every domain: route composition, middleware, extractors,
+//! operations endpoints and the OpenAPI document.
+
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod request_id;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::{audit, auth, workspaces};
+
+/// Every endpoint under `/api/v1`. Each handler carries `#[utoipa::path]`, so registering it
+/// here is also what puts it in the OpenAPI document.
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(openapi::openapi_json)
+        .service(auth::routes::register)
+        .service(auth::routes::login)
+        .service(auth::routes::refresh_tokens)
+        .service(auth::routes::logout)
+        .service(auth::routes::me)
+        .service(workspaces::routes::create_workspace)
+        .service(workspaces::routes::list_workspaces)
+        .service(workspaces::routes::get_workspace)
+        .service(workspaces::routes::update_workspace)
+        .service(workspaces::routes::delete_workspace)
+        .service(workspaces::routes::transfer_ownership)
+        .service(workspaces::routes::usage)
+        .service(workspaces::members::list_members)
+        .service(workspaces::members::add_member)
+        .service(workspaces::members::change_role)
+        .service(workspaces::members::remove_member)
+        .service(auth::api_keys::create_api_key)
+        .service(auth::api_keys::list_api_keys)
+        .service(auth::api_keys::revoke_api_key)
+        .service(audit::list_audit)
+        .service(workspaces::admin::list_invites)
+        .service(workspaces::admin::create_invite)
+        .service(workspaces::admin::delete_invite)
+        .service(workspaces::admin::suspend)
+        .service(workspaces::admin::unsuspend)
+        .service(workspaces::admin::set_plan);
+}
+
+/// Endpoints outside `/api/v1` (operations).
+pub fn root(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics);
+}

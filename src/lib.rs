@@ -1,0 +1,13 @@
+//! livectl: TikTok LIVE events → rules → commands → boards.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod startup;
+pub mod telemetry;
+pub mod workspaces;

@@ -1,0 +1,103 @@
+use std::io::Read as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use livectl::auth::{password, users};
+use livectl::cli::{AdminCommand, Cli, Command, ConfigArgs, ServeArgs};
+use livectl::config::Settings;
+use livectl::startup::Application;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Version => {
+            println!("livectl {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Serve(args) => actix_web::rt::System::new().block_on(serve(args)),
+        Command::Migrate(args) => migrate(&args.config),
+        Command::Admin { command } => admin(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("livectl: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(config: &ConfigArgs, extra: Vec<(&'static str, String)>) -> anyhow::Result<Settings> {
+    let mut overrides = config.overrides();
+    overrides.extend(extra);
+    let settings = Settings::load(config.config.as_deref(), &overrides)?;
+    livectl::telemetry::init(settings.log.format);
+    Ok(settings)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let extra = args
+        .http
+        .map(|h| vec![("server.http_addr", h)])
+        .unwrap_or_default();
+    let settings = load(&args.config, extra)?;
+    let public_url = settings.server.public_url.clone();
+    let addr = settings.server.http_addr;
+    let app = Application::build(settings).await?;
+    tracing::info!(%addr, port = app.port(), "livectl is listening");
+    println!(
+        "livectl is running. Dashboard: {public_url}/  (listening on {addr}, port {})",
+        app.port()
+    );
+    app.run_until_stopped().await?;
+    tracing::info!("livectl stopped");
+    Ok(())
+}
+
+fn migrate(config: &ConfigArgs) -> anyhow::Result<()> {
+    let settings = load(config, Vec::new())?;
+    let applied = livectl::db::run_migrations(settings.database_url().expose())?;
+    println!("{applied} migration(s) applied");
+    Ok(())
+}
+
+fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateUser {
+            email,
+            password_stdin: _,
+            name,
+            platform_admin,
+            config,
+        } => {
+            let settings = load(&config, Vec::new())?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let email = users::normalise_email(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let name = match name {
+                Some(n) => users::normalise_name("name", &n).map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => email.split('@').next().unwrap_or_default().to_owned(),
+            };
+            let hash = password::hash_blocking(&password, settings.auth.bcrypt_cost)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = livectl::db::Db::connect(settings.database_url().expose(), 1)?;
+            let mut conn = db.get_blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = livectl::db::write_transaction(&mut conn, |c| {
+                users::User::create(c, users::User::new(email, name, hash), platform_admin)
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "created {} ({}){}",
+                user.email,
+                user.id,
+                if user.is_platform_admin {
+                    ", platform admin"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The composition root: builds the state and the HTTP server, for `main` and for tests.
+
+use std::fs;
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use utoipa_actix_web::AppExt as _;
+
+use crate::auth::denylist::DenyList;
+use crate::auth::jwt::JwtKeys;
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::secrets::random_token;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::extract::{path_error_handler, query_error_handler};
+use crate::http::openapi::{self, OpenApiJson};
+use crate::http::{self, middleware::request_context};
+use crate::telemetry::metrics::Metrics;
+
+/// Everything handlers share.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub jwt: JwtKeys,
+    pub denylist: DenyList,
+    pub login_by_account: RateLimiter,
+    pub login_by_address: RateLimiter,
+    pub metrics: Arc<Metrics>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Prepares the data folder and database, binds the listener (port 0 picks a free one)
+    /// and builds the server. Nothing is served until [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let data_dir = settings.server.data_dir.clone();
+        let setup = settings.clone();
+        let (db, jwt_secret, denylist) = web::block(move || -> anyhow::Result<_> {
+            create_private_dir(&data_dir)?;
+            let secret = if setup.auth.jwt_secret.is_empty() {
+                load_or_create_secret(&data_dir.join("jwt_secret"))?
+            } else {
+                setup.auth.jwt_secret.expose().to_owned()
+            };
+            let db = Db::connect(setup.database_url().expose(), setup.database.pool_size)?;
+            let mut conn = db.get_blocking().map_err(describe)?;
+            let denylist = DenyList::load(&mut conn).map_err(describe)?;
+            Ok((db, secret, denylist))
+        })
+        .await??;
+
+        let state = web::Data::new(AppState {
+            jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
+            login_by_account: RateLimiter::new(settings.auth.login_attempts_per_account),
+            login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
+            denylist,
+            db,
+            metrics: Arc::new(Metrics::default()),
+            settings: settings.clone(),
+        });
+
+        let listener = TcpListener::bind(settings.server.http_addr)
+            .with_context(|| format!("binding {}", settings.server.http_addr))?;
+        let port = listener.local_addr()?.port();
+        let openapi_json = web::Data::new(OpenApiJson(
+            openapi::document()
+                .to_json()
+                .context("rendering the OpenAPI document")?,
+        ));
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            let (app, _doc) = App::new()
+                .into_utoipa_app()
+                .app_data(app_state.clone())
+                .app_data(openapi_json.clone())
+                .app_data(web::QueryConfig::default().error_handler(query_error_handler))
+                .app_data(web::PathConfig::default().error_handler(path_error_handler))
+                .service(utoipa_actix_web::scope("/api/v1").configure(http::api_v1))
+                .configure(http::root)
+                .split_for_parts();
+            app.route("/", web::get().to(index))
+                .default_service(web::to(unknown_route))
+                .wrap(from_fn(request_context))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn describe(err: AppError) -> anyhow::Error {
+    match err {
+        AppError::Internal(cause) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn unknown_route() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound("no such route".into()))
+}
+
+/// A landing page until the dashboard arrives.
+async fn index() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            "<!doctype html><title>livectl</title><h1>livectl</h1>\
+         <p>The API is at <a href=\"/api/v1/openapi.json\">/api/v1</a>.</p>",
+        )
+}
+
+/// Creates `dir` (and parents) readable by the owner only.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Reads a secret file, or writes a new random one (mode 0600) on first start.
+pub fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
+    if path.exists() {
+        let secret =
+            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let secret = secret.trim().to_owned();
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "{} is too short to be a secret",
+            path.display()
+        );
+        return Ok(secret);
+    }
+    let secret = random_token(48);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a new JWT secret");
+    Ok(secret)
+}

@@ -1,0 +1,288 @@
+//! Platform administration: invites, suspensions and plans.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::auth::users::{User, normalise_email};
+use crate::db::schema::{invites, workspaces};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::{has_prefix, now_ms, prefix};
+use crate::startup::AppState;
+use crate::workspaces::model::{SuspensionView, Workspace};
+use crate::workspaces::plans::Plan;
+
+/// The caller's user id, if the caller is a platform admin; 403 otherwise.
+async fn require_platform_admin(state: &AppState, caller: &Caller) -> AppResult<String> {
+    let user_id = caller.user_id()?.to_owned();
+    let lookup = user_id.clone();
+    let user = state.db.run(move |conn| User::find(conn, &lookup)).await?;
+    match user {
+        Some(user) if user.is_platform_admin => Ok(user_id),
+        Some(_) => Err(AppError::forbidden("platform administrators only")),
+        None => Err(AppError::Unauthenticated("account no longer exists".into())),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Queryable)]
+pub struct Invite {
+    pub email: String,
+    pub invited_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvite {
+    pub email: String,
+}
+
+/// Lists invited emails (registration mode `invite`).
+#[utoipa::path(tag = "platform admin", responses((status = 200, body = Vec<Invite>)), security(("bearer" = [])))]
+#[get("/admin/invites")]
+pub async fn list_invites(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<web::Json<Vec<Invite>>> {
+    require_platform_admin(&state, &caller).await?;
+    let list = state
+        .db
+        .run(|conn| {
+            Ok(invites::table
+                .order(invites::created_at.desc())
+                .load::<Invite>(conn)?)
+        })
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// Invites an email address to register.
+#[utoipa::path(tag = "platform admin", request_body = CreateInvite, responses((status = 201, body = Invite), (status = 409)), security(("bearer" = [])))]
+#[post("/admin/invites")]
+pub async fn create_invite(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<CreateInvite>,
+) -> AppResult<HttpResponse> {
+    let admin = require_platform_admin(&state, &caller).await?;
+    let email = normalise_email(&body.0.email)?;
+    let invite = Invite {
+        email,
+        invited_by: admin,
+        created_at: now_ms(),
+    };
+    let (email, by, at) = (
+        invite.email.clone(),
+        invite.invited_by.clone(),
+        invite.created_at,
+    );
+    state
+        .db
+        .transaction(move |conn| {
+            diesel::insert_into(invites::table)
+                .values((
+                    invites::email.eq(&email),
+                    invites::invited_by.eq(&by),
+                    invites::created_at.eq(at),
+                ))
+                .execute(conn)
+                .map_err(|e| match AppError::from(e) {
+                    AppError::Conflict(_) => {
+                        AppError::Conflict("this email is already invited".into())
+                    }
+                    other => other,
+                })?;
+            audit::record(
+                conn,
+                AuditEntry::platform(("user", &by), "invite.created").target(&email),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(invite))
+}
+
+/// Withdraws an invitation.
+#[utoipa::path(tag = "platform admin", responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[delete("/admin/invites/{email}")]
+pub async fn delete_invite(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let admin = require_platform_admin(&state, &caller).await?;
+    let email = path.into_inner().trim().to_lowercase();
+    state
+        .db
+        .transaction(move |conn| {
+            if diesel::delete(invites::table.find(&email)).execute(conn)? == 0 {
+                return Err(AppError::not_found("invite"));
+            }
+            audit::record(
+                conn,
+                AuditEntry::platform(("user", &admin), "invite.deleted").target(&email),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A workspace as platform admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminWorkspaceView {
+    pub id: String,
+    pub name: String,
+    pub plan: Plan,
+    pub suspended: Option<SuspensionView>,
+}
+
+impl From<Workspace> for AdminWorkspaceView {
+    fn from(ws: Workspace) -> Self {
+        AdminWorkspaceView {
+            plan: ws.plan(),
+            suspended: ws.suspended_at.map(|at| SuspensionView {
+                suspended_at: at,
+                reason: ws.suspended_reason.clone(),
+            }),
+            id: ws.id,
+            name: ws.name,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Changes a workspace row as a platform admin and records it in its audit log.
+async fn admin_update(
+    state: &AppState,
+    caller: &Caller,
+    ws: String,
+    kind: &'static str,
+    details: serde_json::Value,
+    change: impl FnOnce(&mut crate::db::DbConnection, &str) -> AppResult<()> + Send + 'static,
+) -> AppResult<AdminWorkspaceView> {
+    let admin = require_platform_admin(state, caller).await?;
+    if !has_prefix(&ws, prefix::WORKSPACE) {
+        return Err(AppError::not_found("workspace"));
+    }
+    let updated = state
+        .db
+        .transaction(move |conn| {
+            Workspace::lock(conn, &ws)?;
+            change(conn, &ws)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, ("user", &admin), kind)
+                    .target(&ws)
+                    .details(details),
+            )?;
+            Workspace::find(conn, &ws)?.ok_or_else(|| AppError::not_found("workspace"))
+        })
+        .await?;
+    tracing::info!(workspace_id = %updated.id, kind, "platform admin changed a workspace");
+    Ok(updated.into())
+}
+
+/// Suspends a workspace: every call to it answers 403 `WORKSPACE_SUSPENDED`.
+#[utoipa::path(tag = "platform admin", request_body = SuspendRequest, responses((status = 200, body = AdminWorkspaceView)), security(("bearer" = [])))]
+#[post("/admin/workspaces/{ws}/suspend")]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<SuspendRequest>,
+) -> AppResult<web::Json<AdminWorkspaceView>> {
+    let reason = body
+        .0
+        .reason
+        .map(|r| r.chars().take(500).collect::<String>());
+    let details = serde_json::json!({ "reason": reason });
+    let view = admin_update(
+        &state,
+        &caller,
+        path.into_inner(),
+        "workspace.suspended",
+        details,
+        move |conn, ws| {
+            diesel::update(workspaces::table.find(ws))
+                .set((
+                    workspaces::suspended_at.eq(now_ms()),
+                    workspaces::suspended_reason.eq(reason),
+                ))
+                .execute(conn)?;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(web::Json(view))
+}
+
+/// Lifts a suspension.
+#[utoipa::path(tag = "platform admin", responses((status = 200, body = AdminWorkspaceView)), security(("bearer" = [])))]
+#[post("/admin/workspaces/{ws}/unsuspend")]
+pub async fn unsuspend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<AdminWorkspaceView>> {
+    let view = admin_update(
+        &state,
+        &caller,
+        path.into_inner(),
+        "workspace.unsuspended",
+        serde_json::json!({}),
+        |conn, ws| {
+            diesel::update(workspaces::table.find(ws))
+                .set((
+                    workspaces::suspended_at.eq(None::<i64>),
+                    workspaces::suspended_reason.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPlan {
+    pub plan: Plan,
+}
+
+/// Sets a workspace's plan. Resources already over the new plan's limits stay; new ones are refused.
+#[utoipa::path(tag = "platform admin", request_body = SetPlan, responses((status = 200, body = AdminWorkspaceView)), security(("bearer" = [])))]
+#[put("/admin/workspaces/{ws}/plan")]
+pub async fn set_plan(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<SetPlan>,
+) -> AppResult<web::Json<AdminWorkspaceView>> {
+    let plan = body.0.plan;
+    let details = serde_json::json!({ "plan": plan });
+    let view = admin_update(
+        &state,
+        &caller,
+        path.into_inner(),
+        "workspace.plan_changed",
+        details,
+        move |conn, ws| {
+            diesel::update(workspaces::table.find(ws))
+                .set(workspaces::plan.eq(plan.as_str()))
+                .execute(conn)?;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(web::Json(view))
+}

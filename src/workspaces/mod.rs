@@ -1,0 +1,9 @@
+//! Workspaces, members and roles, the permission matrix, plans and limits, platform admin.
+
+pub mod access;
+pub mod admin;
+pub mod members;
+pub mod model;
+pub mod permissions;
+pub mod plans;
+pub mod routes;

@@ -1,0 +1,308 @@
+//! `/workspaces` and `/workspaces/{ws}`: create, list, read, update, delete, transfer, usage.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::auth::users::normalise_name;
+use crate::db::schema::{commands, members, workspaces};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::model::{self, Counts, Workspace, WorkspaceSummary, WorkspaceView};
+use crate::workspaces::permissions::{Action, Role};
+use crate::workspaces::plans::{Limits, Plan};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkspace {
+    pub name: String,
+}
+
+/// Creates a workspace; the caller becomes its owner.
+#[utoipa::path(tag = "workspaces", request_body = CreateWorkspace, responses((status = 201, body = WorkspaceView), (status = 409)), security(("bearer" = [])))]
+#[post("/workspaces")]
+pub async fn create_workspace(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ApiJson<CreateWorkspace>,
+) -> AppResult<HttpResponse> {
+    let user_id = caller.user_id()?.to_owned();
+    let name = normalise_name("name", &body.0.name)?;
+    let plan = state.settings.plans.default;
+    let workspace = state
+        .db
+        .transaction(move |conn| {
+            let taken: i64 = workspaces::table
+                .filter(workspaces::created_by.eq(&user_id))
+                .filter(workspaces::name.eq(&name))
+                .count()
+                .get_result(conn)?;
+            if taken > 0 {
+                return Err(AppError::Conflict(
+                    "you already have a workspace with this name".into(),
+                ));
+            }
+            let now = now_ms();
+            let ws = Workspace {
+                id: new_id(prefix::WORKSPACE),
+                name,
+                plan: plan.as_str().to_owned(),
+                created_by: user_id.clone(),
+                settings: "{}".into(),
+                suspended_at: None,
+                suspended_reason: None,
+                kill_switch_engaged: false,
+                kill_switch_reason: None,
+                kill_switch_changed_at: None,
+                kill_switch_changed_by: None,
+                created_at: now,
+                updated_at: now,
+            };
+            diesel::insert_into(workspaces::table)
+                .values(&ws)
+                .execute(conn)?;
+            model::add_member(conn, &ws.id, &user_id, Role::Owner)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws.id, ("user", &user_id), "workspace.created")
+                    .target(&ws.id)
+                    .details(serde_json::json!({"name": ws.name, "plan": ws.plan})),
+            )?;
+            Ok(ws)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(workspace.view(Role::Owner)))
+}
+
+/// The caller's workspaces with their role in each.
+#[utoipa::path(tag = "workspaces", responses((status = 200, body = Vec<WorkspaceSummary>)), security(("bearer" = [])))]
+#[get("/workspaces")]
+pub async fn list_workspaces(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> AppResult<web::Json<Vec<WorkspaceSummary>>> {
+    let user_id = caller.user_id()?.to_owned();
+    let list = state
+        .db
+        .run(move |conn| model::list_for_user(conn, &user_id))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// One workspace, with the kill switch's state and the caller's role.
+#[utoipa::path(tag = "workspaces", responses((status = 200, body = WorkspaceView), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}")]
+pub async fn get_workspace(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<WorkspaceView>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    Ok(web::Json(access.workspace.view(access.role)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWorkspace {
+    pub name: Option<String>,
+    /// Free-form settings object (replaces the stored one).
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+}
+
+/// Renames the workspace or replaces its settings (owner only).
+#[utoipa::path(tag = "workspaces", request_body = UpdateWorkspace, responses((status = 200, body = WorkspaceView)), security(("bearer" = [])))]
+#[patch("/workspaces/{ws}")]
+pub async fn update_workspace(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<UpdateWorkspace>,
+) -> AppResult<web::Json<WorkspaceView>> {
+    let access = authorize(&state, &caller, &path, Action::ManageSettings).await?;
+    let body = body.0;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| normalise_name("name", n))
+        .transpose()?;
+    let settings = match body.settings {
+        Some(value @ serde_json::Value::Object(_)) => Some(value.to_string()),
+        Some(_) => return Err(AppError::invalid("settings", "must be a JSON object")),
+        None => None,
+    };
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let ws_id = access.workspace.id.clone();
+    let created_by = access.workspace.created_by.clone();
+    let updated = state
+        .db
+        .transaction(move |conn| {
+            if let Some(name) = &name {
+                let taken: i64 = workspaces::table
+                    .filter(workspaces::created_by.eq(&created_by))
+                    .filter(workspaces::name.eq(name))
+                    .filter(workspaces::id.ne(&ws_id))
+                    .count()
+                    .get_result(conn)?;
+                if taken > 0 {
+                    return Err(AppError::Conflict(
+                        "a workspace with this name already exists".into(),
+                    ));
+                }
+                diesel::update(workspaces::table.find(&ws_id))
+                    .set(workspaces::name.eq(name))
+                    .execute(conn)?;
+            }
+            if let Some(settings) = &settings {
+                diesel::update(workspaces::table.find(&ws_id))
+                    .set(workspaces::settings.eq(settings))
+                    .execute(conn)?;
+            }
+            Workspace::lock(conn, &ws_id)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws_id, (actor.0, &actor.1), "workspace.updated")
+                    .target(&ws_id)
+                    .details(
+                        serde_json::json!({"name": name, "settings_changed": settings.is_some()}),
+                    ),
+            )?;
+            Workspace::find(conn, &ws_id)?.ok_or_else(|| AppError::not_found("workspace"))
+        })
+        .await?;
+    Ok(web::Json(updated.view(access.role)))
+}
+
+/// Deletes the workspace and everything in it (owner only).
+#[utoipa::path(tag = "workspaces", responses((status = 204)), security(("bearer" = [])))]
+#[delete("/workspaces/{ws}")]
+pub async fn delete_workspace(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let access = authorize(&state, &caller, &path, Action::DeleteWorkspace).await?;
+    let user_id = caller.user_id()?.to_owned();
+    let ws = access.workspace;
+    state
+        .db
+        .transaction(move |conn| {
+            diesel::delete(workspaces::table.find(&ws.id)).execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws.id, ("user", &user_id), "workspace.deleted")
+                    .target(&ws.id)
+                    .details(serde_json::json!({"name": ws.name})),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferOwnership {
+    /// A member who becomes owner; the caller becomes admin.
+    pub user_id: String,
+}
+
+/// Hands the workspace to another member (owner only).
+#[utoipa::path(tag = "workspaces", request_body = TransferOwnership, responses((status = 200, body = WorkspaceView)), security(("bearer" = [])))]
+#[post("/workspaces/{ws}/transfer")]
+pub async fn transfer_ownership(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<TransferOwnership>,
+) -> AppResult<web::Json<WorkspaceView>> {
+    let access = authorize(&state, &caller, &path, Action::TransferOwnership).await?;
+    let from = caller.user_id()?.to_owned();
+    let to = body.0.user_id;
+    if to == from {
+        return Err(AppError::invalid(
+            "user_id",
+            "you already own this workspace",
+        ));
+    }
+    let ws = access.workspace.id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            Workspace::lock(conn, &ws)?;
+            if model::member_role(conn, &ws, &to)?.is_none() {
+                return Err(AppError::not_found("member"));
+            }
+            for (user, role) in [(&to, Role::Owner), (&from, Role::Admin)] {
+                diesel::update(members::table.find((&ws, user)))
+                    .set(members::role.eq(role.as_str()))
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, ("user", &from), "workspace.ownership_transferred")
+                    .target(&to),
+            )
+        })
+        .await?;
+    Ok(web::Json(access.workspace.view(Role::Admin)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageCounts {
+    pub livestreams: i64,
+    pub rules: i64,
+    pub devices: i64,
+    pub members: i64,
+    pub commands_last_minute: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Usage {
+    pub plan: Plan,
+    /// `null` means unlimited.
+    pub limits: Limits,
+    pub usage: UsageCounts,
+}
+
+/// The plan's limits and how much of each the workspace uses.
+#[utoipa::path(tag = "workspaces", responses((status = 200, body = Usage)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/usage")]
+pub async fn usage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<Usage>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    let ws = access.workspace.id.clone();
+    let (counts, commands_last_minute): (Counts, i64) = state
+        .db
+        .run(move |conn| {
+            let counts = model::counts(conn, &ws)?;
+            let recent = commands::table
+                .filter(commands::workspace_id.eq(&ws))
+                .filter(commands::issued_at.gt(now_ms() - 60_000))
+                .count()
+                .get_result(conn)?;
+            Ok((counts, recent))
+        })
+        .await?;
+    let plan = access.workspace.plan();
+    Ok(web::Json(Usage {
+        plan,
+        limits: plan.limits(),
+        usage: UsageCounts {
+            livestreams: counts.livestreams,
+            rules: counts.rules,
+            devices: counts.devices,
+            members: counts.members,
+            commands_last_minute,
+        },
+    }))
+}
