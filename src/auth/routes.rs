@@ -119,10 +119,10 @@ pub async fn register(
 
 /// The client address used for rate limiting.
 fn client_address(req: &HttpRequest, state: &AppState) -> String {
-    if state.settings.server.trust_forwarded_for {
-        if let Some(addr) = req.connection_info().realip_remote_addr() {
-            return addr.to_owned();
-        }
+    if state.settings.server.trust_forwarded_for
+        && let Some(addr) = req.connection_info().realip_remote_addr()
+    {
+        return addr.to_owned();
     }
     req.peer_addr()
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())

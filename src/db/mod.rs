@@ -211,13 +211,12 @@ where
 /// Runs the migrations and reports how many were applied (for `livectl migrate`).
 pub fn run_migrations(url: &str) -> anyhow::Result<usize> {
     let manager = ConnectionManager::new(url)?;
-    if manager.backend == Backend::Sqlite {
-        if let Some(dir) = Path::new(sqlite_path(url)).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating database folder {}", dir.display()))?;
-            }
-        }
+    if manager.backend == Backend::Sqlite
+        && let Some(dir) = Path::new(sqlite_path(url)).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating database folder {}", dir.display()))?;
     }
     let conn = manager
         .establish()

@@ -1,0 +1,421 @@
+//! Accounts: registration modes, login, rate limits, refresh rotation and reuse, logout, /me.
+
+use base64::Engine as _;
+use livectl::config::RegistrationMode;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
+
+#[actix_web::test]
+async fn first_account_is_platform_admin_and_later_ones_are_not() {
+    let app = spawn_app().await;
+    let first = app.register("first@example.com").await;
+    assert_eq!(first["user"]["is_platform_admin"], true);
+    assert!(
+        first["user"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("usr_")
+    );
+    assert!(first["user"].get("password_hash").is_none());
+    let second = app.register("second@example.com").await;
+    assert_eq!(second["user"]["is_platform_admin"], false);
+}
+
+#[actix_web::test]
+async fn registration_rejects_duplicates_and_bad_passwords() {
+    let app = spawn_app().await;
+    app.register("dup@example.com").await;
+    app.call(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(json!({"email": " DUP@example.com ", "password": PASSWORD})),
+    )
+    .await
+    .expect_error(409, "CONFLICT");
+    let short = app
+        .call(
+            Method::POST,
+            "/auth/register",
+            None,
+            Some(json!({"email": "s@example.com", "password": "1234567"})),
+        )
+        .await
+        .expect_error(422, "VALIDATION_FAILED");
+    assert!(short["details"]["fields"]["password"].is_string());
+    // 72 bytes is the longest accepted; 73 is refused, never truncated.
+    let max = "é".repeat(36);
+    assert_eq!(max.len(), 72);
+    app.call(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(json!({"email": "m@example.com", "password": max})),
+    )
+    .await
+    .expect(201);
+    let over = format!("{max}x");
+    app.call(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(json!({"email": "o@example.com", "password": over})),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+    app.call(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(json!({"email": "not-an-email", "password": PASSWORD})),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+}
+
+#[actix_web::test]
+async fn login_gives_the_same_answer_for_unknown_email_and_wrong_password() {
+    let app = spawn_app().await;
+    app.register("who@example.com").await;
+    let tokens = app.login("WHO@example.com").await;
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    let wrong = app
+        .call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": "who@example.com", "password": "wrong password"})),
+        )
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
+    let unknown = app
+        .call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": "nobody@example.com", "password": PASSWORD})),
+        )
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
+    assert_eq!(wrong["message"], unknown["message"]);
+}
+
+#[actix_web::test]
+async fn login_is_rate_limited_per_account_with_retry_after() {
+    let app = spawn_app_with(|s| s.auth.login_attempts_per_account = 3).await;
+    app.register("limited@example.com").await;
+    for _ in 0..3 {
+        app.call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": "limited@example.com", "password": "nope-nope"})),
+        )
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
+    }
+    let limited = app
+        .call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": "limited@example.com", "password": PASSWORD})),
+        )
+        .await;
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry));
+    limited.expect_error(429, "RATE_LIMITED");
+    // Another account from the same address is not affected by this account's limit.
+    app.register("other@example.com").await;
+    app.login("other@example.com").await;
+}
+
+#[actix_web::test]
+async fn login_is_rate_limited_per_address() {
+    let app = spawn_app_with(|s| s.auth.login_attempts_per_address = 2).await;
+    for i in 0..2 {
+        app.call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": format!("u{i}@example.com"), "password": PASSWORD})),
+        )
+        .await
+        .expect_error(401, "INVALID_CREDENTIALS");
+    }
+    app.call(
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"email": "u9@example.com", "password": PASSWORD})),
+    )
+    .await
+    .expect_error(429, "RATE_LIMITED");
+}
+
+#[actix_web::test]
+async fn me_lists_the_account_and_its_workspaces() {
+    let app = spawn_app().await;
+    let user = app.user("me").await;
+    let ws = app.workspace(&user, "Mine").await;
+    let me = app.get("/me", &user.token).await.expect(200);
+    assert_eq!(me["user"]["email"], user.email.as_str());
+    assert_eq!(
+        me["workspaces"],
+        json!([{"id": ws, "name": "Mine", "role": "owner"}])
+    );
+    app.call(Method::GET, "/me", None, None)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+}
+
+#[actix_web::test]
+async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
+    let app = spawn_app().await;
+    let user = app.user("rot").await;
+    let first = app
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": user.refresh})),
+        )
+        .await
+        .expect(200);
+    let second_refresh = first["refresh_token"].as_str().expect("rt").to_owned();
+    assert_ne!(second_refresh, user.refresh);
+    app.get("/me", first["access_token"].as_str().expect("at"))
+        .await
+        .expect(200);
+
+    // The old token again: reuse. The whole family dies, including the newest token.
+    app.call(
+        Method::POST,
+        "/auth/refresh",
+        None,
+        Some(json!({"refresh_token": user.refresh})),
+    )
+    .await
+    .expect_error(401, "TOKEN_REUSED");
+    app.call(
+        Method::POST,
+        "/auth/refresh",
+        None,
+        Some(json!({"refresh_token": second_refresh})),
+    )
+    .await
+    .expect_error(401, "UNAUTHENTICATED");
+    // Another login (another family) is unaffected.
+    let fresh = app.login(&user.email).await;
+    app.call(
+        Method::POST,
+        "/auth/refresh",
+        None,
+        Some(json!({"refresh_token": fresh["refresh_token"]})),
+    )
+    .await
+    .expect(200);
+    app.call(
+        Method::POST,
+        "/auth/refresh",
+        None,
+        Some(json!({"refresh_token": "garbage"})),
+    )
+    .await
+    .expect_error(401, "UNAUTHENTICATED");
+}
+
+#[actix_web::test]
+async fn logout_revokes_the_refresh_token_and_denies_the_access_token() {
+    let app = spawn_app().await;
+    let user = app.user("bye").await;
+    app.call(
+        Method::POST,
+        "/auth/logout",
+        Some(&user.token),
+        Some(json!({"refresh_token": user.refresh})),
+    )
+    .await
+    .expect(204);
+    app.get("/me", &user.token)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    app.call(
+        Method::POST,
+        "/auth/refresh",
+        None,
+        Some(json!({"refresh_token": user.refresh})),
+    )
+    .await
+    .expect_error(401, "UNAUTHENTICATED");
+    // Logout with no body at all works too.
+    let again = app.login(&user.email).await;
+    let token = again["access_token"].as_str().expect("at");
+    app.call(Method::POST, "/auth/logout", Some(token), None)
+        .await
+        .expect(204);
+    app.get("/me", token)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+}
+
+#[actix_web::test]
+async fn denied_tokens_stay_denied_after_a_restart_of_the_state() {
+    let app = spawn_app().await;
+    let user = app.user("persist").await;
+    app.call(Method::POST, "/auth/logout", Some(&user.token), None)
+        .await
+        .expect(204);
+    // A second server on the same database and secret loads the deny list.
+    let dir = app.data_dir.path().to_path_buf();
+    let url = app.state.settings.database_url();
+    let second = spawn_app_with(move |s| {
+        s.server.data_dir = dir;
+        s.database.url = url;
+    })
+    .await;
+    second
+        .get("/me", &user.token)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+}
+
+fn forge(secret: &str, claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("encode")
+}
+
+#[actix_web::test]
+async fn expired_forged_and_unsigned_tokens_are_refused() {
+    let app = spawn_app().await;
+    let user = app.user("tok").await;
+    let now = chrono::Utc::now().timestamp();
+    let secret = app.jwt_secret();
+    let expired = forge(
+        &secret,
+        json!({"sub": user.id, "jti": "j1", "iat": now - 2000, "exp": now - 1000, "typ": "access"}),
+    );
+    app.get("/me", &expired)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    let wrong_key = forge(
+        "another secret entirely, 32 bytes+",
+        json!({"sub": user.id, "jti": "j2", "iat": now, "exp": now + 600, "typ": "access"}),
+    );
+    app.get("/me", &wrong_key)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    let not_access = forge(
+        &secret,
+        json!({"sub": user.id, "jti": "j3", "iat": now, "exp": now + 600, "typ": "refresh"}),
+    );
+    app.get("/me", &not_access)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        b64.encode(
+            json!({"sub": user.id, "jti": "j4", "iat": now, "exp": now + 600, "typ": "access"})
+                .to_string()
+        )
+    );
+    app.get("/me", &none)
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    app.get("/me", "not.a.jwt")
+        .await
+        .expect_error(401, "UNAUTHENTICATED");
+    let res = app
+        .client
+        .get(app.url("/me"))
+        .header("authorization", "Basic Zm9vOmJhcg==")
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(res.status(), 401);
+    // The good token still works.
+    app.get("/me", &user.token).await.expect(200);
+}
+
+#[actix_web::test]
+async fn invite_only_registration() {
+    let app = spawn_app_with(|s| s.auth.registration = RegistrationMode::Invite).await;
+    // The very first account bootstraps the instance.
+    let admin = app.user("admin").await;
+    app.call(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(json!({"email": "guest@example.com", "password": PASSWORD})),
+    )
+    .await
+    .expect_error(403, "NOT_INVITED");
+    app.post(
+        "/admin/invites",
+        &admin.token,
+        json!({"email": "Guest@example.com"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        "/admin/invites",
+        &admin.token,
+        json!({"email": "guest@example.com"}),
+    )
+    .await
+    .expect_error(409, "CONFLICT");
+    let list = app.get("/admin/invites", &admin.token).await.expect(200);
+    assert_eq!(list[0]["email"], "guest@example.com");
+    app.register("guest@example.com").await;
+    // The invite was used up.
+    assert_eq!(
+        app.get("/admin/invites", &admin.token).await.expect(200),
+        json!([])
+    );
+    app.post(
+        "/admin/invites",
+        &admin.token,
+        json!({"email": "x@example.com"}),
+    )
+    .await
+    .expect(201);
+    app.delete("/admin/invites/x@example.com", &admin.token)
+        .await
+        .expect(204);
+    app.delete("/admin/invites/x@example.com", &admin.token)
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let guest = app.login("guest@example.com").await;
+    app.get(
+        "/admin/invites",
+        guest["access_token"].as_str().expect("at"),
+    )
+    .await
+    .expect_error(403, "FORBIDDEN");
+}
+
+#[actix_web::test]
+async fn closed_registration_refuses_everyone() {
+    let app = spawn_app_with(|s| s.auth.registration = RegistrationMode::Closed).await;
+    app.call(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(json!({"email": "a@example.com", "password": PASSWORD})),
+    )
+    .await
+    .expect_error(403, "FORBIDDEN");
+}

@@ -1,0 +1,10 @@
+//! One integration binary: every file talks to the real server over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod operations;
+mod permissions;
+mod workspaces;
