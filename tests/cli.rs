@@ -1,0 +1,227 @@
+//! The binary itself: a fresh `serve` with no configuration, config precedence, `migrate`,
+//! `admin create-user`, `version`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_livectl");
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `livectl serve` and returns the port it printed.
+fn serve(dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> (Running, u16) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("LIVECTL_DATABASE__URL")
+        .env("LIVECTL_AUTH__BCRYPT_COST", "4")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn livectl serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read line");
+    assert!(
+        line.contains("Dashboard:"),
+        "unexpected first line: {line:?}"
+    );
+    let port = line
+        .rsplit("port ")
+        .next()
+        .and_then(|p| p.trim().trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (Running(child), port)
+}
+
+fn get(port: u16, path: &str) -> Option<u16> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut status = String::new();
+    BufReader::new(stream).read_line(&mut status).ok()?;
+    status.split(' ').nth(1)?.parse().ok()
+}
+
+fn wait_ready(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if get(port, "/readyz") == Some(200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("server on port {port} never became ready");
+}
+
+#[test]
+fn serve_with_no_configuration_starts_a_working_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the address is moved off 0.0.0.0:8080 (by environment), so tests can run side by side.
+    let (_server, port) = serve(
+        dir.path(),
+        &[],
+        &[("LIVECTL_SERVER__HTTP_ADDR", "127.0.0.1:0")],
+    );
+    wait_ready(port);
+    let data = dir.path().join("data");
+    assert!(
+        data.join("livectl.db").exists(),
+        "SQLite database created in ./data"
+    );
+    let secret = std::fs::metadata(data.join("jwt_secret")).unwrap();
+    assert_eq!(
+        secret.permissions().mode() & 0o777,
+        0o600,
+        "secret readable by owner only"
+    );
+    let folder = std::fs::metadata(&data).unwrap();
+    assert_eq!(folder.permissions().mode() & 0o777, 0o700);
+    assert_eq!(get(port, "/"), Some(200));
+}
+
+#[test]
+fn flags_override_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, port) = serve(
+        dir.path(),
+        &["--http", "127.0.0.1:0", "--data-dir", "elsewhere"],
+        &[
+            ("LIVECTL_SERVER__HTTP_ADDR", "127.0.0.1:1"),
+            ("LIVECTL_SERVER__DATA_DIR", "ignored"),
+        ],
+    );
+    wait_ready(port);
+    assert!(dir.path().join("elsewhere/livectl.db").exists());
+    assert!(!dir.path().join("ignored").exists());
+}
+
+#[test]
+fn a_bad_configuration_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--database-url", "mysql://nope"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sqlite://") && err.contains("postgres://"),
+        "{err}"
+    );
+
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[auth]\nregistration = \"sometimes\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("registration"));
+}
+
+#[test]
+fn migrate_then_create_a_platform_admin_from_the_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/x.db", dir.path().display());
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 migration(s) applied"));
+    let again = Command::new(BIN)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 migration(s) applied"));
+
+    let mut child = Command::new(BIN)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "Root@Example.com",
+            "--password-stdin",
+            "--platform-admin",
+            "--database-url",
+            &url,
+        ])
+        .env("LIVECTL_AUTH__BCRYPT_COST", "4")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("root@example.com") && text.contains("platform admin"),
+        "{text}"
+    );
+
+    let mut child = Command::new(BIN)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "short@example.com",
+            "--password-stdin",
+            "--database-url",
+            &url,
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+}
+
+#[test]
+fn version_prints_the_version() {
+    let out = Command::new(BIN).arg("version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("livectl {}", env!("CARGO_PKG_VERSION"))
+    );
+}
