@@ -2,12 +2,15 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod live;
+pub mod protocol;
 pub mod startup;
 pub mod telemetry;
 pub mod workspaces;

@@ -1,0 +1,149 @@
+//! The event bus between livestreams and their consumers (rule engine, live feed).
+//!
+//! Publishing never waits: each subscriber has a bounded queue, and an event that does not fit
+//! is dropped for that subscriber and counted (`/metrics`), so a slow consumer can never stall
+//! a livestream. This file holds the trait and the in-process implementation.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::RwLock;
+use tokio::sync::mpsc;
+
+use crate::protocol::Event;
+
+pub trait EventBus: Send + Sync + 'static {
+    /// Hands `event` to every subscriber without waiting.
+    fn publish(&self, event: Arc<Event>);
+    /// A new subscriber receiving every event published from now on.
+    fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>>;
+    /// Prometheus lines about this bus.
+    fn render_metrics(&self, out: &mut String);
+}
+
+struct Subscriber {
+    name: String,
+    tx: mpsc::Sender<Arc<Event>>,
+    dropped: AtomicU64,
+}
+
+#[derive(Default)]
+pub struct MemoryBus {
+    subscribers: RwLock<Vec<Arc<Subscriber>>>,
+    published: AtomicU64,
+}
+
+impl MemoryBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn dropped_total(&self) -> u64 {
+        self.subscribers
+            .read()
+            .iter()
+            .map(|s| s.dropped.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+impl EventBus for MemoryBus {
+    fn publish(&self, event: Arc<Event>) {
+        self.published.fetch_add(1, Ordering::Relaxed);
+        let mut closed = false;
+        for sub in self.subscribers.read().iter() {
+            match sub.tx.try_send(event.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    let before = sub.dropped.fetch_add(1, Ordering::Relaxed);
+                    // Say it once per thousand, not once per event.
+                    if before % 1000 == 0 {
+                        tracing::warn!(subscriber = %sub.name, dropped = before + 1, "bus subscriber is too slow; dropping events");
+                    }
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
+            }
+        }
+        if closed {
+            self.subscribers.write().retain(|s| !s.tx.is_closed());
+        }
+    }
+
+    fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        self.subscribers.write().push(Arc::new(Subscriber {
+            name: name.to_owned(),
+            tx,
+            dropped: AtomicU64::new(0),
+        }));
+        rx
+    }
+
+    fn render_metrics(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP livectl_bus_events_published_total Events published on the bus.\n# TYPE livectl_bus_events_published_total counter\nlivectl_bus_events_published_total {}",
+            self.published.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP livectl_bus_events_dropped_total Events dropped because a subscriber's queue was full.\n# TYPE livectl_bus_events_dropped_total counter"
+        );
+        for sub in self.subscribers.read().iter() {
+            let _ = writeln!(
+                out,
+                "livectl_bus_events_dropped_total{{subscriber=\"{}\"}} {}",
+                sub.name,
+                sub.dropped.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{EventKind, StreamStatus};
+
+    fn event(n: i64) -> Arc<Event> {
+        Arc::new(Event {
+            id: format!("evt_{n}"),
+            workspace_id: "ws_1".into(),
+            stream_id: "ls_1".into(),
+            kind: EventKind::StreamStatus {
+                status: StreamStatus::Live,
+            },
+            ts: n,
+            simulated: true,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_loses_events_but_never_blocks_the_publisher() {
+        let bus = MemoryBus::new();
+        let mut fast = bus.subscribe("fast", 100);
+        let _slow = bus.subscribe("slow", 2);
+        for n in 0..10 {
+            bus.publish(event(n));
+        }
+        assert_eq!(bus.dropped_total(), 8);
+        for n in 0..10 {
+            assert_eq!(fast.recv().await.unwrap().ts, n);
+        }
+        let mut text = String::new();
+        bus.render_metrics(&mut text);
+        assert!(
+            text.contains("livectl_bus_events_dropped_total{subscriber=\"slow\"} 8"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn closed_subscribers_are_forgotten() {
+        let bus = MemoryBus::new();
+        drop(bus.subscribe("gone", 1));
+        bus.publish(event(1));
+        assert!(bus.subscribers.read().is_empty());
+    }
+}

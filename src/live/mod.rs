@@ -1,0 +1,10 @@
+//! TikTok LIVE: the webcast client, normalised events, one actor per livestream.
+
+pub mod client;
+pub mod decode;
+
+/// Messages generated from `proto/webcast.proto`.
+#[allow(clippy::all, missing_docs)]
+pub mod pb {
+    include!(concat!(env!("OUT_DIR"), "/webcast.rs"));
+}

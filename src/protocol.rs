@@ -1,0 +1,168 @@
+//! Wire types shared by the server and the agent (`protocols.md`). This module knows no HTTP,
+//! no database and no pages.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The viewer behind an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EventUser {
+    /// TikTok's numeric user id, as a string.
+    pub id: String,
+    /// The @handle (without the @).
+    pub unique_id: String,
+    pub nickname: String,
+}
+
+/// `stream_status` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamStatus {
+    Live,
+    Paused,
+    Unpaused,
+    Ended,
+    Disconnected,
+    Reconnecting,
+}
+
+/// `event_type` and `payload` of a normalised event (`protocols.md` §1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "event_type", content = "payload", rename_all = "snake_case")]
+pub enum EventKind {
+    Comment {
+        text: String,
+        #[serde(default)]
+        user: EventUser,
+    },
+    Gift {
+        gift_id: i64,
+        gift_name: String,
+        /// Diamonds of one gift.
+        diamond_count: i64,
+        repeat_count: i64,
+        /// `repeat_count × diamond_count`.
+        total_diamonds: i64,
+        #[serde(default)]
+        user: EventUser,
+    },
+    Like {
+        /// Likes in this burst.
+        count: i64,
+        /// Room total so far.
+        total: i64,
+        #[serde(default)]
+        user: EventUser,
+    },
+    Follow {
+        #[serde(default)]
+        user: EventUser,
+    },
+    Share {
+        #[serde(default)]
+        user: EventUser,
+    },
+    Join {
+        #[serde(default)]
+        user: EventUser,
+    },
+    Subscribe {
+        #[serde(default)]
+        user: EventUser,
+    },
+    ViewerCount {
+        viewers: i64,
+        total_viewers: i64,
+    },
+    StreamStatus {
+        status: StreamStatus,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Comment { .. } => "comment",
+            EventKind::Gift { .. } => "gift",
+            EventKind::Like { .. } => "like",
+            EventKind::Follow { .. } => "follow",
+            EventKind::Share { .. } => "share",
+            EventKind::Join { .. } => "join",
+            EventKind::Subscribe { .. } => "subscribe",
+            EventKind::ViewerCount { .. } => "viewer_count",
+            EventKind::StreamStatus { .. } => "stream_status",
+        }
+    }
+
+    pub fn user(&self) -> Option<&EventUser> {
+        match self {
+            EventKind::Comment { user, .. }
+            | EventKind::Gift { user, .. }
+            | EventKind::Like { user, .. }
+            | EventKind::Follow { user }
+            | EventKind::Share { user }
+            | EventKind::Join { user }
+            | EventKind::Subscribe { user } => Some(user),
+            EventKind::ViewerCount { .. } | EventKind::StreamStatus { .. } => None,
+        }
+    }
+}
+
+pub const EVENT_TYPES: [&str; 9] = [
+    "comment",
+    "gift",
+    "like",
+    "follow",
+    "share",
+    "join",
+    "subscribe",
+    "viewer_count",
+    "stream_status",
+];
+
+/// What the bus carries and rules see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub id: String,
+    pub workspace_id: String,
+    pub stream_id: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// When it happened (TikTok's create_time in ms, else receive time).
+    pub ts: i64,
+    pub simulated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_has_the_contract_shape() {
+        let event = Event {
+            id: "evt_1".into(),
+            workspace_id: "ws_1".into(),
+            stream_id: "ls_1".into(),
+            kind: EventKind::Comment {
+                text: "spin".into(),
+                user: EventUser {
+                    id: "6812".into(),
+                    unique_id: "someone".into(),
+                    nickname: "Some One".into(),
+                },
+            },
+            ts: 1_763_719_200_123,
+            simulated: false,
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"id":"evt_1","workspace_id":"ws_1","stream_id":"ls_1","event_type":"comment",
+                "payload":{"text":"spin","user":{"id":"6812","unique_id":"someone","nickname":"Some One"}},
+                "ts":1_763_719_200_123_i64,"simulated":false})
+        );
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+}
