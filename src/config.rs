@@ -131,6 +131,10 @@ pub struct TiktokSettings {
     pub web_url: String,
     pub webcast_url: String,
     pub session_id: Secret,
+    pub heartbeat_ms: u64,
+    pub reconnect_min_ms: u64,
+    pub reconnect_max_ms: u64,
+    pub simulator_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

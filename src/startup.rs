@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 
+use actix::{Actor as _, Addr};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -16,12 +17,14 @@ use crate::auth::denylist::DenyList;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::secrets::random_token;
+use crate::bus::{EventBus, MemoryBus};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::http::extract::{path_error_handler, query_error_handler};
 use crate::http::openapi::{self, OpenApiJson};
 use crate::http::{self, middleware::request_context};
+use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry::LiveRegistry};
 use crate::telemetry::metrics::Metrics;
 
 /// Everything handlers share.
@@ -33,6 +36,8 @@ pub struct AppState {
     pub login_by_account: RateLimiter,
     pub login_by_address: RateLimiter,
     pub metrics: Arc<Metrics>,
+    pub bus: Arc<dyn EventBus>,
+    pub live: Addr<LiveRegistry>,
 }
 
 pub struct Application {
@@ -62,13 +67,27 @@ impl Application {
         })
         .await??;
 
+        let metrics = Arc::new(Metrics::default());
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let live = LiveRegistry::new(LiveDeps {
+            bus: bus.clone(),
+            db: db.clone(),
+            tiktok: Arc::new(settings.tiktok.clone()),
+            http: live::client::http_client().context("building the HTTP client")?,
+            metrics: metrics.clone(),
+        })
+        .start();
+        resume_livestreams(&db, &live).await;
+
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
             login_by_account: RateLimiter::new(settings.auth.login_attempts_per_account),
             login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
             denylist,
             db,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
+            bus,
+            live,
             settings: settings.clone(),
         });
 
@@ -120,6 +139,24 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Reconnects the livestreams that were connected when the server last stopped.
+async fn resume_livestreams(db: &Db, live: &Addr<LiveRegistry>) {
+    match db.run(LivestreamRow::wanted).await {
+        Ok(rows) => {
+            if !rows.is_empty() {
+                tracing::info!(
+                    count = rows.len(),
+                    "reconnecting livestreams that were connected before the restart"
+                );
+            }
+            for row in rows {
+                live.do_send(live::registry::Connect(live::routes::spec_of(&row)));
+            }
+        }
+        Err(err) => tracing::error!(error = ?err, "could not read livestreams to reconnect"),
     }
 }
 

@@ -9,7 +9,7 @@ pub mod request_id;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, workspaces};
+use crate::{audit, auth, live, workspaces};
 
 /// Every endpoint under `/api/v1`. Each handler carries `#[utoipa::path]`, so registering it
 /// here is also what puts it in the OpenAPI document.
@@ -34,6 +34,13 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(auth::api_keys::create_api_key)
         .service(auth::api_keys::list_api_keys)
         .service(auth::api_keys::revoke_api_key)
+        .service(live::routes::create_livestream)
+        .service(live::routes::list_livestreams)
+        .service(live::routes::get_livestream)
+        .service(live::routes::delete_livestream)
+        .service(live::routes::connect_livestream)
+        .service(live::routes::disconnect_livestream)
+        .service(live::routes::inject_event)
         .service(audit::list_audit)
         .service(workspaces::admin::list_invites)
         .service(workspaces::admin::create_invite)

@@ -8,3 +8,8 @@ pub mod decode;
 pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/webcast.rs"));
 }
+pub mod actor;
+pub mod model;
+pub mod registry;
+pub mod routes;
+pub mod source;

@@ -58,6 +58,8 @@ pub struct Metrics {
     pub http_latency: Histogram,
     pub logins_rate_limited: AtomicU64,
     pub logins_failed: AtomicU64,
+    pub live_events: AtomicU64,
+    pub live_actors: std::sync::atomic::AtomicI64,
 }
 
 impl Metrics {
@@ -102,6 +104,17 @@ impl Metrics {
             "livectl_logins_rate_limited_total",
             "Login attempts refused by the rate limit.",
             self.logins_rate_limited.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "livectl_live_events_total",
+            "Normalised events published by livestreams.",
+            self.live_events.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP livectl_livestreams_connected Livestream actors running.\n# TYPE livectl_livestreams_connected gauge\nlivectl_livestreams_connected {}",
+            self.live_actors.load(Ordering::Relaxed)
         );
         let _ = writeln!(
             out,

@@ -222,6 +222,13 @@ pub async fn suspend(
         },
     )
     .await?;
+    // A suspended workspace streams nothing: stop its livestreams now.
+    let stopped = state
+        .live
+        .send(crate::live::registry::DisconnectWorkspace(view.id.clone()))
+        .await
+        .unwrap_or(0);
+    tracing::info!(workspace_id = %view.id, livestreams_stopped = stopped, "workspace suspended");
     Ok(web::Json(view))
 }
 

@@ -191,6 +191,10 @@ pub async fn delete_workspace(
     let access = authorize(&state, &caller, &path, Action::DeleteWorkspace).await?;
     let user_id = caller.user_id()?.to_owned();
     let ws = access.workspace;
+    let _ = state
+        .live
+        .send(crate::live::registry::DisconnectWorkspace(ws.id.clone()))
+        .await;
     state
         .db
         .transaction(move |conn| {

@@ -5,6 +5,9 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod fake_tiktok;
+mod live;
+mod livestreams;
 mod operations;
 mod permissions;
 mod workspaces;

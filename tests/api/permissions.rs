@@ -30,6 +30,7 @@ struct Team {
 struct Fixture {
     ws: String,
     key_id: String,
+    livestream: String,
 }
 
 async fn fresh_workspace(app: &TestApp, team: &Team) -> Fixture {
@@ -52,9 +53,18 @@ async fn fresh_workspace(app: &TestApp, team: &Team) -> Fixture {
         )
         .await
         .expect(201);
+    let livestream = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &team.owner.token,
+            json!({"target": "@someone", "source": "simulator"}),
+        )
+        .await
+        .expect(201);
     Fixture {
         ws,
         key_id: key["id"].as_str().expect("id").to_owned(),
+        livestream: livestream["id"].as_str().expect("id").to_owned(),
     }
 }
 
@@ -172,6 +182,81 @@ fn probes() -> Vec<Probe> {
                 )
             },
             OWNER,
+        ),
+        (
+            "list livestreams",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/livestreams", f.ws), None),
+            EVERYONE,
+        ),
+        (
+            "view livestream",
+            Method::GET,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/livestreams/{}", f.ws, f.livestream),
+                    None,
+                )
+            },
+            EVERYONE,
+        ),
+        (
+            "create livestream",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/livestreams", f.ws),
+                    Some(json!({"target": "other"})),
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "connect",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/livestreams/{}/connect", f.ws, f.livestream),
+                    None,
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "disconnect",
+            Method::POST,
+            |f, _| {
+                (
+                    format!(
+                        "/workspaces/{}/livestreams/{}/disconnect",
+                        f.ws, f.livestream
+                    ),
+                    None,
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "inject event",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/livestreams/{}/events", f.ws, f.livestream),
+                    Some(json!({"event_type": "comment", "payload": {"text": "spin"}})),
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "delete livestream",
+            Method::DELETE,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/livestreams/{}", f.ws, f.livestream),
+                    None,
+                )
+            },
+            MANAGERS,
         ),
         (
             "delete workspace",

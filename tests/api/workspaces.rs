@@ -454,6 +454,15 @@ async fn tenants_are_isolated() {
         .await
         .expect(201);
     let b_key_id = b_key["id"].as_str().expect("id");
+    let b_ls = app
+        .post(
+            &format!("/workspaces/{b}/livestreams"),
+            &bob.token,
+            json!({"target": "bobs"}),
+        )
+        .await
+        .expect(201);
+    let b_ls = b_ls["id"].as_str().expect("id");
     let probes: Vec<(Method, String, Option<serde_json::Value>)> = vec![
         (Method::GET, format!("/workspaces/{b}"), None),
         (
@@ -496,6 +505,48 @@ async fn tenants_are_isolated() {
             None,
         ),
         (Method::GET, format!("/workspaces/{b}/audit"), None),
+        (Method::GET, format!("/workspaces/{b}/livestreams"), None),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/livestreams"),
+            Some(json!({"target": "x1"})),
+        ),
+        (
+            Method::GET,
+            format!("/workspaces/{b}/livestreams/{b_ls}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/workspaces/{b}/livestreams/{b_ls}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/livestreams/{b_ls}/connect"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/livestreams/{b_ls}/disconnect"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/livestreams/{b_ls}/events"),
+            Some(json!({"event_type": "comment", "payload": {"text": "x"}})),
+        ),
+        // Alice's own workspace path with Bob's livestream id: still not found.
+        (
+            Method::GET,
+            format!("/workspaces/{a}/livestreams/{b_ls}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{a}/livestreams/{b_ls}/events"),
+            Some(json!({"event_type": "comment", "payload": {"text": "x"}})),
+        ),
     ];
     for (method, path, body) in probes {
         let res = app
@@ -503,7 +554,10 @@ async fn tenants_are_isolated() {
             .await;
         let text = res.body.to_string();
         res.expect_error(404, "NOT_FOUND");
-        assert!(!text.contains("\"B\""), "{method} {path} leaked: {text}");
+        assert!(
+            !text.contains("\"B\"") && !text.contains("bobs"),
+            "{method} {path} leaked: {text}"
+        );
     }
     // Alice's own workspace is unaffected, Bob's still intact.
     app.get(&format!("/workspaces/{a}"), &alice.token)

@@ -48,7 +48,7 @@ pub async fn sign(
                 retry_after: retry_after(res.headers()),
             });
         }
-        401 | 402 | 403 => {
+        401..=403 => {
             let body = res.text().await.unwrap_or_default();
             return Err(ConnectError::SignUnauthorized(format!(
                 "HTTP {status} {}",

@@ -1,0 +1,401 @@
+//! One actor per connected livestream: runs its source, keeps status and counters, decodes and
+//! de-duplicates, reconnects with backoff and jitter, restarts a crashed source, publishes
+//! every normalised event to the bus.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures_util::FutureExt as _;
+use rand::Rng as _;
+
+use crate::bus::EventBus;
+use crate::config::TiktokSettings;
+use crate::db::Db;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::live::client::{ConnectError, LastError};
+use crate::live::decode::StreamDecoder;
+use crate::live::model::{self, Runtime, SourceKind, Stats, Status};
+use crate::live::source::{self, FromSource, Sink, SourceMsg};
+use crate::protocol::{Event, EventKind, StreamStatus};
+use crate::telemetry::metrics::Metrics;
+
+/// How often stale gift streaks are flushed and counters saved.
+const TICK: Duration = Duration::from_secs(1);
+const SAVE_EVERY_TICKS: u32 = 5;
+
+/// What every livestream actor shares.
+#[derive(Clone)]
+pub struct Deps {
+    pub bus: Arc<dyn EventBus>,
+    pub db: Db,
+    pub tiktok: Arc<TiktokSettings>,
+    pub http: reqwest::Client,
+    pub metrics: Arc<Metrics>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub id: String,
+    pub workspace_id: String,
+    pub unique_id: String,
+    pub source: SourceKind,
+    pub auto_reconnect: bool,
+    /// Counters carried over from the table.
+    pub stats: Stats,
+}
+
+pub struct LivestreamActor {
+    spec: Spec,
+    deps: Deps,
+    decoder: StreamDecoder,
+    runtime: Runtime,
+    source: Option<actix::prelude::SpawnHandle>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    generation: u64,
+    /// Failed attempts in a row (for the backoff).
+    failures: u32,
+    dirty: bool,
+    ticks: u32,
+}
+
+impl LivestreamActor {
+    pub fn new(spec: Spec, deps: Deps) -> Self {
+        let runtime = Runtime {
+            status: Status::Connecting,
+            room_id: None,
+            viewer_count: 0,
+            stats: spec.stats,
+            last_error: None,
+            connected_at: None,
+        };
+        Self {
+            spec,
+            deps,
+            decoder: StreamDecoder::new(),
+            runtime,
+            source: None,
+            task: None,
+            generation: 0,
+            failures: 0,
+            dirty: true,
+            ticks: 0,
+        }
+    }
+
+    fn start_source(&mut self, ctx: &mut Context<Self>) {
+        self.stop_source(ctx);
+        self.generation += 1;
+        let sink = Sink {
+            to: ctx.address().recipient(),
+            generation: self.generation,
+        };
+        let deps = self.deps.clone();
+        let kind = self.spec.source;
+        let unique_id = self.spec.unique_id.clone();
+        let report = sink.clone();
+        let run = async move {
+            match kind {
+                SourceKind::Tiktok => {
+                    source::run_tiktok(deps.tiktok.clone(), deps.http.clone(), unique_id, sink)
+                        .await
+                }
+                SourceKind::Simulator => {
+                    source::run_simulator(deps.tiktok.simulator_interval_ms, sink).await
+                }
+            }
+        };
+        // A panic inside the source is caught here and reported, so the actor can restart it.
+        self.task = Some(actix::spawn(async move {
+            let msg = match AssertUnwindSafe(run).catch_unwind().await {
+                Ok(result) => SourceMsg::Exited(result),
+                Err(panic) => SourceMsg::Crashed(
+                    panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic".to_owned()),
+                ),
+            };
+            report.emit(msg).await;
+        }));
+    }
+
+    fn stop_source(&mut self, ctx: &mut Context<Self>) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Some(handle) = self.source.take() {
+            ctx.cancel_future(handle);
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if self.runtime.status != status {
+            tracing::info!(livestream_id = %self.spec.id, from = self.runtime.status.as_str(), to = status.as_str(), "livestream status");
+            self.runtime.status = status;
+            self.dirty = true;
+            self.save();
+        }
+    }
+
+    /// Saves the runtime to the table (off the actor's thread; last write wins).
+    fn save(&mut self) {
+        self.dirty = false;
+        let db = self.deps.db.clone();
+        let id = self.spec.id.clone();
+        let rt = self.runtime.clone();
+        actix::spawn(async move {
+            if let Err(err) = db
+                .run(move |conn| model::save_runtime(conn, &id, &rt))
+                .await
+            {
+                tracing::warn!(error = ?err, "could not save livestream state");
+            }
+        });
+    }
+
+    fn publish(&mut self, kind: EventKind, ts: i64, simulated: bool) -> String {
+        let stats = &mut self.runtime.stats;
+        match &kind {
+            EventKind::Comment { .. } => stats.comments += 1,
+            EventKind::Gift { total_diamonds, .. } => {
+                stats.gifts += 1;
+                stats.diamonds += total_diamonds;
+            }
+            EventKind::Like { count, .. } => stats.likes += count,
+            EventKind::Follow { .. } => stats.follows += 1,
+            EventKind::Share { .. } => stats.shares += 1,
+            EventKind::Join { .. } => stats.joins += 1,
+            EventKind::ViewerCount { viewers, .. } => self.runtime.viewer_count = *viewers,
+            EventKind::Subscribe { .. } | EventKind::StreamStatus { .. } => {}
+        }
+        stats.events += 1;
+        self.dirty = true;
+        let id = new_id(prefix::EVENT);
+        self.deps
+            .metrics
+            .live_events
+            .fetch_add(1, Ordering::Relaxed);
+        self.deps.bus.publish(Arc::new(Event {
+            id: id.clone(),
+            workspace_id: self.spec.workspace_id.clone(),
+            stream_id: self.spec.id.clone(),
+            kind,
+            ts,
+            simulated,
+        }));
+        id
+    }
+
+    fn publish_status(&mut self, status: StreamStatus) {
+        self.publish(
+            EventKind::StreamStatus { status },
+            now_ms(),
+            self.spec.source == SourceKind::Simulator,
+        );
+    }
+
+    /// Exponential backoff with ±20 % jitter, never shorter than `floor`.
+    fn backoff(&self, floor: Option<Duration>) -> Duration {
+        let min = self.deps.tiktok.reconnect_min_ms.max(1);
+        let max = self.deps.tiktok.reconnect_max_ms.max(min);
+        let exp = min.saturating_mul(1u64 << self.failures.min(16)).min(max);
+        let jitter = rand::rng().random_range(0.8..1.2);
+        let delay = Duration::from_millis((exp as f64 * jitter) as u64);
+        floor.map_or(delay, |f| delay.max(f))
+    }
+
+    fn schedule_reconnect(&mut self, ctx: &mut Context<Self>, delay: Duration) {
+        tracing::info!(livestream_id = %self.spec.id, delay_ms = delay.as_millis() as u64, "reconnecting later");
+        let generation = self.generation;
+        self.source = Some(ctx.run_later(delay, move |act, ctx| {
+            if act.generation == generation {
+                act.start_source(ctx);
+            }
+        }));
+    }
+
+    fn on_exit(&mut self, ctx: &mut Context<Self>, result: Result<(), ConnectError>) {
+        self.task = None;
+        match result {
+            Ok(()) => {
+                // The socket closed: TikTok does this now and then. Come back.
+                self.publish_status(StreamStatus::Disconnected);
+                if self.spec.auto_reconnect {
+                    self.failures += 1;
+                    self.set_status(Status::Reconnecting);
+                    self.publish_status(StreamStatus::Reconnecting);
+                    let delay = self.backoff(None);
+                    self.schedule_reconnect(ctx, delay);
+                } else {
+                    self.set_status(Status::Idle);
+                }
+            }
+            Err(err) => {
+                tracing::warn!(livestream_id = %self.spec.id, code = err.code(), error = %err, "livestream connection failed");
+                self.runtime.last_error = Some(err.last_error());
+                self.failures += 1;
+                let status = if err == ConnectError::UserOffline {
+                    Status::Offline
+                } else {
+                    Status::Error
+                };
+                if self.spec.auto_reconnect && err.is_retryable() {
+                    let floor = match &err {
+                        ConnectError::SignRateLimited { retry_after } => {
+                            Some(retry_after.unwrap_or(Duration::from_millis(
+                                self.deps.tiktok.reconnect_max_ms,
+                            )))
+                        }
+                        _ => None,
+                    };
+                    self.set_status(if status == Status::Offline {
+                        Status::Offline
+                    } else {
+                        Status::Reconnecting
+                    });
+                    self.dirty = true;
+                    let delay = self.backoff(floor);
+                    self.schedule_reconnect(ctx, delay);
+                } else {
+                    self.set_status(status);
+                    self.save();
+                }
+            }
+        }
+    }
+}
+
+impl Actor for LivestreamActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.deps
+            .metrics
+            .live_actors
+            .fetch_add(1, Ordering::Relaxed);
+        // Enough room for bursts; the source waits when the mailbox is full.
+        ctx.set_mailbox_capacity(256);
+        self.start_source(ctx);
+        ctx.run_interval(TICK, |act, _| {
+            for (kind, ts) in act.decoder.flush_stale_streaks(now_ms()) {
+                act.publish(kind, ts, false);
+            }
+            act.ticks += 1;
+            if act.dirty && act.ticks % SAVE_EVERY_TICKS == 0 {
+                act.save();
+            }
+        });
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        self.deps
+            .metrics
+            .live_actors
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Handler<FromSource> for LivestreamActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: FromSource, ctx: &mut Self::Context) {
+        if msg.generation != self.generation {
+            return;
+        }
+        match msg.msg {
+            SourceMsg::Live { room_id } => {
+                self.failures = 0;
+                self.runtime.room_id = Some(room_id);
+                self.runtime.last_error = None;
+                self.runtime.connected_at = Some(now_ms());
+                self.set_status(Status::Live);
+                self.publish_status(StreamStatus::Live);
+            }
+            SourceMsg::Batch { response, backlog } => {
+                let out = self.decoder.ingest(&response, now_ms(), backlog);
+                for (kind, ts) in out.events {
+                    self.publish(kind, ts, false);
+                }
+                if out.ended {
+                    self.stop_source(ctx);
+                    self.set_status(Status::Ended);
+                    self.save();
+                }
+            }
+            SourceMsg::Simulated(events) => {
+                for kind in events {
+                    self.publish(kind, now_ms(), true);
+                }
+            }
+            SourceMsg::Exited(result) => {
+                if self.runtime.status != Status::Ended {
+                    self.on_exit(ctx, result);
+                }
+            }
+            SourceMsg::Crashed(why) => {
+                tracing::error!(livestream_id = %self.spec.id, panic = %why, "livestream source crashed; restarting it");
+                self.task = None;
+                self.runtime.last_error = Some(LastError {
+                    code: "SOURCE_CRASHED".into(),
+                    message: why,
+                });
+                self.failures += 1;
+                self.set_status(Status::Reconnecting);
+                let delay = self.backoff(None);
+                self.schedule_reconnect(ctx, delay);
+            }
+        }
+    }
+}
+
+/// A test event from the API: published like a real one, marked simulated.
+#[derive(Message)]
+#[rtype(result = "String")]
+pub struct Inject(pub EventKind);
+
+impl Handler<Inject> for LivestreamActor {
+    type Result = String;
+
+    fn handle(&mut self, msg: Inject, _ctx: &mut Self::Context) -> String {
+        self.publish(msg.0, now_ms(), true)
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "Runtime")]
+pub struct GetRuntime;
+
+impl Handler<GetRuntime> for LivestreamActor {
+    type Result = MessageResult<GetRuntime>;
+
+    fn handle(&mut self, _msg: GetRuntime, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.runtime.clone())
+    }
+}
+
+/// Stops the source, saves the state as `idle` and ends the actor.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stop;
+
+impl Handler<Stop> for LivestreamActor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Stop, ctx: &mut Self::Context) {
+        self.stop_source(ctx);
+        self.generation += 1;
+        if self.runtime.status != Status::Ended {
+            self.runtime.status = Status::Idle;
+        }
+        self.runtime.viewer_count = 0;
+        self.save();
+        ctx.stop();
+    }
+}

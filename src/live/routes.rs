@@ -1,0 +1,292 @@
+//! `/workspaces/{ws}/livestreams`: create, list, read, delete, connect, disconnect, inject.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::auth::users::normalise_name;
+use crate::db::schema::livestreams;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::live::actor::{GetRuntime, Inject, Spec};
+use crate::live::model::{self, LivestreamRow, LivestreamView, SourceKind, Stats, Status};
+use crate::live::registry::{Connect, Disconnect, Lookup};
+use crate::protocol::{Event, EventKind};
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::model::{self as ws_model, Workspace};
+use crate::workspaces::permissions::Action;
+use crate::workspaces::plans::Resource;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLivestream {
+    /// `@user`, `user` or `https://www.tiktok.com/@user/live`.
+    pub target: String,
+    pub source: Option<SourceKind>,
+    pub name: Option<String>,
+    pub auto_reconnect: Option<bool>,
+}
+
+async fn view_of(state: &AppState, row: LivestreamRow) -> LivestreamView {
+    let runtime = match state.live.send(Lookup(row.id.clone())).await {
+        Ok(Some(actor)) => actor.send(GetRuntime).await.ok(),
+        _ => None,
+    };
+    row.view(runtime)
+}
+
+pub fn spec_of(row: &LivestreamRow) -> Spec {
+    Spec {
+        id: row.id.clone(),
+        workspace_id: row.workspace_id.clone(),
+        unique_id: row.unique_id.clone(),
+        source: row.source_kind(),
+        auto_reconnect: row.auto_reconnect,
+        stats: row.stored_runtime().stats,
+    }
+}
+
+/// Adds a livestream to the workspace (not connected yet).
+#[utoipa::path(tag = "livestreams", request_body = CreateLivestream, responses((status = 201, body = LivestreamView), (status = 402), (status = 409)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/livestreams")]
+pub async fn create_livestream(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<CreateLivestream>,
+) -> AppResult<HttpResponse> {
+    let access = authorize(&state, &caller, &path, Action::ManageLivestreams).await?;
+    let body = body.0;
+    let unique_id = model::parse_target(&body.target)?;
+    let name = match body.name.as_deref() {
+        Some(n) => normalise_name("name", n)?,
+        None => format!("@{unique_id}"),
+    };
+    let source = body.source.unwrap_or(SourceKind::Tiktok);
+    let now = now_ms();
+    let row = LivestreamRow {
+        id: new_id(prefix::LIVESTREAM),
+        workspace_id: access.workspace.id.clone(),
+        source: source.as_str().to_owned(),
+        unique_id,
+        name,
+        auto_reconnect: body.auto_reconnect.unwrap_or(true),
+        desired_connected: false,
+        status: Status::Idle.as_str().to_owned(),
+        room_id: None,
+        last_error: None,
+        stats: serde_json::to_string(&Stats::default())?,
+        connected_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let plan = access.workspace.plan();
+    let inserted = row.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            Workspace::lock(conn, &inserted.workspace_id)?;
+            plan.check(
+                Resource::Livestreams,
+                ws_model::counts(conn, &inserted.workspace_id)?.livestreams,
+            )?;
+            diesel::insert_into(livestreams::table)
+                .values(&inserted)
+                .execute(conn)
+                .map_err(|e| match AppError::from(e) {
+                    AppError::Conflict(_) => {
+                        AppError::Conflict("this workspace already follows that account".into())
+                    }
+                    other => other,
+                })?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(
+                    &inserted.workspace_id,
+                    (actor.0, &actor.1),
+                    "livestream.created",
+                )
+                .target(&inserted.id)
+                .details(
+                    serde_json::json!({"unique_id": inserted.unique_id, "source": inserted.source}),
+                ),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row.view(None)))
+}
+
+/// The workspace's livestreams with their status and counters.
+#[utoipa::path(tag = "livestreams", responses((status = 200, body = Vec<LivestreamView>)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/livestreams")]
+pub async fn list_livestreams(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<Vec<LivestreamView>>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    let ws = access.workspace.id;
+    let rows = state
+        .db
+        .run(move |conn| LivestreamRow::list(conn, &ws))
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        views.push(view_of(&state, row).await);
+    }
+    Ok(web::Json(views))
+}
+
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: &str,
+    action: Action,
+) -> AppResult<LivestreamRow> {
+    let access = authorize(state, caller, ws, action).await?;
+    let (ws, id) = (access.workspace.id, id.to_owned());
+    state
+        .db
+        .run(move |conn| LivestreamRow::find(conn, &ws, &id))
+        .await
+}
+
+/// One livestream: status, room, viewers, counters, last error.
+#[utoipa::path(tag = "livestreams", responses((status = 200, body = LivestreamView), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/livestreams/{id}")]
+pub async fn get_livestream(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<LivestreamView>> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::View).await?;
+    Ok(web::Json(view_of(&state, row).await))
+}
+
+/// Disconnects and removes a livestream.
+#[utoipa::path(tag = "livestreams", responses((status = 204), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[delete("/workspaces/{ws}/livestreams/{id}")]
+pub async fn delete_livestream(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
+    let _ = state.live.send(Disconnect(row.id.clone())).await;
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    state
+        .db
+        .transaction(move |conn| {
+            diesel::delete(livestreams::table.find(&row.id)).execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&row.workspace_id, (actor.0, &actor.1), "livestream.deleted")
+                    .target(&row.id)
+                    .details(serde_json::json!({"unique_id": row.unique_id})),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusAnswer {
+    pub status: Status,
+}
+
+/// Connects the livestream (its actor starts; progress shows in `status`). Survives restarts.
+#[utoipa::path(tag = "livestreams", responses((status = 202, body = StatusAnswer)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/livestreams/{id}/connect")]
+pub async fn connect_livestream(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
+    let lid = row.id.clone();
+    state
+        .db
+        .run(move |conn| model::set_desired(conn, &lid, true))
+        .await?;
+    state
+        .live
+        .send(Connect(spec_of(&row)))
+        .await
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Accepted().json(StatusAnswer {
+        status: Status::Connecting,
+    }))
+}
+
+/// Disconnects the livestream.
+#[utoipa::path(tag = "livestreams", responses((status = 202, body = StatusAnswer)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/livestreams/{id}/disconnect")]
+pub async fn disconnect_livestream(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
+    let lid = row.id.clone();
+    state
+        .db
+        .run(move |conn| model::set_desired(conn, &lid, false))
+        .await?;
+    state
+        .live
+        .send(Disconnect(row.id))
+        .await
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Accepted().json(StatusAnswer {
+        status: Status::Idle,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InjectedEvent {
+    pub event_id: String,
+}
+
+/// Injects a test event (`simulated: true`). It goes through the bus and the rules like a real one.
+#[utoipa::path(tag = "livestreams", request_body = EventKind, responses((status = 202, body = InjectedEvent)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/livestreams/{id}/events")]
+pub async fn inject_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: ApiJson<EventKind>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::InjectEvents).await?;
+    let kind = body.0;
+    let event_id = match state.live.send(Lookup(row.id.clone())).await {
+        Ok(Some(actor)) => actor.send(Inject(kind)).await.map_err(AppError::internal)?,
+        _ => {
+            // Not connected: publish it all the same, so rules can be tried without a stream.
+            let event_id = new_id(prefix::EVENT);
+            state.bus.publish(std::sync::Arc::new(Event {
+                id: event_id.clone(),
+                workspace_id: row.workspace_id,
+                stream_id: row.id,
+                kind,
+                ts: now_ms(),
+                simulated: true,
+            }));
+            event_id
+        }
+    };
+    Ok(HttpResponse::Accepted().json(InjectedEvent { event_id }))
+}

@@ -1,0 +1,225 @@
+//! Where a livestream's messages come from: the real TikTok webcast, or the simulator. A source
+//! runs as one task per connection attempt and reports to its actor; the actor decides about
+//! retries, so a source only ever connects once and returns why it stopped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures_util::{SinkExt as _, StreamExt as _};
+use rand::Rng as _;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::config::TiktokSettings;
+use crate::live::client::{ConnectError, room, sign, socket};
+use crate::live::{decode, pb};
+use crate::protocol::{EventKind, EventUser};
+
+/// What a source tells its actor.
+#[derive(Debug)]
+pub enum SourceMsg {
+    /// Connected to the room.
+    Live { room_id: String },
+    /// A batch from TikTok; `backlog` for the history sent at connect.
+    Batch {
+        response: pb::WebcastResponse,
+        backlog: bool,
+    },
+    /// Events made up by the simulator.
+    Simulated(Vec<EventKind>),
+    /// The source stopped; the actor decides what is next.
+    Exited(Result<(), ConnectError>),
+    /// The source task panicked.
+    Crashed(String),
+}
+
+/// A message from the source of one connection attempt (older attempts are ignored).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FromSource {
+    pub generation: u64,
+    pub msg: SourceMsg,
+}
+
+#[derive(Clone)]
+pub struct Sink {
+    pub to: Recipient<FromSource>,
+    pub generation: u64,
+}
+
+impl Sink {
+    /// Delivers `msg`, waiting when the actor's mailbox is full. False when the actor is gone.
+    pub async fn emit(&self, msg: SourceMsg) -> bool {
+        self.to
+            .send(FromSource {
+                generation: self.generation,
+                msg,
+            })
+            .await
+            .is_ok()
+    }
+}
+
+/// One connection to TikTok: look up the room, sign, open the socket, read until it closes.
+/// `Ok(())` means the socket closed (reconnect); errors say why connecting failed.
+pub async fn run_tiktok(
+    settings: Arc<TiktokSettings>,
+    http: reqwest::Client,
+    unique_id: String,
+    sink: Sink,
+) -> Result<(), ConnectError> {
+    let room_id = match room::resolve(&http, &settings.web_url, &unique_id).await? {
+        room::Room::Live { room_id } => room_id,
+        room::Room::Offline => return Err(ConnectError::UserOffline),
+    };
+    let signed = sign::sign(
+        &http,
+        &settings.sign_url,
+        settings.sign_api_key.expose(),
+        &room_id,
+        settings.session_id.expose(),
+    )
+    .await?;
+    let url = socket::socket_url(&signed.response, &room_id)?;
+    let mut cookies = signed.cookies.clone();
+    if !settings.session_id.is_empty() {
+        cookies = format!("{cookies}; sessionid={}", settings.session_id.expose());
+    }
+    // Open right after signing: signed URLs expire within about 30 s.
+    let mut ws = socket::open(&url, &cookies).await?;
+    if !sink
+        .emit(SourceMsg::Batch {
+            response: signed.response,
+            backlog: true,
+        })
+        .await
+    {
+        return Ok(());
+    }
+    sink.emit(SourceMsg::Live {
+        room_id: room_id.clone(),
+    })
+    .await;
+
+    let numeric_room: i64 = room_id.parse().unwrap_or_default();
+    send(&mut ws, decode::enter_room_frame(numeric_room)).await?;
+    let mut heartbeat =
+        tokio::time::interval(Duration::from_millis(settings.heartbeat_ms.max(100)));
+    heartbeat.tick().await;
+    let mut beat: u64 = 0;
+    loop {
+        tokio::select! {
+            frame = ws.next() => match frame {
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    if let Some(ack) = handle_frame(&bytes, &sink).await {
+                        send(&mut ws, ack).await?;
+                    }
+                }
+                Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
+                Some(Ok(_)) => {}
+                Some(Err(err)) => return Err(ConnectError::Network(format!("socket: {err}"))),
+            },
+            _ = heartbeat.tick() => {
+                beat += 1;
+                send(&mut ws, decode::heartbeat_frame(numeric_room.max(0).unsigned_abs(), beat)).await?;
+            }
+        }
+    }
+}
+
+async fn send(ws: &mut socket::Socket, bytes: Vec<u8>) -> Result<(), ConnectError> {
+    ws.send(WsMessage::Binary(bytes.into()))
+        .await
+        .map_err(|e| ConnectError::Network(format!("socket send: {e}")))
+}
+
+/// Decodes one push frame, forwards its batch, and returns the ack to send if one is due.
+/// Bad frames are logged and skipped: the stream keeps going.
+async fn handle_frame(bytes: &[u8], sink: &Sink) -> Option<Vec<u8>> {
+    let frame = match decode::decode_push_frame(bytes) {
+        Ok(frame) => frame,
+        Err(err) => {
+            tracing::warn!(error = %err, len = bytes.len(), "skipping an undecodable push frame");
+            return None;
+        }
+    };
+    if frame.payload_type != "msg" {
+        return None;
+    }
+    let response = match decode::response_of(&frame) {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::warn!(error = %err, log_id = frame.log_id, "skipping a push frame whose payload does not decode");
+            return None;
+        }
+    };
+    let ack = response
+        .need_ack
+        .then(|| decode::ack_frame(frame.log_id, &response.internal_ext));
+    sink.emit(SourceMsg::Batch {
+        response,
+        backlog: false,
+    })
+    .await;
+    ack
+}
+
+const SIMULATED_WORDS: [&str; 6] = ["spin", "hello", "light", "go", "wow", "camera"];
+
+/// Made-up traffic, for trying rules without a live stream: one event every `interval_ms`.
+pub async fn run_simulator(interval_ms: u64, sink: Sink) -> Result<(), ConnectError> {
+    if !sink
+        .emit(SourceMsg::Live {
+            room_id: "simulated".into(),
+        })
+        .await
+    {
+        return Ok(());
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(interval_ms.max(10)));
+    tick.tick().await;
+    let mut viewers: i64 = 10;
+    loop {
+        tick.tick().await;
+        let event = {
+            let mut rng = rand::rng();
+            let n: u32 = rng.random_range(0..1000);
+            let user = EventUser {
+                id: format!("{}", 7_000_000 + n),
+                unique_id: format!("viewer{n}"),
+                nickname: format!("Viewer {n}"),
+            };
+            match rng.random_range(0..10) {
+                0..=4 => EventKind::Comment {
+                    text: SIMULATED_WORDS[rng.random_range(0..SIMULATED_WORDS.len())].to_owned(),
+                    user,
+                },
+                5 => EventKind::Gift {
+                    gift_id: 5655,
+                    gift_name: "Rose".into(),
+                    diamond_count: 1,
+                    repeat_count: 1,
+                    total_diamonds: 1,
+                    user,
+                },
+                6 => EventKind::Like {
+                    count: 5,
+                    total: i64::from(n) * 5,
+                    user,
+                },
+                7 => EventKind::Join { user },
+                8 => EventKind::Follow { user },
+                _ => {
+                    viewers = (viewers + rng.random_range(-3..=5)).max(1);
+                    EventKind::ViewerCount {
+                        viewers,
+                        total_viewers: viewers * 3,
+                    }
+                }
+            }
+        };
+        if !sink.emit(SourceMsg::Simulated(vec![event])).await {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! A local fake of TikTok for the connector tests: the live page (SIGI_STATE), the api-live
+//! JSON, the sign endpoint (protobuf `WebcastResponse` + `X-Set-TT-Cookie`) and a push socket
+//! speaking real `PushFrame`s, gzip and acks. The test steers it through [`Control`].
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use futures_util::StreamExt as _;
+use livectl::live::pb;
+use parking_lot::Mutex;
+use prost::Message as _;
+use tokio::sync::broadcast;
+
+pub const ROOM_ID: &str = "7140000000000000001";
+
+#[derive(Clone, Debug)]
+pub enum Push {
+    Frame(Vec<u8>),
+    Close,
+}
+
+pub struct Control {
+    pub live: AtomicBool,
+    pub exists: AtomicBool,
+    pub sign_status: AtomicU16,
+    pub sign_calls: AtomicU64,
+    pub sockets: AtomicU64,
+    pub heartbeats: AtomicU64,
+    pub enter_rooms: AtomicU64,
+    pub acks: Mutex<Vec<u64>>,
+    pub reject_handshake: Mutex<Option<String>>,
+    pub backlog: Mutex<Vec<pb::Message>>,
+    pub cookies_seen: Mutex<Vec<String>>,
+    push: broadcast::Sender<Push>,
+    port: AtomicU16,
+}
+
+pub struct FakeTiktok {
+    pub url: String,
+    pub control: Arc<Control>,
+}
+
+impl FakeTiktok {
+    pub async fn start() -> FakeTiktok {
+        let (push, _) = broadcast::channel(1024);
+        let control = Arc::new(Control {
+            live: AtomicBool::new(true),
+            exists: AtomicBool::new(true),
+            sign_status: AtomicU16::new(200),
+            sign_calls: AtomicU64::new(0),
+            sockets: AtomicU64::new(0),
+            heartbeats: AtomicU64::new(0),
+            enter_rooms: AtomicU64::new(0),
+            acks: Mutex::new(Vec::new()),
+            reject_handshake: Mutex::new(None),
+            backlog: Mutex::new(Vec::new()),
+            cookies_seen: Mutex::new(Vec::new()),
+            push,
+            port: AtomicU16::new(0),
+        });
+        let data = web::Data::from(control.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/@{user}/live", web::get().to(live_page))
+                .route("/api-live/user/room/", web::get().to(api_room))
+                .route("/webcast/fetch", web::get().to(sign))
+                .route("/ws", web::get().to(socket))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .expect("bind fake");
+        let port = server.addrs()[0].port();
+        control.port.store(port, Ordering::SeqCst);
+        actix_web::rt::spawn(server.run());
+        FakeTiktok {
+            url: format!("http://127.0.0.1:{port}"),
+            control,
+        }
+    }
+}
+
+impl Control {
+    /// Pushes a frame to every open socket.
+    pub fn push(&self, frame: Vec<u8>) {
+        let _ = self.push.send(Push::Frame(frame));
+    }
+
+    /// Drops every open socket (as TikTok does now and then).
+    pub fn drop_sockets(&self) {
+        let _ = self.push.send(Push::Close);
+    }
+}
+
+async fn live_page(control: web::Data<Control>, path: web::Path<String>) -> HttpResponse {
+    if !control.exists.load(Ordering::SeqCst) {
+        return HttpResponse::Ok()
+            .body("<html><script id=\"SIGI_STATE\" type=\"application/json\">{}</script></html>");
+    }
+    let status = if control.live.load(Ordering::SeqCst) {
+        2
+    } else {
+        4
+    };
+    let state = serde_json::json!({"LiveRoom": {"liveRoomUserInfo": {"user": {"roomId": ROOM_ID, "status": status, "uniqueId": path.into_inner()}}}});
+    HttpResponse::Ok().content_type("text/html").body(format!(
+        "<html><head><script id=\"SIGI_STATE\" type=\"application/json\">{state}</script></head></html>"
+    ))
+}
+
+async fn api_room(control: web::Data<Control>) -> HttpResponse {
+    if !control.exists.load(Ordering::SeqCst) {
+        return HttpResponse::Ok()
+            .json(serde_json::json!({"message": "user_not_found", "statusCode": 10221}));
+    }
+    let status = if control.live.load(Ordering::SeqCst) {
+        2
+    } else {
+        4
+    };
+    HttpResponse::Ok().json(
+        serde_json::json!({"data": {"user": {"roomId": ROOM_ID}, "liveRoom": {"status": status}}}),
+    )
+}
+
+async fn sign(control: web::Data<Control>, req: HttpRequest) -> HttpResponse {
+    control.sign_calls.fetch_add(1, Ordering::SeqCst);
+    assert!(
+        req.query_string().contains(&format!("room_id={ROOM_ID}")),
+        "{}",
+        req.query_string()
+    );
+    match control.sign_status.load(Ordering::SeqCst) {
+        200 => {}
+        429 => {
+            return HttpResponse::TooManyRequests()
+                .insert_header(("Retry-After", "1"))
+                .json(serde_json::json!({"message": "rate limited", "limit_label": "rate_limit_account_day"}));
+        }
+        other => {
+            return HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(other).expect("status"),
+            )
+            .finish();
+        }
+    }
+    let port = control.port.load(Ordering::SeqCst);
+    let response = pb::WebcastResponse {
+        messages: control.backlog.lock().clone(),
+        cursor: "c-1".into(),
+        internal_ext: "ext-1".into(),
+        push_server: format!("ws://127.0.0.1:{port}/ws"),
+        route_params: [("wrss".to_owned(), "abc".to_owned())].into(),
+        is_first: true,
+        ..Default::default()
+    };
+    HttpResponse::Ok()
+        .insert_header(("X-Set-TT-Cookie", "ttwid=fake; msToken=fake"))
+        .content_type("application/protobuf")
+        .body(response.encode_to_vec())
+}
+
+async fn socket(
+    control: web::Data<Control>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    if let Some(reason) = control.reject_handshake.lock().clone() {
+        // TikTok's way of saying no: HTTP 200 instead of 101.
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Handshake-Status", "415"))
+            .insert_header(("Handshake-Msg", reason))
+            .finish());
+    }
+    let ua = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        ua.starts_with("Mozilla/5.0"),
+        "the socket must carry the browser User-Agent"
+    );
+    let query = req.query_string().to_owned();
+    assert!(
+        query.contains("wrss=abc")
+            && query.contains(&format!("room_id={ROOM_ID}"))
+            && query.contains("internal_ext=ext-1"),
+        "{query}"
+    );
+    if let Some(cookie) = req.headers().get("cookie").and_then(|v| v.to_str().ok()) {
+        control.cookies_seen.lock().push(cookie.to_owned());
+    }
+    let (res, mut session, stream) = actix_ws::handle(&req, body)?;
+    control.sockets.fetch_add(1, Ordering::SeqCst);
+    let mut stream = stream.max_frame_size(1 << 24);
+    let mut pushes = control.push.subscribe();
+    let control = control.into_inner();
+    actix_web::rt::spawn(async move {
+        loop {
+            tokio::select! {
+                push = pushes.recv() => match push {
+                    Ok(Push::Frame(bytes)) => {
+                        if session.binary(bytes).await.is_err() { break; }
+                    }
+                    Ok(Push::Close) | Err(_) => {
+                        let _ = session.close(None).await;
+                        break;
+                    }
+                },
+                msg = stream.next() => match msg {
+                    Some(Ok(actix_ws::Message::Binary(bytes))) => {
+                        let frame = pb::PushFrame::decode(bytes.as_ref()).expect("client frames are PushFrames");
+                        match frame.payload_type.as_str() {
+                            "ack" => control.acks.lock().push(frame.log_id),
+                            "hb" => { control.heartbeats.fetch_add(1, Ordering::SeqCst); }
+                            "im_enter_room" => {
+                                let enter = pb::ImEnterRoom::decode(frame.payload.as_slice()).expect("enter room");
+                                assert_eq!(enter.room_id.to_string(), ROOM_ID);
+                                control.enter_rooms.fetch_add(1, Ordering::SeqCst);
+                            }
+                            other => panic!("unexpected frame type {other}"),
+                        }
+                    }
+                    Some(Ok(actix_ws::Message::Ping(p))) => { let _ = session.pong(&p).await; }
+                    Some(Ok(actix_ws::Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    });
+    Ok(res)
+}
+
+// ---- message builders (synthetic data only) ------------------------------------------------
+
+fn common(method: &str, msg_id: i64) -> pb::Common {
+    pb::Common {
+        method: method.into(),
+        msg_id,
+        room_id: 1,
+        create_time: 1_763_719_200_000 + msg_id,
+        display_text: None,
+    }
+}
+
+pub fn viewer(n: i64) -> pb::User {
+    pb::User {
+        id: 6_000_000 + n,
+        nickname: format!("Viewer {n}"),
+        unique_id: format!("viewer{n}"),
+        sec_uid: String::new(),
+        id_str: String::new(),
+    }
+}
+
+pub fn chat(msg_id: i64, text: &str) -> pb::Message {
+    let m = pb::ChatMessage {
+        common: Some(common("WebcastChatMessage", msg_id)),
+        user: Some(viewer(msg_id)),
+        content: text.into(),
+    };
+    message("WebcastChatMessage", msg_id, m.encode_to_vec())
+}
+
+pub fn gift(msg_id: i64, user: i64, repeat_count: i32, repeat_end: bool) -> pb::Message {
+    let m = pb::GiftMessage {
+        common: Some(common("WebcastGiftMessage", msg_id)),
+        gift_id: 5655,
+        repeat_count,
+        user: Some(viewer(user)),
+        repeat_end: i32::from(repeat_end),
+        gift: Some(pb::Gift {
+            id: 5655,
+            combo: true,
+            r#type: 1,
+            diamond_count: 1,
+            name: "Rose".into(),
+        }),
+        ..Default::default()
+    };
+    message("WebcastGiftMessage", msg_id, m.encode_to_vec())
+}
+
+pub fn control_action(msg_id: i64, action: i64) -> pb::Message {
+    let m = pb::ControlMessage {
+        common: Some(common("WebcastControlMessage", msg_id)),
+        action,
+    };
+    message("WebcastControlMessage", msg_id, m.encode_to_vec())
+}
+
+pub fn message(method: &str, msg_id: i64, payload: Vec<u8>) -> pb::Message {
+    pb::Message {
+        method: method.into(),
+        payload,
+        msg_id,
+        ..Default::default()
+    }
+}
+
+/// A `msg` push frame holding `messages`, gzip-compressed, asking for an ack.
+pub fn frame(log_id: u64, messages: Vec<pb::Message>) -> Vec<u8> {
+    let response = pb::WebcastResponse {
+        messages,
+        need_ack: true,
+        internal_ext: format!("ext-{log_id}"),
+        ..Default::default()
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&response.encode_to_vec()).expect("gzip");
+    raw_frame(log_id, gz.finish().expect("gzip"), true)
+}
+
+pub fn raw_frame(log_id: u64, payload: Vec<u8>, gzip: bool) -> Vec<u8> {
+    let mut headers = std::collections::HashMap::new();
+    if gzip {
+        headers.insert("compress_type".to_owned(), "gzip".to_owned());
+    }
+    pb::PushFrame {
+        log_id,
+        headers,
+        payload_encoding: "pb".into(),
+        payload_type: "msg".into(),
+        payload,
+        ..Default::default()
+    }
+    .encode_to_vec()
+}

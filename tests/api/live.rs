@@ -1,0 +1,392 @@
+//! The TikTok connector end to end against the local fake: real HTTP, real protobuf frames,
+//! gzip and acks, through the livestream actor to the bus.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use livectl::protocol::{Event, EventKind, StreamStatus};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::fake_tiktok::{self, FakeTiktok, ROOM_ID, chat, control_action, frame, gift, raw_frame};
+use crate::helpers::{TestApp, TestUser, spawn_app_with};
+
+struct Live {
+    app: TestApp,
+    fake: FakeTiktok,
+    owner: TestUser,
+    ws: String,
+    events: mpsc::Receiver<Arc<Event>>,
+}
+
+async fn setup() -> Live {
+    let fake = FakeTiktok::start().await;
+    let url = fake.url.clone();
+    let app = spawn_app_with(move |s| {
+        s.tiktok.web_url = url.clone();
+        s.tiktok.sign_url = url;
+        s.tiktok.reconnect_min_ms = 50;
+        s.tiktok.reconnect_max_ms = 400;
+        s.tiktok.heartbeat_ms = 100;
+    })
+    .await;
+    let events = app.state.bus.subscribe("test", 10_000);
+    let owner = app.user("streamer").await;
+    let ws = app.workspace(&owner, "Live").await;
+    Live {
+        app,
+        fake,
+        owner,
+        ws,
+        events,
+    }
+}
+
+impl Live {
+    async fn create(&self, target: &str) -> String {
+        let created = self
+            .app
+            .post(
+                &format!("/workspaces/{}/livestreams", self.ws),
+                &self.owner.token,
+                json!({"target": target}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(created["status"], "idle");
+        created["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn connect(&self, id: &str) {
+        let answer = self
+            .app
+            .call(
+                reqwest::Method::POST,
+                &format!("/workspaces/{}/livestreams/{id}/connect", self.ws),
+                Some(&self.owner.token),
+                None,
+            )
+            .await
+            .expect(202);
+        assert_eq!(answer["status"], "connecting");
+    }
+
+    async fn get(&self, id: &str) -> Value {
+        self.app
+            .get(
+                &format!("/workspaces/{}/livestreams/{id}", self.ws),
+                &self.owner.token,
+            )
+            .await
+            .expect(200)
+    }
+
+    /// Polls the livestream until `check` holds.
+    async fn wait_until(&self, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..200 {
+            let ls = self.get(id).await;
+            if check(&ls) {
+                return ls;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{what} never happened: {}", self.get(id).await);
+    }
+
+    async fn wait_status(&self, id: &str, status: &str) -> Value {
+        self.wait_until(id, status, |ls| ls["status"] == status)
+            .await
+    }
+
+    /// The next event that is not a stream status.
+    async fn next(&mut self) -> Arc<Event> {
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(5), self.events.recv())
+                .await
+                .expect("an event in time")
+                .expect("bus open");
+            if !matches!(event.kind, EventKind::StreamStatus { .. }) {
+                return event;
+            }
+        }
+    }
+
+    async fn next_status(&mut self) -> StreamStatus {
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(5), self.events.recv())
+                .await
+                .expect("an event in time")
+                .expect("bus open");
+            if let EventKind::StreamStatus { status } = event.kind {
+                return status;
+            }
+        }
+    }
+
+    fn no_more_events(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            assert!(
+                matches!(event.kind, EventKind::StreamStatus { .. }),
+                "unexpected {event:?}"
+            );
+        }
+    }
+}
+
+fn text_of(event: &Event) -> &str {
+    match &event.kind {
+        EventKind::Comment { text, .. } => text,
+        other => panic!("not a comment: {other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn connect_burst_acks_reconnect_dedupe_and_end() {
+    let mut t = setup().await;
+    t.fake
+        .control
+        .backlog
+        .lock()
+        .push(chat(1, "from before we connected"));
+    let id = t.create("@Streamer").await;
+    t.connect(&id).await;
+    let ls = t.wait_status(&id, "live").await;
+    assert_eq!(ls["room_id"], ROOM_ID);
+    assert!(ls["connected_at"].is_i64());
+    assert_eq!(t.next_status().await, StreamStatus::Live);
+    // The socket got the enter-room frame and the sign server's cookies.
+    assert_eq!(t.fake.control.enter_rooms.load(Ordering::SeqCst), 1);
+    assert!(t.fake.control.cookies_seen.lock()[0].contains("ttwid=fake"));
+
+    // A burst: comments, a like-free gift streak that ends, all in one gzip frame needing an ack.
+    t.fake.control.push(frame(
+        77,
+        vec![
+            chat(2, "spin"),
+            chat(3, "hello"),
+            gift(4, 9, 1, false),
+            gift(5, 9, 3, true),
+        ],
+    ));
+    let first = t.next().await;
+    assert_eq!(text_of(&first), "spin", "the backlog is not replayed");
+    assert_eq!(first.stream_id, id);
+    assert_eq!(first.workspace_id, t.ws);
+    assert!(!first.simulated);
+    assert_eq!(text_of(&*t.next().await).to_owned(), "hello");
+    let rose = t.next().await;
+    match &rose.kind {
+        EventKind::Gift {
+            gift_name,
+            repeat_count,
+            total_diamonds,
+            user,
+            ..
+        } => {
+            assert_eq!(
+                (gift_name.as_str(), *repeat_count, *total_diamonds),
+                ("Rose", 3, 3)
+            );
+            assert_eq!(user.unique_id, "viewer9");
+        }
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..100 {
+        if t.fake.control.acks.lock().contains(&77) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        t.fake.control.acks.lock().contains(&77),
+        "need_ack frames are acked with their log_id"
+    );
+    assert!(
+        t.fake.control.heartbeats.load(Ordering::SeqCst) >= 1 || {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            t.fake.control.heartbeats.load(Ordering::SeqCst) >= 1
+        }
+    );
+
+    // TikTok drops the socket: the actor re-signs and reconnects.
+    t.fake.control.drop_sockets();
+    assert_eq!(t.next_status().await, StreamStatus::Disconnected);
+    assert_eq!(t.next_status().await, StreamStatus::Reconnecting);
+    assert_eq!(t.next_status().await, StreamStatus::Live);
+    assert_eq!(t.fake.control.sockets.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        t.fake.control.sign_calls.load(Ordering::SeqCst),
+        2,
+        "signed again for the new socket"
+    );
+    // The reconnect backlog repeats old messages: they do not fire twice.
+    t.fake.control.push(frame(
+        78,
+        vec![chat(2, "spin"), chat(3, "hello"), chat(6, "fresh")],
+    ));
+    assert_eq!(text_of(&*t.next().await).to_owned(), "fresh");
+
+    let stats = t
+        .wait_until(&id, "counters", |ls| ls["stats"]["comments"] == 3)
+        .await;
+    assert_eq!(stats["stats"]["gifts"], 1);
+    assert_eq!(stats["stats"]["diamonds"], 3);
+
+    // Stream end (control action 3).
+    t.fake.control.push(frame(79, vec![control_action(7, 3)]));
+    assert_eq!(t.next_status().await, StreamStatus::Ended);
+    t.wait_status(&id, "ended").await;
+    t.no_more_events();
+}
+
+#[actix_web::test]
+async fn pause_and_unpause_are_stream_statuses() {
+    let mut t = setup().await;
+    let id = t.create("pauser").await;
+    t.connect(&id).await;
+    assert_eq!(t.next_status().await, StreamStatus::Live);
+    t.fake.control.push(frame(1, vec![control_action(10, 1)]));
+    assert_eq!(t.next_status().await, StreamStatus::Paused);
+    t.fake.control.push(frame(2, vec![control_action(11, 2)]));
+    assert_eq!(t.next_status().await, StreamStatus::Unpaused);
+    assert_eq!(t.get(&id).await["status"], "live");
+}
+
+#[actix_web::test]
+async fn a_rejected_handshake_is_reported_as_blocked() {
+    let t = setup().await;
+    *t.fake.control.reject_handshake.lock() = Some("DEVICE_BLOCKED".into());
+    let id = t.create("blocked").await;
+    t.connect(&id).await;
+    let ls = t
+        .wait_until(&id, "blocked", |ls| {
+            ls["last_error"]["code"] == "BLOCKED_BY_TIKTOK"
+        })
+        .await;
+    assert!(
+        ls["last_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DEVICE_BLOCKED")
+    );
+    assert_ne!(ls["status"], "live");
+    // Once TikTok lets us in again, the retries get through.
+    *t.fake.control.reject_handshake.lock() = None;
+    let ls = t.wait_status(&id, "live").await;
+    assert!(ls["last_error"].is_null());
+}
+
+#[actix_web::test]
+async fn a_sign_rate_limit_is_respected() {
+    let t = setup().await;
+    t.fake.control.sign_status.store(429, Ordering::SeqCst);
+    let id = t.create("limited").await;
+    t.connect(&id).await;
+    t.wait_until(&id, "rate limit error", |ls| {
+        ls["last_error"]["code"] == "SIGN_RATE_LIMITED"
+    })
+    .await;
+    // Retry-After is 1 s: with a 50 ms backoff it would have tried ~20 times by now.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        t.fake.control.sign_calls.load(Ordering::SeqCst),
+        1,
+        "no second sign before Retry-After"
+    );
+    t.fake.control.sign_status.store(200, Ordering::SeqCst);
+    t.wait_status(&id, "live").await;
+    assert_eq!(t.fake.control.sign_calls.load(Ordering::SeqCst), 2);
+}
+
+#[actix_web::test]
+async fn sign_errors_map_to_last_error_codes() {
+    let t = setup().await;
+    t.fake.control.sign_status.store(401, Ordering::SeqCst);
+    let id = t.create("nokey").await;
+    t.connect(&id).await;
+    let ls = t
+        .wait_until(&id, "unauthorized", |ls| {
+            ls["last_error"]["code"] == "SIGN_UNAUTHORIZED"
+        })
+        .await;
+    t.wait_status(&id, "error").await;
+    assert_eq!(ls["room_id"], Value::Null);
+    t.fake.control.sign_status.store(503, Ordering::SeqCst);
+    let other = t.create("flaky").await;
+    t.connect(&other).await;
+    t.wait_until(&other, "unavailable", |ls| {
+        ls["last_error"]["code"] == "SIGN_UNAVAILABLE"
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn offline_and_unknown_accounts() {
+    let t = setup().await;
+    t.fake.control.live.store(false, Ordering::SeqCst);
+    let id = t.create("sleeping").await;
+    t.connect(&id).await;
+    let ls = t.wait_status(&id, "offline").await;
+    assert_eq!(ls["last_error"]["code"], "USER_OFFLINE");
+    // It keeps looking, and connects when the account goes live.
+    t.fake.control.live.store(true, Ordering::SeqCst);
+    t.wait_status(&id, "live").await;
+
+    t.fake.control.exists.store(false, Ordering::SeqCst);
+    let ghost = t.create("ghost").await;
+    t.connect(&ghost).await;
+    let ls = t.wait_status(&ghost, "error").await;
+    assert_eq!(ls["last_error"]["code"], "USER_NOT_FOUND");
+}
+
+#[actix_web::test]
+async fn garbage_on_the_socket_is_skipped_and_the_stream_goes_on() {
+    let mut t = setup().await;
+    let id = t.create("garbage").await;
+    t.connect(&id).await;
+    assert_eq!(t.next_status().await, StreamStatus::Live);
+    let control = t.fake.control.clone();
+    // Random bytes, a truncated frame, bad gzip, a gzip bomb, an unknown type, a broken message.
+    control.push(vec![0xff, 0x00, 0x13, 0x37, 0xde, 0xad]);
+    let good = frame(1, vec![chat(100, "x")]);
+    control.push(good[..good.len() / 2].to_vec());
+    control.push(raw_frame(2, b"\x1f\x8b\x08 not really gzip".to_vec(), true));
+    let bomb = {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![0u8; 64 * 1024 * 1024]).unwrap();
+        gz.finish().unwrap()
+    };
+    assert!(
+        bomb.len() < 200_000,
+        "a real bomb: small outside, huge inside"
+    );
+    control.push(raw_frame(3, bomb, true));
+    control.push(frame(
+        4,
+        vec![fake_tiktok::message(
+            "WebcastSomethingNew",
+            101,
+            vec![1, 2, 3],
+        )],
+    ));
+    control.push(frame(
+        5,
+        vec![fake_tiktok::message(
+            "WebcastChatMessage",
+            102,
+            vec![0x0a, 0xff, 0xff],
+        )],
+    ));
+    let huge = "ß".repeat(200_000);
+    control.push(frame(6, vec![chat(103, &huge), chat(104, "still here")]));
+    assert_eq!(text_of(&*t.next().await).len(), huge.len());
+    assert_eq!(text_of(&*t.next().await).to_owned(), "still here");
+    assert_eq!(t.get(&id).await["status"], "live");
+    assert_eq!(
+        control.sockets.load(Ordering::SeqCst),
+        1,
+        "no reconnect was needed"
+    );
+}

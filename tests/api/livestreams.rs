@@ -1,0 +1,389 @@
+//! The livestreams API with the simulator source: create, list, connect, inject, disconnect,
+//! delete, plan limits, resume after restart, suspension, and 1,000 streams at once.
+
+use std::time::Duration;
+
+use livectl::protocol::EventKind;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
+
+async fn wait_status(app: &TestApp, user: &TestUser, ws: &str, id: &str, status: &str) -> Value {
+    for _ in 0..400 {
+        let ls = app
+            .get(&format!("/workspaces/{ws}/livestreams/{id}"), &user.token)
+            .await
+            .expect(200);
+        if ls["status"] == status {
+            return ls;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("livestream {id} never reached {status}");
+}
+
+#[actix_web::test]
+async fn simulator_livestream_lifecycle() {
+    let app = spawn_app_with(|s| s.tiktok.simulator_interval_ms = 20).await;
+    let mut bus = app.state.bus.subscribe("test", 10_000);
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Sim").await;
+    let created = app
+        .post(&format!("/workspaces/{ws}/livestreams"), &owner.token, json!({"target": "https://www.tiktok.com/@Demo.Account/live", "source": "simulator", "name": "Demo"}))
+        .await
+        .expect(201);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("ls_"));
+    assert_eq!(created["unique_id"], "demo.account");
+    assert_eq!(created["source"], "simulator");
+    assert_eq!(created["stats"]["events"], 0);
+    app.post(
+        &format!("/workspaces/{ws}/livestreams"),
+        &owner.token,
+        json!({"target": "@demo.account", "source": "simulator"}),
+    )
+    .await
+    .expect_error(409, "CONFLICT");
+    app.post(
+        &format!("/workspaces/{ws}/livestreams"),
+        &owner.token,
+        json!({"target": "not a handle!"}),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+    app.post(
+        &format!("/workspaces/{ws}/livestreams"),
+        &owner.token,
+        json!({"target": "x1", "source": "youtube"}),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+
+    app.call(
+        Method::POST,
+        &format!("/workspaces/{ws}/livestreams/{id}/connect"),
+        Some(&owner.token),
+        None,
+    )
+    .await
+    .expect(202);
+    let live = wait_status(&app, &owner, &ws, &id, "live").await;
+    assert_eq!(live["room_id"], "simulated");
+    // The simulator makes traffic; it reaches the bus marked simulated.
+    let event = tokio::time::timeout(Duration::from_secs(5), bus.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.stream_id, id);
+    assert!(event.simulated);
+
+    // An injected event goes through the actor (counted) and the bus.
+    let injected = app
+        .post(&format!("/workspaces/{ws}/livestreams/{id}/events"), &owner.token, json!({"event_type": "gift", "payload": {"gift_id": 5655, "gift_name": "Rose", "diamond_count": 1, "repeat_count": 10, "total_diamonds": 10}}))
+        .await
+        .expect(202);
+    let event_id = injected["event_id"].as_str().unwrap().to_owned();
+    assert!(event_id.starts_with("evt_"));
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(5), bus.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if e.id == event_id {
+            assert!(e.simulated);
+            assert!(matches!(
+                &e.kind,
+                EventKind::Gift {
+                    repeat_count: 10,
+                    ..
+                }
+            ));
+            break;
+        }
+    }
+    app.post(
+        &format!("/workspaces/{ws}/livestreams/{id}/events"),
+        &owner.token,
+        json!({"event_type": "teleport", "payload": {}}),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+    app.post(
+        &format!("/workspaces/{ws}/livestreams/{id}/events"),
+        &owner.token,
+        json!({"event_type": "comment", "payload": {"text": 5}}),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+    let list = app
+        .get(&format!("/workspaces/{ws}/livestreams"), &owner.token)
+        .await
+        .expect(200);
+    assert!(list[0]["stats"]["diamonds"].as_i64().unwrap() >= 10);
+
+    app.call(
+        Method::POST,
+        &format!("/workspaces/{ws}/livestreams/{id}/disconnect"),
+        Some(&owner.token),
+        None,
+    )
+    .await
+    .expect(202);
+    let idle = wait_status(&app, &owner, &ws, &id, "idle").await;
+    assert!(
+        idle["stats"]["events"].as_i64().unwrap() >= 2,
+        "counters are kept: {idle}"
+    );
+    app.delete(&format!("/workspaces/{ws}/livestreams/{id}"), &owner.token)
+        .await
+        .expect(204);
+    app.get(&format!("/workspaces/{ws}/livestreams/{id}"), &owner.token)
+        .await
+        .expect_error(404, "NOT_FOUND");
+    let audit = app
+        .get(
+            &format!("/workspaces/{ws}/audit?kind=livestream"),
+            &owner.token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(audit["items"].as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn injecting_into_a_stream_that_is_not_connected_still_reaches_the_bus() {
+    let app = spawn_app().await;
+    let mut bus = app.state.bus.subscribe("test", 100);
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Offline").await;
+    let ls = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &owner.token,
+            json!({"target": "quiet"}),
+        )
+        .await
+        .expect(201);
+    let id = ls["id"].as_str().unwrap();
+    let injected = app
+        .post(&format!("/workspaces/{ws}/livestreams/{id}/events"), &owner.token, json!({"event_type": "comment", "payload": {"text": "spin", "user": {"unique_id": "tester"}}}))
+        .await
+        .expect(202);
+    let event = bus.recv().await.unwrap();
+    assert_eq!(event.id, injected["event_id"].as_str().unwrap());
+    assert_eq!(event.workspace_id, ws);
+    match &event.kind {
+        EventKind::Comment { text, user } => {
+            assert_eq!((text.as_str(), user.unique_id.as_str()), ("spin", "tester"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn plan_limit_on_livestreams() {
+    let app = spawn_app().await;
+    let platform = app.user("platform").await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Free").await;
+    app.call(
+        Method::PUT,
+        &format!("/admin/workspaces/{ws}/plan"),
+        Some(&platform.token),
+        Some(json!({"plan": "free"})),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/workspaces/{ws}/livestreams"),
+        &owner.token,
+        json!({"target": "first"}),
+    )
+    .await
+    .expect(201);
+    let refused = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &owner.token,
+            json!({"target": "second"}),
+        )
+        .await
+        .expect_error(402, "PLAN_LIMIT_REACHED");
+    assert_eq!(refused["details"]["limit"], 1);
+    let usage = app
+        .get(&format!("/workspaces/{ws}/usage"), &owner.token)
+        .await
+        .expect(200);
+    assert_eq!(usage["usage"]["livestreams"], 1);
+}
+
+#[actix_web::test]
+async fn connected_livestreams_come_back_after_a_restart() {
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Persistent").await;
+    let ls = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &owner.token,
+            json!({"target": "always", "source": "simulator"}),
+        )
+        .await
+        .expect(201);
+    let id = ls["id"].as_str().unwrap().to_owned();
+    app.call(
+        Method::POST,
+        &format!("/workspaces/{ws}/livestreams/{id}/connect"),
+        Some(&owner.token),
+        None,
+    )
+    .await
+    .expect(202);
+    wait_status(&app, &owner, &ws, &id, "live").await;
+    // A second server on the same database and data folder: the stream reconnects by itself.
+    let dir = app.data_dir.path().to_path_buf();
+    let url = app.state.settings.database_url();
+    let second = spawn_app_with(move |s| {
+        s.server.data_dir = dir;
+        s.database.url = url;
+    })
+    .await;
+    let count = second
+        .state
+        .live
+        .send(livectl::live::registry::Count)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    wait_status(&second, &owner, &ws, &id, "live").await;
+}
+
+#[actix_web::test]
+async fn suspension_stops_the_workspace_livestreams() {
+    let app = spawn_app().await;
+    let platform = app.user("platform").await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Suspended").await;
+    let ls = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &owner.token,
+            json!({"target": "s1", "source": "simulator"}),
+        )
+        .await
+        .expect(201);
+    let id = ls["id"].as_str().unwrap().to_owned();
+    app.call(
+        Method::POST,
+        &format!("/workspaces/{ws}/livestreams/{id}/connect"),
+        Some(&owner.token),
+        None,
+    )
+    .await
+    .expect(202);
+    wait_status(&app, &owner, &ws, &id, "live").await;
+    app.post(
+        &format!("/admin/workspaces/{ws}/suspend"),
+        &platform.token,
+        json!({"reason": "test"}),
+    )
+    .await
+    .expect(200);
+    for _ in 0..100 {
+        if app
+            .state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap()
+            == 0
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the suspended workspace's livestream still runs");
+}
+
+#[actix_web::test]
+async fn a_thousand_simulator_livestreams_at_once() {
+    let app = spawn_app_with(|s| s.tiktok.simulator_interval_ms = 1000).await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Many").await;
+    let mut ids = Vec::new();
+    for i in 0..1000 {
+        let ls = app
+            .post(
+                &format!("/workspaces/{ws}/livestreams"),
+                &owner.token,
+                json!({"target": format!("sim{i}"), "source": "simulator"}),
+            )
+            .await
+            .expect(201);
+        ids.push(ls["id"].as_str().unwrap().to_owned());
+    }
+    let connects = ids.iter().map(|id| {
+        let path = format!("/workspaces/{ws}/livestreams/{id}/connect");
+        let (app, token) = (&app, &owner.token);
+        async move { app.call(Method::POST, &path, Some(token), None).await }
+    });
+    for answer in futures_util::future::join_all(connects).await {
+        answer.expect(202);
+    }
+    let mut running = 0;
+    for _ in 0..200 {
+        running = app
+            .state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap();
+        if running == 1000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(running, 1000);
+    let list = app
+        .get(&format!("/workspaces/{ws}/livestreams"), &owner.token)
+        .await
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1000);
+    let disconnects = ids.iter().map(|id| {
+        let path = format!("/workspaces/{ws}/livestreams/{id}/disconnect");
+        let (app, token) = (&app, &owner.token);
+        async move { app.call(Method::POST, &path, Some(token), None).await }
+    });
+    for answer in futures_util::future::join_all(disconnects).await {
+        answer.expect(202);
+    }
+    assert_eq!(
+        app.state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap(),
+        0
+    );
+    // Every actor really stopped.
+    for _ in 0..200 {
+        if app
+            .state
+            .metrics
+            .live_actors
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == 0
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "actors still running: {}",
+        app.state
+            .metrics
+            .live_actors
+            .load(std::sync::atomic::Ordering::SeqCst)
+    );
+}
