@@ -61,6 +61,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub trust_forwarded_for: bool,
+    pub access_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

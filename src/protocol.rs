@@ -134,6 +134,116 @@ pub struct Event {
     pub simulated: bool,
 }
 
+/// A command for one device (`protocols.md` §3). It runs at most once and never after
+/// `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Command {
+    pub id: String,
+    pub workspace_id: String,
+    pub device_id: String,
+    pub cmd: String,
+    pub duration_ms: i64,
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    pub rule_id: Option<String>,
+    pub event_id: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// What became of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandStatus {
+    /// Handed to the device, no answer yet.
+    Sent,
+    Done,
+    Rejected,
+    Failed,
+    Expired,
+    Busy,
+    /// The device was offline: not queued for later.
+    Undeliverable,
+    /// The kill switch was engaged.
+    Blocked,
+    /// Over the device's or the plan's commands per minute.
+    RateLimited,
+}
+
+impl CommandStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandStatus::Sent => "sent",
+            CommandStatus::Done => "done",
+            CommandStatus::Rejected => "rejected",
+            CommandStatus::Failed => "failed",
+            CommandStatus::Expired => "expired",
+            CommandStatus::Busy => "busy",
+            CommandStatus::Undeliverable => "undeliverable",
+            CommandStatus::Blocked => "blocked",
+            CommandStatus::RateLimited => "rate_limited",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CommandStatus> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+}
+
+/// A device's answer to a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Ack {
+    pub id: String,
+    pub status: CommandStatus,
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// Server → agent frames on `/ws/agent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Hello {
+        protocol: u32,
+        workspace_id: String,
+        device_id: String,
+        device_name: String,
+        allowed_commands: Vec<String>,
+        max_duration_ms: i64,
+        max_commands_per_minute: i64,
+        kill_switch: bool,
+        server_time: i64,
+    },
+    Command(Command),
+    Kill {
+        engaged: bool,
+    },
+    Revoked,
+}
+
+/// Serial port state an agent reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SerialState {
+    Open,
+    Closed,
+    Error,
+}
+
+/// Agent → server frames on `/ws/agent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentFrame {
+    Ack(Ack),
+    Status {
+        serial: SerialState,
+        #[serde(default)]
+        detail: Option<String>,
+        #[serde(default)]
+        firmware: Option<String>,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +274,42 @@ mod tests {
         );
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn agent_frames_have_the_contract_shape() {
+        let ack: AgentFrame =
+            serde_json::from_str(r#"{"type":"ack","id":"cmd_1","status":"done","detail":null}"#)
+                .unwrap();
+        assert_eq!(
+            ack,
+            AgentFrame::Ack(Ack {
+                id: "cmd_1".into(),
+                status: CommandStatus::Done,
+                detail: None
+            })
+        );
+        let kill = serde_json::to_value(ServerFrame::Kill { engaged: true }).unwrap();
+        assert_eq!(kill, serde_json::json!({"type": "kill", "engaged": true}));
+        assert_eq!(
+            serde_json::to_value(ServerFrame::Revoked).unwrap(),
+            serde_json::json!({"type": "revoked"})
+        );
+        let cmd = ServerFrame::Command(Command {
+            id: "cmd_1".into(),
+            workspace_id: "ws_1".into(),
+            device_id: "dev_1".into(),
+            cmd: "MOTOR_SPIN".into(),
+            duration_ms: 1000,
+            params: serde_json::json!({}),
+            rule_id: Some("rule_1".into()),
+            event_id: Some("evt_1".into()),
+            issued_at: 1,
+            expires_at: 2001,
+        });
+        let v = serde_json::to_value(&cmd).unwrap();
+        assert_eq!(v["type"], "command");
+        assert_eq!(v["cmd"], "MOTOR_SPIN");
+        assert_eq!(serde_json::from_value::<ServerFrame>(v).unwrap(), cmd);
     }
 }

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor as _, Addr};
 use actix_web::dev::Server;
@@ -18,14 +19,19 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::secrets::random_token;
 use crate::bus::{EventBus, MemoryBus};
+use crate::commands::record::Recorder;
+use crate::commands::router::CommandRouter;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::devices::hub::AgentHub;
+use crate::devices::model::DeviceRow;
 use crate::error::AppError;
 use crate::http::extract::{path_error_handler, query_error_handler};
 use crate::http::openapi::{self, OpenApiJson};
 use crate::http::{self, middleware::request_context};
 use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry::LiveRegistry};
 use crate::telemetry::metrics::Metrics;
+use crate::workspaces::access::AccessCache;
 
 /// Everything handlers share.
 pub struct AppState {
@@ -38,6 +44,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
     pub live: Addr<LiveRegistry>,
+    pub access_cache: AccessCache,
+    pub hub: Arc<AgentHub>,
+    pub router: CommandRouter,
 }
 
 pub struct Application {
@@ -78,6 +87,15 @@ impl Application {
         })
         .start();
         resume_livestreams(&db, &live).await;
+        let hub = Arc::new(AgentHub::new());
+        let router = CommandRouter::new(
+            hub.clone(),
+            Recorder::start(db.clone()),
+            metrics.clone(),
+            settings.commands.ttl_ms,
+            settings.commands.ack_timeout_ms,
+        );
+        load_router(&db, &router).await?;
 
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
@@ -88,6 +106,9 @@ impl Application {
             metrics,
             bus,
             live,
+            hub,
+            router,
+            access_cache: AccessCache::new(Duration::from_millis(settings.server.access_cache_ms)),
             settings: settings.clone(),
         });
 
@@ -158,6 +179,37 @@ async fn resume_livestreams(db: &Db, live: &Addr<LiveRegistry>) {
         }
         Err(err) => tracing::error!(error = ?err, "could not read livestreams to reconnect"),
     }
+}
+
+/// Gives the router what it checks on every command: devices, plans, kill switches.
+async fn load_router(db: &Db, router: &CommandRouter) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    let (devices, workspaces) = db
+        .run(|conn| {
+            let devices = DeviceRow::all(conn)?;
+            let workspaces: Vec<(String, String, bool)> = crate::db::schema::workspaces::table
+                .select((
+                    crate::db::schema::workspaces::id,
+                    crate::db::schema::workspaces::plan,
+                    crate::db::schema::workspaces::kill_switch_engaged,
+                ))
+                .load(conn)?;
+            Ok((devices, workspaces))
+        })
+        .await
+        .map_err(describe)?;
+    for device in devices {
+        router.upsert_device(device.device());
+    }
+    for (id, plan, kill) in workspaces {
+        router.set_plan(
+            &id,
+            crate::workspaces::plans::Plan::parse(&plan)
+                .unwrap_or(crate::workspaces::plans::Plan::Free),
+        );
+        router.set_kill(&id, kill);
+    }
+    Ok(())
 }
 
 fn describe(err: AppError) -> anyhow::Error {

@@ -200,6 +200,9 @@ diesel::joinable!(members -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(agent_tokens -> devices (device_id));
+diesel::joinable!(devices -> workspaces (workspace_id));
+diesel::joinable!(livestreams -> workspaces (workspace_id));
+diesel::joinable!(rules -> workspaces (workspace_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,

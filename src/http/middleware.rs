@@ -24,6 +24,7 @@ pub async fn request_context(
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let writes = method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD;
 
     let mut res = request_id::scope(id.clone(), async move {
         let res = next.call(req).await?.map_into_boxed_body();
@@ -40,6 +41,9 @@ pub async fn request_context(
         state
             .metrics
             .record_http(status.as_u16(), elapsed.as_secs_f64());
+        if writes {
+            forget_cached_access(&state, &path);
+        }
     }
     if status.is_server_error() {
         tracing::warn!(request_id = %id, %method, %path, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request failed");
@@ -47,6 +51,16 @@ pub async fn request_context(
         tracing::debug!(request_id = %id, %method, %path, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
     }
     Ok(res)
+}
+
+/// A write may change who can do what: drop the cached authorisations it could affect.
+fn forget_cached_access(state: &AppState, path: &str) {
+    if let Some(rest) = path.strip_prefix("/api/v1/workspaces/") {
+        let ws = rest.split('/').next().unwrap_or_default();
+        state.access_cache.invalidate_workspace(ws);
+    } else if path.starts_with("/api/v1/admin/") {
+        state.access_cache.invalidate_all();
+    }
 }
 
 /// Answers made outside our handlers (actix's 404 and 405, a panic's 500) come without our

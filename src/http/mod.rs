@@ -9,7 +9,7 @@ pub mod request_id;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, live, workspaces};
+use crate::{audit, auth, commands, devices, live, workspaces};
 
 /// Every endpoint under `/api/v1`. Each handler carries `#[utoipa::path]`, so registering it
 /// here is also what puts it in the OpenAPI document.
@@ -41,6 +41,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(live::routes::connect_livestream)
         .service(live::routes::disconnect_livestream)
         .service(live::routes::inject_event)
+        .service(devices::routes::create_device)
+        .service(devices::routes::list_devices)
+        .service(devices::routes::get_device)
+        .service(devices::routes::delete_device)
+        .service(devices::routes::rotate_token)
+        .service(devices::routes::revoke_token)
+        .service(commands::routes::get_kill_switch)
+        .service(commands::routes::set_kill_switch)
+        .service(commands::routes::list_commands)
         .service(audit::list_audit)
         .service(workspaces::admin::list_invites)
         .service(workspaces::admin::create_invite)
@@ -54,5 +63,6 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
 pub fn root(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(health::metrics);
+        .service(health::metrics)
+        .service(devices::socket::agent_socket);
 }

@@ -60,9 +60,26 @@ pub struct Metrics {
     pub logins_failed: AtomicU64,
     pub live_events: AtomicU64,
     pub live_actors: std::sync::atomic::AtomicI64,
+    pub agents_connected: std::sync::atomic::AtomicI64,
+    pub commands_sent: AtomicU64,
+    pub rule_matches: AtomicU64,
+    pub command_latency: Histogram,
+    commands_by_status: parking_lot::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
+    /// A command's final status and, when it was acknowledged, issued → ack in ms.
+    pub fn record_command(&self, status: crate::protocol::CommandStatus, ack_ms: Option<i64>) {
+        *self
+            .commands_by_status
+            .lock()
+            .entry(status.as_str())
+            .or_default() += 1;
+        if let Some(ms) = ack_ms {
+            self.command_latency.observe(ms.max(0) as f64 / 1000.0);
+        }
+    }
+
     pub fn record_http(&self, status: u16, seconds: f64) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.http_responses[class].fetch_add(1, Ordering::Relaxed);
@@ -115,6 +132,29 @@ impl Metrics {
             out,
             "# HELP livectl_livestreams_connected Livestream actors running.\n# TYPE livectl_livestreams_connected gauge\nlivectl_livestreams_connected {}",
             self.live_actors.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP livectl_agents_connected Agent sockets open on this node.\n# TYPE livectl_agents_connected gauge\nlivectl_agents_connected {}",
+            self.agents_connected.load(Ordering::Relaxed)
+        );
+        counter(
+            &mut out,
+            "livectl_rule_matches_total",
+            "Rules that fired.",
+            self.rule_matches.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP livectl_commands_total Commands by final status.\n# TYPE livectl_commands_total counter"
+        );
+        for (status, n) in self.commands_by_status.lock().iter() {
+            let _ = writeln!(out, "livectl_commands_total{{status=\"{status}\"}} {n}");
+        }
+        self.command_latency.render(
+            &mut out,
+            "livectl_command_ack_seconds",
+            "Time from a command being issued to its acknowledgement.",
         );
         let _ = writeln!(
             out,

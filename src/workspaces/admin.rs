@@ -228,7 +228,8 @@ pub async fn suspend(
         .send(crate::live::registry::DisconnectWorkspace(view.id.clone()))
         .await
         .unwrap_or(0);
-    tracing::info!(workspace_id = %view.id, livestreams_stopped = stopped, "workspace suspended");
+    let agents = state.hub.close_workspace(&view.id, "workspace suspended");
+    tracing::info!(workspace_id = %view.id, livestreams_stopped = stopped, agents_disconnected = agents, "workspace suspended");
     Ok(web::Json(view))
 }
 
@@ -291,5 +292,6 @@ pub async fn set_plan(
         },
     )
     .await?;
+    state.router.set_plan(&view.id, plan);
     Ok(web::Json(view))
 }

@@ -77,6 +77,7 @@ pub async fn create_workspace(
             Ok(ws)
         })
         .await?;
+    state.router.set_plan(&workspace.id, workspace.plan());
     Ok(HttpResponse::Created().json(workspace.view(Role::Owner)))
 }
 

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod agents;
 mod auth;
 mod bad_input;
 mod fake_tiktok;

@@ -31,6 +31,7 @@ struct Fixture {
     ws: String,
     key_id: String,
     livestream: String,
+    device: String,
 }
 
 async fn fresh_workspace(app: &TestApp, team: &Team) -> Fixture {
@@ -61,10 +62,19 @@ async fn fresh_workspace(app: &TestApp, team: &Team) -> Fixture {
         )
         .await
         .expect(201);
+    let device = app
+        .post(
+            &format!("/workspaces/{ws}/devices"),
+            &team.owner.token,
+            json!({"name": "board", "transport": "agent", "allowed_commands": ["A"]}),
+        )
+        .await
+        .expect(201);
     Fixture {
         ws,
         key_id: key["id"].as_str().expect("id").to_owned(),
         livestream: livestream["id"].as_str().expect("id").to_owned(),
+        device: device["device"]["id"].as_str().expect("id").to_owned(),
     }
 }
 
@@ -257,6 +267,91 @@ fn probes() -> Vec<Probe> {
                 )
             },
             MANAGERS,
+        ),
+        (
+            "list devices",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/devices", f.ws), None),
+            EVERYONE,
+        ),
+        (
+            "view device",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/devices/{}", f.ws, f.device), None),
+            EVERYONE,
+        ),
+        (
+            "register device",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/devices", f.ws),
+                    Some(json!({"name": "other", "transport": "agent", "allowed_commands": ["A"]})),
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "rotate token",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/devices/{}/token", f.ws, f.device),
+                    None,
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "revoke token",
+            Method::DELETE,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/devices/{}/token", f.ws, f.device),
+                    None,
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "delete device",
+            Method::DELETE,
+            |f, _| (format!("/workspaces/{}/devices/{}", f.ws, f.device), None),
+            MANAGERS,
+        ),
+        (
+            "view kill switch",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/kill-switch", f.ws), None),
+            EVERYONE,
+        ),
+        (
+            "engage kill switch",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/kill-switch", f.ws),
+                    Some(json!({"engaged": true})),
+                )
+            },
+            &[Who::Owner, Who::Admin, Who::Operator],
+        ),
+        (
+            "release kill switch",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/kill-switch", f.ws),
+                    Some(json!({"engaged": false})),
+                )
+            },
+            OWNER,
+        ),
+        (
+            "command history",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/commands", f.ws), None),
+            EVERYONE,
         ),
         (
             "delete workspace",

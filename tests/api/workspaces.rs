@@ -463,6 +463,15 @@ async fn tenants_are_isolated() {
         .await
         .expect(201);
     let b_ls = b_ls["id"].as_str().expect("id");
+    let b_dev = app
+        .post(
+            &format!("/workspaces/{b}/devices"),
+            &bob.token,
+            json!({"name": "bobs board", "transport": "agent", "allowed_commands": ["A"]}),
+        )
+        .await
+        .expect(201);
+    let b_dev = b_dev["device"]["id"].as_str().expect("id");
     let probes: Vec<(Method, String, Option<serde_json::Value>)> = vec![
         (Method::GET, format!("/workspaces/{b}"), None),
         (
@@ -535,6 +544,49 @@ async fn tenants_are_isolated() {
             Method::POST,
             format!("/workspaces/{b}/livestreams/{b_ls}/events"),
             Some(json!({"event_type": "comment", "payload": {"text": "x"}})),
+        ),
+        (Method::GET, format!("/workspaces/{b}/devices"), None),
+        (
+            Method::GET,
+            format!("/workspaces/{b}/devices/{b_dev}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/workspaces/{b}/devices/{b_dev}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/devices/{b_dev}/token"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/workspaces/{b}/devices/{b_dev}/token"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/devices"),
+            Some(json!({"name": "x", "transport": "agent", "allowed_commands": ["A"]})),
+        ),
+        (Method::GET, format!("/workspaces/{b}/kill-switch"), None),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/kill-switch"),
+            Some(json!({"engaged": true})),
+        ),
+        (Method::GET, format!("/workspaces/{b}/commands"), None),
+        (
+            Method::GET,
+            format!("/workspaces/{a}/devices/{b_dev}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/workspaces/{a}/devices/{b_dev}/token"),
+            None,
         ),
         // Alice's own workspace path with Bob's livestream id: still not found.
         (

@@ -1,0 +1,191 @@
+//! Benchmarks of the TikTok connector (issue "TikTok LIVE connector"). Run with
+//! `cargo bench --bench live` (release profile). Prints:
+//!   - decode: messages/s turning the 838 captured messages of ab.json into normalised events
+//!     (one core);
+//!   - latency: a frame pushed by the local fake TikTok socket → the event on the bus, p50/p99;
+//!   - memory: resident memory added by 10,000 idle simulator livestream actors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/fake_tiktok.rs"]
+#[allow(dead_code)]
+mod fake_tiktok;
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use livectl::live::decode::{Output, StreamDecoder, decode_message};
+use livectl::protocol::EventKind;
+use serde_json::json;
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn bench_decode() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/tiktok-webcast/ab.json");
+    let json: HashMap<String, Vec<serde_json::Value>> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let messages: Vec<(String, Vec<u8>)> = json
+        .iter()
+        .flat_map(|(method, items)| {
+            items.iter().map(move |i| {
+                (
+                    method.clone(),
+                    base64::engine::general_purpose::STANDARD
+                        .decode(i["eventData"].as_str().unwrap())
+                        .unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(messages.len(), 838);
+    let mut decoded = 0u64;
+    let mut events = 0u64;
+    let start = Instant::now();
+    let mut rounds = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        // A fresh decoder per round, so de-duplication does not skip the repeats.
+        let mut decoder = StreamDecoder::new();
+        let mut out = Output::default();
+        for (method, payload) in &messages {
+            if let Some(d) = decode_message(method, payload).unwrap() {
+                decoder.apply(d, 0, &mut out);
+            }
+            decoded += 1;
+        }
+        events += out.events.len() as u64;
+        rounds += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "decode: {:.0} messages/s on one core ({rounds} rounds of 838 messages, {} normalised events per round)",
+        decoded as f64 / secs,
+        events / rounds
+    );
+}
+
+async fn bench_latency() {
+    let fake = fake_tiktok::FakeTiktok::start().await;
+    let url = fake.url.clone();
+    let app = helpers::spawn_app_with(move |s| {
+        s.tiktok.web_url = url.clone();
+        s.tiktok.sign_url = url;
+    })
+    .await;
+    let mut bus = app.state.bus.subscribe("bench", 100_000);
+    let owner = app.user("bench").await;
+    let ws = app.workspace(&owner, "bench").await;
+    let ls = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &owner.token,
+            json!({"target": "bench"}),
+        )
+        .await
+        .expect(201);
+    let id = ls["id"].as_str().unwrap().to_owned();
+    app.call(
+        reqwest::Method::POST,
+        &format!("/workspaces/{ws}/livestreams/{id}/connect"),
+        Some(&owner.token),
+        None,
+    )
+    .await
+    .expect(202);
+    // Wait until live.
+    loop {
+        let e = bus.recv().await.unwrap();
+        if matches!(e.kind, EventKind::StreamStatus { .. }) {
+            break;
+        }
+    }
+    let n = 2000;
+    let mut latencies = Vec::with_capacity(n);
+    for i in 0..n {
+        let frame =
+            fake_tiktok::frame(i as u64, vec![fake_tiktok::chat(10_000 + i as i64, "spin")]);
+        let sent = Instant::now();
+        fake.control.push(frame);
+        let event = bus.recv().await.unwrap();
+        latencies.push(sent.elapsed());
+        assert!(matches!(event.kind, EventKind::Comment { .. }));
+        // About 1,000 events/s, the rate of a busy stream.
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    latencies.sort();
+    println!(
+        "latency fake TikTok socket → bus ({n} frames, gzip, one at a time): p50 {:?}, p99 {:?}, max {:?}",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies[latencies.len() - 1]
+    );
+}
+
+async fn bench_idle_actors() {
+    use actix::Actor as _;
+    use livectl::live::actor::{Deps, Spec};
+    use livectl::live::model::{SourceKind, Stats};
+    use livectl::live::registry::{Connect, Count, LiveRegistry};
+
+    let app = helpers::spawn_app_with(|s| s.tiktok.simulator_interval_ms = 3_600_000).await;
+    let state = app.state.clone();
+    let mut tiktok = state.settings.tiktok.clone();
+    tiktok.simulator_interval_ms = 3_600_000;
+    let registry = LiveRegistry::new(Deps {
+        bus: state.bus.clone(),
+        db: state.db.clone(),
+        tiktok: std::sync::Arc::new(tiktok),
+        http: livectl::live::client::http_client().unwrap(),
+        metrics: state.metrics.clone(),
+    })
+    .start();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kb();
+    let n = 10_000;
+    for i in 0..n {
+        registry.do_send(Connect(Spec {
+            id: format!("ls_bench{i}"),
+            workspace_id: "ws_bench".into(),
+            unique_id: format!("sim{i}"),
+            source: SourceKind::Simulator,
+            auto_reconnect: true,
+            stats: Stats::default(),
+        }));
+    }
+    while registry.send(Count).await.unwrap() < n {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Let the start-up writes (status saves for rows that do not exist) settle.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss_kb();
+    println!(
+        "memory: {n} idle simulator livestream actors add {:.1} MB RSS ({:.1} KB each)",
+        (after.saturating_sub(before)) as f64 / 1024.0,
+        (after.saturating_sub(before)) as f64 / n as f64
+    );
+}
+
+fn main() {
+    bench_decode();
+    actix_web::rt::System::new().block_on(async {
+        bench_latency().await;
+        bench_idle_actors().await;
+    });
+}

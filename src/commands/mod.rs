@@ -1,0 +1,5 @@
+//! The command router, the kill switch, command history.
+
+pub mod record;
+pub mod router;
+pub mod routes;

@@ -1,0 +1,375 @@
+//! The only way a command reaches hardware. For each command, in order: kill switch → device
+//! online → device rate limit → plan commands/minute → the device's queue (one at a time, in
+//! order) → sent with `expires_at` → wait for the ack (no ack in time = `failed`). A command is
+//! never sent twice and never queued for later.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::commands::record::{Outcome, Recorder};
+use crate::devices::hub::{AgentHub, Outbound, SendError};
+use crate::devices::model::Device;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::protocol::{Ack, Command, CommandStatus, ServerFrame};
+use crate::telemetry::metrics::Metrics;
+use crate::workspaces::plans::Plan;
+
+/// Commands waiting for one device; more than this and the device is `busy`.
+const QUEUE_PER_DEVICE: usize = 16;
+const MINUTE_MS: i64 = 60_000;
+
+/// What the rule engine asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub workspace_id: String,
+    pub device_id: String,
+    pub cmd: String,
+    pub duration_ms: i64,
+    pub params: serde_json::Value,
+    pub rule_id: Option<String>,
+    pub event_id: Option<String>,
+    /// When the event happened (ms), for the event → issued latency.
+    pub event_at: Option<i64>,
+}
+
+struct Job {
+    command: Command,
+    event_at: Option<i64>,
+}
+
+#[derive(Default)]
+struct Window(VecDeque<i64>);
+
+impl Window {
+    /// Counts one more if under `limit` per minute.
+    fn admit(&mut self, now: i64, limit: i64) -> bool {
+        while self.0.front().is_some_and(|t| now - t >= MINUTE_MS) {
+            self.0.pop_front();
+        }
+        if self.0.len() as i64 >= limit {
+            return false;
+        }
+        self.0.push_back(now);
+        true
+    }
+}
+
+struct Inner {
+    hub: Arc<AgentHub>,
+    recorder: Recorder,
+    metrics: Arc<Metrics>,
+    ttl_ms: i64,
+    ack_timeout: Duration,
+    devices: RwLock<HashMap<String, Device>>,
+    plans: RwLock<HashMap<String, Plan>>,
+    kill: RwLock<HashMap<String, bool>>,
+    queues: Mutex<HashMap<String, mpsc::Sender<Job>>>,
+    pending: Mutex<HashMap<String, (String, oneshot::Sender<Ack>)>>,
+    device_rate: Mutex<HashMap<String, Window>>,
+    plan_rate: Mutex<HashMap<String, Window>>,
+}
+
+#[derive(Clone)]
+pub struct CommandRouter {
+    inner: Arc<Inner>,
+}
+
+impl CommandRouter {
+    pub fn new(
+        hub: Arc<AgentHub>,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+        ttl_ms: u64,
+        ack_timeout_ms: u64,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                hub,
+                recorder,
+                metrics,
+                ttl_ms: i64::try_from(ttl_ms).unwrap_or(2_000),
+                ack_timeout: Duration::from_millis(ack_timeout_ms),
+                devices: RwLock::default(),
+                plans: RwLock::default(),
+                kill: RwLock::default(),
+                queues: Mutex::default(),
+                pending: Mutex::default(),
+                device_rate: Mutex::default(),
+                plan_rate: Mutex::default(),
+            }),
+        }
+    }
+
+    // ---- what the router knows about the world (loaded at start, kept current by the API) ----
+
+    pub fn upsert_device(&self, device: Device) {
+        self.inner.devices.write().insert(device.id.clone(), device);
+    }
+
+    pub fn remove_device(&self, device_id: &str) {
+        self.inner.devices.write().remove(device_id);
+        self.inner.queues.lock().remove(device_id);
+    }
+
+    pub fn device(&self, device_id: &str) -> Option<Device> {
+        self.inner.devices.read().get(device_id).cloned()
+    }
+
+    pub fn set_plan(&self, workspace_id: &str, plan: Plan) {
+        self.inner
+            .plans
+            .write()
+            .insert(workspace_id.to_owned(), plan);
+    }
+
+    pub fn set_kill(&self, workspace_id: &str, engaged: bool) {
+        self.inner
+            .kill
+            .write()
+            .insert(workspace_id.to_owned(), engaged);
+    }
+
+    pub fn kill_engaged(&self, workspace_id: &str) -> bool {
+        self.inner
+            .kill
+            .read()
+            .get(workspace_id)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    // ---- the path ----
+
+    /// Takes a command through every check and into the device's queue. Never waits: the
+    /// outcome is recorded (history, audit, metrics) when it is known.
+    pub fn dispatch(&self, req: Request) -> String {
+        let now = now_ms();
+        let command = Command {
+            id: new_id(prefix::COMMAND),
+            workspace_id: req.workspace_id.clone(),
+            device_id: req.device_id.clone(),
+            cmd: req.cmd,
+            duration_ms: req.duration_ms,
+            params: req.params,
+            rule_id: req.rule_id,
+            event_id: req.event_id,
+            issued_at: now,
+            expires_at: now + self.inner.ttl_ms,
+        };
+        let id = command.id.clone();
+        let job = Job {
+            command,
+            event_at: req.event_at,
+        };
+        if let Err((status, detail)) = self.admit(&job) {
+            self.finish(job, status, Some(detail), None);
+            return id;
+        }
+        let queue = self.queue_for(&req.device_id);
+        if let Err(err) = queue.try_send(job) {
+            let (job, detail) = match err {
+                mpsc::error::TrySendError::Full(job) => (job, "the device's queue is full"),
+                mpsc::error::TrySendError::Closed(job) => (job, "the device's queue is closed"),
+            };
+            self.finish(job, CommandStatus::Busy, Some(detail.into()), None);
+        }
+        id
+    }
+
+    fn admit(&self, job: &Job) -> Result<(), (CommandStatus, String)> {
+        let c = &job.command;
+        if self.kill_engaged(&c.workspace_id) {
+            return Err((CommandStatus::Blocked, "the kill switch is engaged".into()));
+        }
+        let device = self
+            .device(&c.device_id)
+            .filter(|d| d.workspace_id == c.workspace_id)
+            .ok_or((CommandStatus::Undeliverable, "no such device".to_owned()))?;
+        if !device.allowed_commands.contains(&c.cmd)
+            || c.duration_ms > device.max_duration_ms
+            || c.duration_ms < 0
+        {
+            return Err((
+                CommandStatus::Rejected,
+                "outside the device's limits".into(),
+            ));
+        }
+        if !self.inner.hub.is_online(&c.device_id) {
+            return Err((CommandStatus::Undeliverable, "the device is offline".into()));
+        }
+        let now = now_ms();
+        if !self
+            .inner
+            .device_rate
+            .lock()
+            .entry(c.device_id.clone())
+            .or_default()
+            .admit(now, device.max_commands_per_minute)
+        {
+            return Err((
+                CommandStatus::RateLimited,
+                format!(
+                    "over the device's {} commands per minute",
+                    device.max_commands_per_minute
+                ),
+            ));
+        }
+        let plan = self
+            .inner
+            .plans
+            .read()
+            .get(&c.workspace_id)
+            .copied()
+            .unwrap_or(Plan::Unlimited);
+        if let Some(limit) = plan.limits().commands_per_minute
+            && !self
+                .inner
+                .plan_rate
+                .lock()
+                .entry(c.workspace_id.clone())
+                .or_default()
+                .admit(now, limit)
+        {
+            return Err((
+                CommandStatus::RateLimited,
+                format!(
+                    "over the {} plan's {limit} commands per minute",
+                    plan.as_str()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn queue_for(&self, device_id: &str) -> mpsc::Sender<Job> {
+        let mut queues = self.inner.queues.lock();
+        if let Some(tx) = queues.get(device_id).filter(|tx| !tx.is_closed()) {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(QUEUE_PER_DEVICE);
+        queues.insert(device_id.to_owned(), tx.clone());
+        let router = self.clone();
+        tokio::spawn(async move { router.drain(rx).await });
+        tx
+    }
+
+    /// One device's worker: one command at a time, in order.
+    async fn drain(self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(job) = rx.recv().await {
+            self.deliver(job).await;
+        }
+    }
+
+    async fn deliver(&self, job: Job) {
+        let c = &job.command;
+        if now_ms() >= c.expires_at {
+            return self.finish(
+                job,
+                CommandStatus::Expired,
+                Some("expired before it could be sent".into()),
+                None,
+            );
+        }
+        // Engaged while this command waited in the queue.
+        if self.kill_engaged(&c.workspace_id) {
+            return self.finish(
+                job,
+                CommandStatus::Blocked,
+                Some("the kill switch is engaged".into()),
+                None,
+            );
+        }
+        let frame = match serde_json::to_string(&ServerFrame::Command(c.clone())) {
+            Ok(json) => json,
+            Err(err) => {
+                return self.finish(
+                    job,
+                    CommandStatus::Failed,
+                    Some(format!("encoding: {err}")),
+                    None,
+                );
+            }
+        };
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .pending
+            .lock()
+            .insert(c.id.clone(), (c.device_id.clone(), tx));
+        if let Err(err) = self
+            .inner
+            .hub
+            .send(&c.device_id, Outbound::Frame(frame.into()))
+        {
+            self.inner.pending.lock().remove(&c.id);
+            let (status, detail) = match err {
+                SendError::Offline => (CommandStatus::Undeliverable, "the device went offline"),
+                SendError::Full => (CommandStatus::Busy, "the agent is not reading its socket"),
+            };
+            return self.finish(job, status, Some(detail.into()), None);
+        }
+        self.inner
+            .metrics
+            .commands_sent
+            .fetch_add(1, Ordering::Relaxed);
+        let answer = tokio::time::timeout(self.inner.ack_timeout, rx).await;
+        self.inner.pending.lock().remove(&job.command.id);
+        match answer {
+            Ok(Ok(ack)) => {
+                let status = if ack.status == CommandStatus::Sent {
+                    CommandStatus::Failed
+                } else {
+                    ack.status
+                };
+                self.finish(job, status, ack.detail, Some(now_ms()));
+            }
+            _ => self.finish(
+                job,
+                CommandStatus::Failed,
+                Some("no acknowledgement in time".into()),
+                None,
+            ),
+        }
+    }
+
+    /// An ack from `device_id`'s agent. Acks for commands that device was not sent are dropped.
+    pub fn ack(&self, device_id: &str, ack: Ack) {
+        let mut pending = self.inner.pending.lock();
+        match pending.get(&ack.id) {
+            Some((owner, _)) if owner == device_id => {
+                if let Some((_, tx)) = pending.remove(&ack.id) {
+                    let _ = tx.send(ack);
+                }
+            }
+            Some(_) => {
+                tracing::warn!(device_id, command_id = %ack.id, "an agent acknowledged another device's command; ignored")
+            }
+            None => {
+                tracing::debug!(device_id, command_id = %ack.id, "ack for no command waiting (late, unknown or repeated); ignored")
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        job: Job,
+        status: CommandStatus,
+        detail: Option<String>,
+        acked_at: Option<i64>,
+    ) {
+        self.inner
+            .metrics
+            .record_command(status, acked_at.map(|t| t - job.command.issued_at));
+        self.inner.recorder.record(Outcome {
+            command: job.command,
+            status,
+            detail,
+            event_at: job.event_at,
+            acked_at,
+        });
+    }
+}

@@ -1,0 +1,243 @@
+//! `/workspaces/{ws}/kill-switch` and `/workspaces/{ws}/commands`.
+
+use actix_web::{get, post, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::db::schema::{commands, workspaces};
+use crate::devices::hub::Outbound;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::now_ms;
+use crate::protocol::{CommandStatus, ServerFrame};
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::model::{KillSwitchView, Workspace};
+use crate::workspaces::permissions::Action;
+
+/// The kill switch's state.
+#[utoipa::path(tag = "safety and history", responses((status = 200, body = KillSwitchView)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/kill-switch")]
+pub async fn get_kill_switch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<KillSwitchView>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    Ok(web::Json(access.workspace.view(access.role).kill_switch))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetKillSwitch {
+    pub engaged: bool,
+    pub reason: Option<String>,
+}
+
+/// Engages (owner, admin, operator) or releases (owner) the kill switch. Engaging reaches
+/// every connected agent at once; while engaged nothing is sent to hardware.
+#[utoipa::path(tag = "safety and history", request_body = SetKillSwitch, responses((status = 200, body = KillSwitchView)), security(("bearer" = [])))]
+#[post("/workspaces/{ws}/kill-switch")]
+pub async fn set_kill_switch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<SetKillSwitch>,
+) -> AppResult<web::Json<KillSwitchView>> {
+    let body = body.0;
+    let action = if body.engaged {
+        Action::EngageKillSwitch
+    } else {
+        Action::ReleaseKillSwitch
+    };
+    let access = authorize(&state, &caller, &path, action).await?;
+    let ws = access.workspace.id.clone();
+    let engaged = body.engaged;
+    // Stop first, record second: the hardware must not wait for the database.
+    if engaged {
+        state.router.set_kill(&ws, true);
+        if let Ok(frame) = serde_json::to_string(&ServerFrame::Kill { engaged: true }) {
+            let reached = state
+                .hub
+                .broadcast_workspace(&ws, Outbound::Frame(frame.into()));
+            tracing::warn!(workspace_id = %ws, agents = reached, "kill switch engaged");
+        }
+    }
+    let reason = body.reason.map(|r| r.chars().take(500).collect::<String>());
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let ws_id = ws.clone();
+    let updated = state
+        .db
+        .transaction(move |conn| {
+            diesel::update(workspaces::table.find(&ws_id))
+                .set((
+                    workspaces::kill_switch_engaged.eq(engaged),
+                    workspaces::kill_switch_reason.eq(&reason),
+                    workspaces::kill_switch_changed_at.eq(now_ms()),
+                    workspaces::kill_switch_changed_by.eq(&actor.1),
+                ))
+                .execute(conn)?;
+            let kind = if engaged {
+                "kill_switch.engaged"
+            } else {
+                "kill_switch.released"
+            };
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws_id, (actor.0, &actor.1), kind)
+                    .details(serde_json::json!({"reason": reason})),
+            )?;
+            Workspace::find(conn, &ws_id)?.ok_or_else(|| AppError::not_found("workspace"))
+        })
+        .await?;
+    if !engaged {
+        state.router.set_kill(&ws, false);
+        if let Ok(frame) = serde_json::to_string(&ServerFrame::Kill { engaged: false }) {
+            state
+                .hub
+                .broadcast_workspace(&ws, Outbound::Frame(frame.into()));
+        }
+        tracing::info!(workspace_id = %ws, "kill switch released");
+    }
+    Ok(web::Json(updated.view(access.role).kill_switch))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsQuery {
+    /// 1..=200, default 50.
+    pub limit: Option<i64>,
+    /// A command id: only older commands are returned.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Latency {
+    /// Event happened → command issued.
+    pub event_to_issued_ms: Option<i64>,
+    /// Command issued → device acknowledged.
+    pub issued_to_ack_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandView {
+    pub id: String,
+    pub device_id: String,
+    pub rule_id: Option<String>,
+    pub event_id: Option<String>,
+    pub cmd: String,
+    pub duration_ms: i64,
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    pub status: CommandStatus,
+    pub detail: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub acked_at: Option<i64>,
+    pub latency: Latency,
+}
+
+type CommandRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+/// Recent commands with their outcome and latencies, newest first.
+#[utoipa::path(tag = "safety and history", params(CommandsQuery), responses((status = 200, body = Vec<CommandView>)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/commands")]
+pub async fn list_commands(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<CommandsQuery>,
+) -> AppResult<web::Json<Vec<CommandView>>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 200"));
+    }
+    let ws = access.workspace.id;
+    let rows: Vec<CommandRow> = state
+        .db
+        .run(move |conn| {
+            let mut q = commands::table
+                .filter(commands::workspace_id.eq(ws))
+                .order(commands::id.desc())
+                .limit(limit)
+                .select((
+                    commands::id,
+                    commands::device_id,
+                    commands::rule_id,
+                    commands::event_id,
+                    commands::cmd,
+                    commands::duration_ms,
+                    commands::params,
+                    commands::status,
+                    commands::detail,
+                    commands::event_at,
+                    commands::issued_at,
+                    commands::expires_at,
+                    commands::acked_at,
+                ))
+                .into_boxed();
+            if let Some(before) = query.before {
+                q = q.filter(commands::id.lt(before));
+            }
+            Ok(q.load(conn)?)
+        })
+        .await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(
+                |(
+                    id,
+                    device_id,
+                    rule_id,
+                    event_id,
+                    cmd,
+                    duration_ms,
+                    params,
+                    status,
+                    detail,
+                    event_at,
+                    issued_at,
+                    expires_at,
+                    acked_at,
+                )| CommandView {
+                    id,
+                    device_id,
+                    rule_id,
+                    event_id,
+                    cmd,
+                    duration_ms,
+                    params: serde_json::from_str(&params).unwrap_or_default(),
+                    status: CommandStatus::parse(&status).unwrap_or(CommandStatus::Failed),
+                    detail,
+                    latency: Latency {
+                        event_to_issued_ms: event_at.map(|e| issued_at - e),
+                        issued_to_ack_ms: acked_at.map(|a| a - issued_at),
+                    },
+                    issued_at,
+                    expires_at,
+                    acked_at,
+                },
+            )
+            .collect(),
+    ))
+}

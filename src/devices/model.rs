@@ -1,0 +1,203 @@
+//! The `devices` and `agent_tokens` tables.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::secrets::{hash_token, random_alphanumeric};
+use crate::db::DbConnection;
+use crate::db::schema::{agent_tokens, devices, workspaces};
+use crate::error::{AppError, AppResult};
+use crate::ids::{new_id, now_ms, prefix};
+
+pub const TOKEN_PREFIX: &str = "lat_";
+pub const DEFAULT_MAX_DURATION_MS: i64 = 5_000;
+pub const LIMIT_MAX_DURATION_MS: i64 = 600_000;
+pub const DEFAULT_MAX_PER_MINUTE: i32 = 60;
+pub const LIMIT_MAX_PER_MINUTE: i32 = 6_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Agent,
+    Mqtt,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = devices)]
+pub struct DeviceRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub transport: String,
+    pub allowed_commands: String,
+    pub max_duration_ms: i64,
+    pub max_commands_per_minute: i32,
+    pub last_seen_at: Option<i64>,
+    pub agent_version: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A device's limits, as the router and the rule validation need them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub transport: Transport,
+    pub allowed_commands: Vec<String>,
+    pub max_duration_ms: i64,
+    pub max_commands_per_minute: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub transport: Transport,
+    pub allowed_commands: Vec<String>,
+    pub max_duration_ms: i64,
+    pub max_commands_per_minute: i64,
+    pub online: bool,
+    pub last_seen_at: Option<i64>,
+    pub agent_version: Option<String>,
+    pub created_at: i64,
+}
+
+impl DeviceRow {
+    pub fn device(&self) -> Device {
+        Device {
+            id: self.id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            name: self.name.clone(),
+            transport: if self.transport == "mqtt" {
+                Transport::Mqtt
+            } else {
+                Transport::Agent
+            },
+            allowed_commands: serde_json::from_str(&self.allowed_commands).unwrap_or_default(),
+            max_duration_ms: self.max_duration_ms,
+            max_commands_per_minute: i64::from(self.max_commands_per_minute),
+        }
+    }
+
+    pub fn view(&self, online: bool) -> DeviceView {
+        let d = self.device();
+        DeviceView {
+            id: d.id,
+            workspace_id: d.workspace_id,
+            name: d.name,
+            transport: d.transport,
+            allowed_commands: d.allowed_commands,
+            max_duration_ms: d.max_duration_ms,
+            max_commands_per_minute: d.max_commands_per_minute,
+            online,
+            last_seen_at: self.last_seen_at,
+            agent_version: self.agent_version.clone(),
+            created_at: self.created_at,
+        }
+    }
+
+    pub fn find(conn: &mut DbConnection, ws: &str, id: &str) -> AppResult<DeviceRow> {
+        devices::table
+            .filter(devices::id.eq(id))
+            .filter(devices::workspace_id.eq(ws))
+            .select(DeviceRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("device"))
+    }
+
+    pub fn list(conn: &mut DbConnection, ws: &str) -> AppResult<Vec<DeviceRow>> {
+        Ok(devices::table
+            .filter(devices::workspace_id.eq(ws))
+            .order(devices::id.asc())
+            .select(DeviceRow::as_select())
+            .load(conn)?)
+    }
+
+    pub fn all(conn: &mut DbConnection) -> AppResult<Vec<DeviceRow>> {
+        Ok(devices::table.select(DeviceRow::as_select()).load(conn)?)
+    }
+}
+
+/// Command names travel in serial lines and topics: letters, digits and `_`, upper case.
+pub fn normalise_command(name: &str) -> Option<String> {
+    let name = name.trim();
+    let ok = (1..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    ok.then(|| name.to_ascii_uppercase())
+}
+
+/// A new agent token in clear, stored hashed for `device_id`. Earlier tokens stop working.
+pub fn issue_token(conn: &mut DbConnection, device_id: &str) -> AppResult<String> {
+    let now = now_ms();
+    diesel::update(
+        agent_tokens::table
+            .filter(agent_tokens::device_id.eq(device_id))
+            .filter(agent_tokens::revoked_at.is_null()),
+    )
+    .set(agent_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(40));
+    diesel::insert_into(agent_tokens::table)
+        .values((
+            agent_tokens::id.eq(new_id(prefix::AGENT_TOKEN)),
+            agent_tokens::device_id.eq(device_id),
+            agent_tokens::token_hash.eq(hash_token(&token)),
+            agent_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub fn revoke_tokens(conn: &mut DbConnection, device_id: &str) -> AppResult<usize> {
+    Ok(diesel::update(
+        agent_tokens::table
+            .filter(agent_tokens::device_id.eq(device_id))
+            .filter(agent_tokens::revoked_at.is_null()),
+    )
+    .set(agent_tokens::revoked_at.eq(now_ms()))
+    .execute(conn)?)
+}
+
+/// The device a live token belongs to, with its workspace's suspension and kill switch state.
+pub fn by_token(
+    conn: &mut DbConnection,
+    token: &str,
+) -> AppResult<Option<(DeviceRow, bool, bool)>> {
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
+        return Ok(None);
+    }
+    let row: Option<(DeviceRow, Option<i64>, bool)> = agent_tokens::table
+        .inner_join(devices::table.inner_join(workspaces::table))
+        .filter(agent_tokens::token_hash.eq(hash_token(token)))
+        .filter(agent_tokens::revoked_at.is_null())
+        .select((
+            DeviceRow::as_select(),
+            workspaces::suspended_at,
+            workspaces::kill_switch_engaged,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(device, suspended, kill)| (device, suspended.is_some(), kill)))
+}
+
+pub fn touch(
+    conn: &mut DbConnection,
+    device_id: &str,
+    agent_version: Option<&str>,
+) -> AppResult<()> {
+    let now = now_ms();
+    match agent_version {
+        Some(v) => diesel::update(devices::table.find(device_id))
+            .set((devices::last_seen_at.eq(now), devices::agent_version.eq(v)))
+            .execute(conn)?,
+        None => diesel::update(devices::table.find(device_id))
+            .set(devices::last_seen_at.eq(now))
+            .execute(conn)?,
+    };
+    Ok(())
+}

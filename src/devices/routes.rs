@@ -1,0 +1,307 @@
+//! `/workspaces/{ws}/devices`: register (token shown once), list, read, delete, rotate and
+//! revoke the agent token.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::auth::users::normalise_name;
+use crate::db::schema::devices;
+use crate::devices::hub::Outbound;
+use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::model::{self as ws_model, Workspace};
+use crate::workspaces::permissions::Action;
+use crate::workspaces::plans::Resource;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDevice {
+    pub name: String,
+    pub transport: Transport,
+    /// Command names the device accepts (letters, digits, `_`; stored upper case).
+    pub allowed_commands: Vec<String>,
+    /// Longest `duration_ms` a command may ask for (default 5000, at most 600000).
+    pub max_duration_ms: Option<i64>,
+    /// Commands per minute the device accepts (default 60, at most 6000).
+    pub max_commands_per_minute: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedDevice {
+    pub device: DeviceView,
+    /// Shown this once.
+    pub agent_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedToken {
+    pub agent_token: String,
+}
+
+fn validate(body: CreateDevice) -> AppResult<(String, Transport, Vec<String>, i64, i32)> {
+    let name = normalise_name("name", &body.name)?;
+    if body.allowed_commands.is_empty() || body.allowed_commands.len() > 64 {
+        return Err(AppError::invalid(
+            "allowed_commands",
+            "list 1 to 64 commands",
+        ));
+    }
+    let mut commands = Vec::new();
+    for c in &body.allowed_commands {
+        let c = model::normalise_command(c).ok_or_else(|| {
+            AppError::invalid(
+                "allowed_commands",
+                format!("{c:?}: 1 to 32 letters, digits or '_'"),
+            )
+        })?;
+        if !commands.contains(&c) {
+            commands.push(c);
+        }
+    }
+    let max_duration = body
+        .max_duration_ms
+        .unwrap_or(model::DEFAULT_MAX_DURATION_MS);
+    if !(0..=model::LIMIT_MAX_DURATION_MS).contains(&max_duration) {
+        return Err(AppError::invalid(
+            "max_duration_ms",
+            format!("must be 0 to {}", model::LIMIT_MAX_DURATION_MS),
+        ));
+    }
+    let per_minute = body
+        .max_commands_per_minute
+        .unwrap_or(i64::from(model::DEFAULT_MAX_PER_MINUTE));
+    let per_minute = i32::try_from(per_minute)
+        .ok()
+        .filter(|n| (1..=model::LIMIT_MAX_PER_MINUTE).contains(n))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "max_commands_per_minute",
+                format!("must be 1 to {}", model::LIMIT_MAX_PER_MINUTE),
+            )
+        })?;
+    Ok((name, body.transport, commands, max_duration, per_minute))
+}
+
+/// Registers a device and returns its agent token (shown once).
+#[utoipa::path(tag = "devices", request_body = CreateDevice, responses((status = 201, body = CreatedDevice), (status = 402), (status = 409)), security(("bearer" = [])))]
+#[post("/workspaces/{ws}/devices")]
+pub async fn create_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<CreateDevice>,
+) -> AppResult<HttpResponse> {
+    let access = authorize(&state, &caller, &path, Action::ManageDevices).await?;
+    let (name, transport, commands, max_duration_ms, per_minute) = validate(body.0)?;
+    let now = now_ms();
+    let row = DeviceRow {
+        id: new_id(prefix::DEVICE),
+        workspace_id: access.workspace.id.clone(),
+        name,
+        transport: if transport == Transport::Mqtt {
+            "mqtt"
+        } else {
+            "agent"
+        }
+        .into(),
+        allowed_commands: serde_json::to_string(&commands)?,
+        max_duration_ms,
+        max_commands_per_minute: per_minute,
+        last_seen_at: None,
+        agent_version: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let plan = access.workspace.plan();
+    let inserted = row.clone();
+    let token = state
+        .db
+        .transaction(move |conn| {
+            Workspace::lock(conn, &inserted.workspace_id)?;
+            plan.check(
+                Resource::Devices,
+                ws_model::counts(conn, &inserted.workspace_id)?.devices,
+            )?;
+            diesel::insert_into(devices::table)
+                .values(&inserted)
+                .execute(conn)
+                .map_err(|e| match AppError::from(e) {
+                    AppError::Conflict(_) => {
+                        AppError::Conflict("a device with this name already exists".into())
+                    }
+                    other => other,
+                })?;
+            let token = model::issue_token(conn, &inserted.id)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(
+                    &inserted.workspace_id,
+                    (actor.0, &actor.1),
+                    "device.created",
+                )
+                .target(&inserted.id)
+                .details(
+                    serde_json::json!({"name": inserted.name, "transport": inserted.transport}),
+                ),
+            )?;
+            Ok(token)
+        })
+        .await?;
+    state.router.upsert_device(row.device());
+    Ok(HttpResponse::Created().json(CreatedDevice {
+        device: row.view(false),
+        agent_token: token,
+    }))
+}
+
+/// The workspace's devices, with `online` and `last_seen_at`.
+#[utoipa::path(tag = "devices", responses((status = 200, body = Vec<DeviceView>)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/devices")]
+pub async fn list_devices(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<Vec<DeviceView>>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    let ws = access.workspace.id;
+    let rows = state.db.run(move |conn| DeviceRow::list(conn, &ws)).await?;
+    Ok(web::Json(
+        rows.iter()
+            .map(|r| r.view(state.hub.is_online(&r.id)))
+            .collect(),
+    ))
+}
+
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: &str,
+    action: Action,
+) -> AppResult<DeviceRow> {
+    let access = authorize(state, caller, ws, action).await?;
+    let (ws, id) = (access.workspace.id, id.to_owned());
+    state
+        .db
+        .run(move |conn| DeviceRow::find(conn, &ws, &id))
+        .await
+}
+
+/// One device.
+#[utoipa::path(tag = "devices", responses((status = 200, body = DeviceView), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/devices/{id}")]
+pub async fn get_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<DeviceView>> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::View).await?;
+    Ok(web::Json(row.view(state.hub.is_online(&row.id))))
+}
+
+/// Deletes a device; its agent is disconnected.
+#[utoipa::path(tag = "devices", responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[delete("/workspaces/{ws}/devices/{id}")]
+pub async fn delete_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let device_id = row.id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            diesel::delete(devices::table.find(&row.id)).execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&row.workspace_id, (actor.0, &actor.1), "device.deleted")
+                    .target(&row.id)
+                    .details(serde_json::json!({"name": row.name})),
+            )
+        })
+        .await?;
+    state.router.remove_device(&device_id);
+    state.hub.to_device(&device_id, Outbound::Revoke);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotates the agent token: a new one is returned, the old one stops working at once.
+#[utoipa::path(tag = "devices", responses((status = 201, body = RotatedToken)), security(("bearer" = [])))]
+#[post("/workspaces/{ws}/devices/{id}/token")]
+pub async fn rotate_token(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let device_id = row.id.clone();
+    let token = state
+        .db
+        .transaction(move |conn| {
+            let token = model::issue_token(conn, &row.id)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(
+                    &row.workspace_id,
+                    (actor.0, &actor.1),
+                    "device.token_rotated",
+                )
+                .target(&row.id),
+            )?;
+            Ok(token)
+        })
+        .await?;
+    // Sockets opened with the old token are closed.
+    state.hub.to_device(&device_id, Outbound::Revoke);
+    Ok(HttpResponse::Created().json(RotatedToken { agent_token: token }))
+}
+
+/// Revokes the agent token: a connected agent is disconnected within a second.
+#[utoipa::path(tag = "devices", responses((status = 204)), security(("bearer" = [])))]
+#[delete("/workspaces/{ws}/devices/{id}/token")]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
+    let (actor_type, actor_id) = caller.actor();
+    let actor = (actor_type, actor_id.to_owned());
+    let device_id = row.id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            model::revoke_tokens(conn, &row.id)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(
+                    &row.workspace_id,
+                    (actor.0, &actor.1),
+                    "device.token_revoked",
+                )
+                .target(&row.id),
+            )
+        })
+        .await?;
+    state.hub.to_device(&device_id, Outbound::Revoke);
+    Ok(HttpResponse::NoContent().finish())
+}

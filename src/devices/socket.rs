@@ -1,0 +1,206 @@
+//! `/ws/agent` (`protocols.md` §4): the token is checked before the upgrade; then `hello`,
+//! commands out, acks and status in, a ping every 10 s, silence for 30 s closes, frames over
+//! 64 KiB close. Nothing an agent sends is trusted: unknown frames and acks for commands it
+//! was not sent are logged and dropped.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
+use futures_util::StreamExt as _;
+
+use crate::devices::hub::Outbound;
+use crate::devices::model;
+use crate::error::{AppError, AppResult};
+use crate::ids::now_ms;
+use crate::protocol::{AgentFrame, ServerFrame};
+use crate::startup::AppState;
+
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(10);
+const SILENCE_LIMIT: Duration = Duration::from_secs(30);
+/// Close code after `{"type":"revoked"}`.
+pub const REVOKED_CLOSE: u16 = 4001;
+
+/// The agent socket. Authorization: `Bearer lat_…`.
+#[utoipa::path(tag = "devices", responses((status = 101, description = "WebSocket"), (status = 401, description = "missing, unknown or revoked agent token")), security(("agent_token" = [])))]
+#[get("/ws/agent")]
+pub async fn agent_socket(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let token = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(|| AppError::Unauthenticated("expected Authorization: Bearer lat_…".into()))?;
+    let found = state
+        .db
+        .run(move |conn| model::by_token(conn, &token))
+        .await?;
+    let (device, suspended, kill) =
+        found.ok_or_else(|| AppError::Unauthenticated("unknown or revoked agent token".into()))?;
+    if suspended {
+        return Err(AppError::WorkspaceSuspended);
+    }
+    let agent_version = req
+        .headers()
+        .get("x-agent-version")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(64).collect::<String>());
+    let (response, mut session, stream) = actix_ws::handle(&req, body)
+        .map_err(|e| AppError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
+    let mut stream = stream
+        .max_frame_size(MAX_FRAME_BYTES)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME_BYTES);
+
+    let device = device.device();
+    let (connection, mut outbound) = state.hub.register(&device.id, &device.workspace_id);
+    state
+        .metrics
+        .agents_connected
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(device_id = %device.id, workspace_id = %device.workspace_id, "agent connected");
+    let db = state.db.clone();
+    let seen = device.id.clone();
+    let version = agent_version.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(err) = db
+            .run(move |conn| model::touch(conn, &seen, version.as_deref()))
+            .await
+        {
+            tracing::warn!(error = ?err, "could not record the agent's visit");
+        }
+    });
+
+    let hello = ServerFrame::Hello {
+        protocol: 1,
+        workspace_id: device.workspace_id.clone(),
+        device_id: device.id.clone(),
+        device_name: device.name.clone(),
+        allowed_commands: device.allowed_commands.clone(),
+        max_duration_ms: device.max_duration_ms,
+        max_commands_per_minute: device.max_commands_per_minute,
+        kill_switch: kill,
+        server_time: now_ms(),
+    };
+    let state = state.into_inner();
+    actix_web::rt::spawn(async move {
+        let close = run(
+            &mut session,
+            &mut stream,
+            &mut outbound,
+            &state,
+            &device.id,
+            hello,
+        )
+        .await;
+        state.hub.unregister(&device.id, connection);
+        state
+            .metrics
+            .agents_connected
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(device_id = %device.id, reason = ?close.as_ref().map(|c| &c.description), "agent disconnected");
+        let _ = session.close(close).await;
+        let db = state.db.clone();
+        let id = device.id.clone();
+        let _ = db.run(move |conn| model::touch(conn, &id, None)).await;
+    });
+    Ok(response)
+}
+
+fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
+    Some(CloseReason {
+        code,
+        description: Some(text.to_owned()),
+    })
+}
+
+async fn run(
+    session: &mut actix_ws::Session,
+    stream: &mut actix_ws::AggregatedMessageStream,
+    outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    state: &AppState,
+    device_id: &str,
+    hello: ServerFrame,
+) -> Option<CloseReason> {
+    let Ok(hello) = serde_json::to_string(&hello) else {
+        return reason(CloseCode::Error, "internal error");
+    };
+    if session.text(hello).await.is_err() {
+        return None;
+    }
+    let mut last_heard = Instant::now();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            out = outbound.recv() => match out {
+                Some(Outbound::Frame(json)) => {
+                    if session.text(json.to_string()).await.is_err() {
+                        return None;
+                    }
+                }
+                Some(Outbound::Revoke) => {
+                    let _ = session.text(r#"{"type":"revoked"}"#).await;
+                    return reason(CloseCode::Other(REVOKED_CLOSE), "token revoked");
+                }
+                Some(Outbound::Close(why)) => return reason(CloseCode::Policy, &why),
+                None => return reason(CloseCode::Away, "server shutting down"),
+            },
+            msg = stream.next() => {
+                last_heard = Instant::now();
+                match msg {
+                    Some(Ok(AggregatedMessage::Text(text))) => handle_frame(state, device_id, &text),
+                    Some(Ok(AggregatedMessage::Binary(_))) => tracing::debug!(device_id, "ignoring a binary frame from an agent"),
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            return None;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Close(_))) | None => return None,
+                    Some(Err(err)) => {
+                        tracing::warn!(device_id, error = %err, "closing an agent socket after a protocol error (frame too large?)");
+                        return reason(CloseCode::Size, "frame too large or malformed");
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT {
+                    return reason(CloseCode::Away, "no answer for 30 s");
+                }
+                if session.ping(b"").await.is_err() {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn handle_frame(state: &AppState, device_id: &str, text: &str) {
+    match serde_json::from_str::<AgentFrame>(text) {
+        Ok(AgentFrame::Ack(ack)) => state.router.ack(device_id, ack),
+        Ok(AgentFrame::Status {
+            serial,
+            detail,
+            firmware,
+        }) => {
+            tracing::info!(
+                device_id,
+                ?serial,
+                detail = detail.as_deref().unwrap_or(""),
+                firmware = firmware.as_deref().unwrap_or(""),
+                "agent status"
+            );
+        }
+        Err(err) => {
+            tracing::debug!(device_id, error = %err, "ignoring a frame an agent should not send")
+        }
+    }
+}
