@@ -13,6 +13,7 @@ pub mod http;
 pub mod ids;
 pub mod live;
 pub mod protocol;
+pub mod rules;
 pub mod startup;
 pub mod telemetry;
 pub mod workspaces;

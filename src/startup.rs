@@ -30,6 +30,7 @@ use crate::http::extract::{path_error_handler, query_error_handler};
 use crate::http::openapi::{self, OpenApiJson};
 use crate::http::{self, middleware::request_context};
 use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry::LiveRegistry};
+use crate::rules::engine::RuleEngine;
 use crate::telemetry::metrics::Metrics;
 use crate::workspaces::access::AccessCache;
 
@@ -47,6 +48,7 @@ pub struct AppState {
     pub access_cache: AccessCache,
     pub hub: Arc<AgentHub>,
     pub router: CommandRouter,
+    pub rules: Addr<RuleEngine>,
 }
 
 pub struct Application {
@@ -96,6 +98,8 @@ impl Application {
             settings.commands.ack_timeout_ms,
         );
         load_router(&db, &router).await?;
+        let rules =
+            RuleEngine::new(db.clone(), router.clone(), metrics.clone(), bus.clone()).start();
 
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
@@ -108,6 +112,7 @@ impl Application {
             live,
             hub,
             router,
+            rules,
             access_cache: AccessCache::new(Duration::from_millis(settings.server.access_cache_ms)),
             settings: settings.clone(),
         });

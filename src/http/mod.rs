@@ -9,7 +9,7 @@ pub mod request_id;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, commands, devices, live, workspaces};
+use crate::{audit, auth, commands, devices, live, rules, workspaces};
 
 /// Every endpoint under `/api/v1`. Each handler carries `#[utoipa::path]`, so registering it
 /// here is also what puts it in the OpenAPI document.
@@ -47,6 +47,14 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(devices::routes::delete_device)
         .service(devices::routes::rotate_token)
         .service(devices::routes::revoke_token)
+        .service(rules::routes::test_rules)
+        .service(rules::routes::create_rule)
+        .service(rules::routes::list_rules)
+        .service(rules::routes::get_rule)
+        .service(rules::routes::replace_rule)
+        .service(rules::routes::delete_rule)
+        .service(rules::routes::enable_rule)
+        .service(rules::routes::disable_rule)
         .service(commands::routes::get_kill_switch)
         .service(commands::routes::set_kill_switch)
         .service(commands::routes::list_commands)

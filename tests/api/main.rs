@@ -11,4 +11,5 @@ mod live;
 mod livestreams;
 mod operations;
 mod permissions;
+mod rules;
 mod workspaces;

@@ -32,6 +32,8 @@ struct Fixture {
     key_id: String,
     livestream: String,
     device: String,
+    #[allow(dead_code)]
+    rule: String,
 }
 
 async fn fresh_workspace(app: &TestApp, team: &Team) -> Fixture {
@@ -70,7 +72,16 @@ async fn fresh_workspace(app: &TestApp, team: &Team) -> Fixture {
         )
         .await
         .expect(201);
+    let rule = app
+        .post(
+            &format!("/workspaces/{ws}/rules"),
+            &team.owner.token,
+            json!({"name": "r", "when": {"event": "comment"}, "then": {"command": "A"}}),
+        )
+        .await
+        .expect(201);
     Fixture {
+        rule: rule["id"].as_str().expect("id").to_owned(),
         ws,
         key_id: key["id"].as_str().expect("id").to_owned(),
         livestream: livestream["id"].as_str().expect("id").to_owned(),

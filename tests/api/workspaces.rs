@@ -472,6 +472,15 @@ async fn tenants_are_isolated() {
         .await
         .expect(201);
     let b_dev = b_dev["device"]["id"].as_str().expect("id");
+    let b_rule = app
+        .post(
+            &format!("/workspaces/{b}/rules"),
+            &bob.token,
+            json!({"name": "bobs rule", "when": {"event": "comment"}, "then": {"command": "A"}}),
+        )
+        .await
+        .expect(201);
+    let b_rule = b_rule["id"].as_str().expect("id");
     let probes: Vec<(Method, String, Option<serde_json::Value>)> = vec![
         (Method::GET, format!("/workspaces/{b}"), None),
         (
@@ -570,6 +579,34 @@ async fn tenants_are_isolated() {
             Method::POST,
             format!("/workspaces/{b}/devices"),
             Some(json!({"name": "x", "transport": "agent", "allowed_commands": ["A"]})),
+        ),
+        (Method::GET, format!("/workspaces/{b}/rules"), None),
+        (Method::GET, format!("/workspaces/{b}/rules/{b_rule}"), None),
+        (
+            Method::PUT,
+            format!("/workspaces/{b}/rules/{b_rule}"),
+            Some(json!({"name": "x", "when": {"event": "comment"}, "then": {"command": "A"}})),
+        ),
+        (
+            Method::DELETE,
+            format!("/workspaces/{b}/rules/{b_rule}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/rules/{b_rule}/disable"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/workspaces/{b}/rules/test"),
+            Some(json!({"event": {"event_type": "comment", "payload": {"text": "x"}}})),
+        ),
+        (Method::GET, format!("/workspaces/{a}/rules/{b_rule}"), None),
+        (
+            Method::POST,
+            format!("/workspaces/{a}/rules/{b_rule}/enable"),
+            None,
         ),
         (Method::GET, format!("/workspaces/{b}/kill-switch"), None),
         (

@@ -1,0 +1,386 @@
+//! The rule-engine actor: reads every event from the bus, keeps each workspace's rules compiled
+//! and indexed by event type, applies cooldowns, counters and viewer thresholds, and hands the
+//! commands of firing rules to the router. It is the only code that creates commands.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix::prelude::*;
+use serde::Serialize;
+use tokio_stream::wrappers::ReceiverStream;
+use utoipa::ToSchema;
+
+use crate::bus::EventBus;
+use crate::commands::router::{CommandRouter, Request};
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::ids::now_ms;
+use crate::protocol::{Event, EventKind};
+use crate::rules::matcher::CompiledRule;
+use crate::rules::model::{self, CounterState, RuleRow};
+use crate::telemetry::metrics::Metrics;
+
+/// Events the engine may fall behind by before the bus drops them (counted in /metrics).
+const BUS_QUEUE: usize = 65_536;
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Per-viewer cooldown entries kept at most (oldest forgotten first when exceeded).
+const MAX_PER_USER_ENTRIES: usize = 200_000;
+
+#[derive(Debug, Clone, Copy)]
+struct RuleState {
+    last_fired: Option<i64>,
+    counter: i64,
+    armed: bool,
+}
+
+impl Default for RuleState {
+    fn default() -> Self {
+        Self {
+            last_fired: None,
+            counter: 0,
+            armed: true,
+        }
+    }
+}
+
+type Index = HashMap<String, Vec<Arc<CompiledRule>>>;
+
+pub struct RuleEngine {
+    db: Db,
+    router: CommandRouter,
+    metrics: Arc<Metrics>,
+    bus: Arc<dyn EventBus>,
+    /// workspace → event type → rules, highest priority first.
+    rules: HashMap<String, Index>,
+    state: HashMap<String, RuleState>,
+    per_user: HashMap<(String, String), i64>,
+    dirty: HashSet<String>,
+}
+
+/// Why a rule did or did not fire on one event (the "why didn't it fire" view).
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct TestResult {
+    pub rule_id: String,
+    pub matched: bool,
+    pub reason: String,
+}
+
+impl RuleEngine {
+    pub fn new(
+        db: Db,
+        router: CommandRouter,
+        metrics: Arc<Metrics>,
+        bus: Arc<dyn EventBus>,
+    ) -> Self {
+        Self {
+            db,
+            router,
+            metrics,
+            bus,
+            rules: HashMap::new(),
+            state: HashMap::new(),
+            per_user: HashMap::new(),
+            dirty: HashSet::new(),
+        }
+    }
+
+    fn install(&mut self, workspace_id: &str, rows: Vec<RuleRow>) {
+        let mut index: Index = HashMap::new();
+        let mut ids = HashSet::new();
+        for row in rows {
+            match CompiledRule::compile(&row) {
+                Ok(rule) => {
+                    ids.insert(rule.id.clone());
+                    index
+                        .entry(rule.event.clone())
+                        .or_default()
+                        .push(Arc::new(rule));
+                }
+                Err(err) => {
+                    tracing::error!(rule_id = %row.id, error = ?err, "a stored rule does not compile; skipped")
+                }
+            }
+        }
+        if let Some(old) = self.rules.get(workspace_id) {
+            for rule in old.values().flatten().filter(|r| !ids.contains(&r.id)) {
+                self.state.remove(&rule.id);
+            }
+        }
+        if index.is_empty() {
+            self.rules.remove(workspace_id);
+        } else {
+            self.rules.insert(workspace_id.to_owned(), index);
+        }
+    }
+
+    /// Decides one rule on one event. With `commit`, cooldowns, counters and thresholds move;
+    /// without (the test endpoint), nothing changes.
+    fn evaluate(
+        &mut self,
+        rule: &CompiledRule,
+        event: &Event,
+        now: i64,
+        commit: bool,
+    ) -> Result<(), String> {
+        rule.conditions(event)?;
+        let mut st = self.state.get(&rule.id).copied().unwrap_or_default();
+        let result = self.decide(rule, event, now, &mut st);
+        if commit {
+            if result.is_ok() {
+                st.last_fired = Some(now);
+                if let Some(every) = rule.when.every {
+                    st.counter %= every.max(1);
+                }
+                if rule.when.viewers_at_least.is_some() {
+                    st.armed = false;
+                }
+                if rule.per_user_cooldown_ms > 0 {
+                    if self.per_user.len() >= MAX_PER_USER_ENTRIES {
+                        let horizon = now - 86_400_000;
+                        self.per_user.retain(|_, t| *t > horizon);
+                    }
+                    let who = event.kind.user().map(|u| u.id.clone()).unwrap_or_default();
+                    self.per_user.insert((rule.id.clone(), who), now);
+                }
+            }
+            if rule.when.every.is_some() || rule.when.viewers_at_least.is_some() {
+                self.dirty.insert(rule.id.clone());
+            }
+            self.state.insert(rule.id.clone(), st);
+        }
+        result
+    }
+
+    fn decide(
+        &self,
+        rule: &CompiledRule,
+        event: &Event,
+        now: i64,
+        st: &mut RuleState,
+    ) -> Result<(), String> {
+        if let Some(n) = rule.when.viewers_at_least {
+            let viewers = match &event.kind {
+                EventKind::ViewerCount { viewers, .. } => *viewers,
+                _ => 0,
+            };
+            if viewers < n {
+                st.armed = true;
+                return Err(format!("viewers_at_least: {viewers} viewers, below {n}"));
+            }
+            if !st.armed {
+                return Err(format!(
+                    "viewers_at_least: already fired at {n}; fires again after viewers fall below {n}"
+                ));
+            }
+        }
+        if let Some(every) = rule.when.every {
+            st.counter += rule.units(&event.kind);
+            if st.counter < every {
+                let unit = serde_json::to_value(rule.when.unit.unwrap_or_default())
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                return Err(format!("every: {} of {every} {unit} so far", st.counter));
+            }
+        }
+        if let Some(last) = st.last_fired {
+            let left = rule.cooldown_ms - (now - last);
+            if left > 0 {
+                return Err(format!("cooldown: {left} ms left"));
+            }
+        }
+        if rule.per_user_cooldown_ms > 0 {
+            let who = event.kind.user().map(|u| u.id.clone()).unwrap_or_default();
+            if let Some(at) = self.per_user.get(&(rule.id.clone(), who)) {
+                let left = rule.per_user_cooldown_ms - (now - at);
+                if left > 0 {
+                    return Err(format!(
+                        "per_user_cooldown: this viewer fired it, {left} ms left"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        let Some(rules) = self
+            .rules
+            .get(&event.workspace_id)
+            .and_then(|i| i.get(event.kind.name()))
+            .cloned()
+        else {
+            return;
+        };
+        let now = now_ms();
+        for rule in rules {
+            if self.evaluate(&rule, event, now, true).is_ok() {
+                self.metrics.rule_matches.fetch_add(1, Ordering::Relaxed);
+                self.router.dispatch(Request {
+                    workspace_id: event.workspace_id.clone(),
+                    device_id: rule.then.device_id.clone(),
+                    cmd: rule.then.command.clone(),
+                    duration_ms: rule.then.duration_ms,
+                    params: rule.then.params.clone(),
+                    rule_id: Some(rule.id.clone()),
+                    event_id: Some(event.id.clone()),
+                    event_at: Some(event.ts),
+                });
+            }
+        }
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let counters: Vec<(String, CounterState)> = self
+            .dirty
+            .drain()
+            .filter_map(|id| {
+                self.state.get(&id).map(|s| {
+                    (
+                        id,
+                        CounterState {
+                            value: s.counter,
+                            armed: s.armed,
+                        },
+                    )
+                })
+            })
+            .collect();
+        let db = self.db.clone();
+        ctx.spawn(
+            async move {
+                if let Err(err) = db
+                    .transaction(move |conn| model::save_counters(conn, &counters))
+                    .await
+                {
+                    tracing::warn!(error = ?err, "could not save rule counters");
+                }
+            }
+            .into_actor(self),
+        );
+    }
+}
+
+impl Actor for RuleEngine {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.add_stream(ReceiverStream::new(self.bus.subscribe("rules", BUS_QUEUE)));
+        let db = self.db.clone();
+        // Hold events until the rules and counters are loaded.
+        ctx.wait(
+            async move {
+                db.run(|conn| Ok((RuleRow::all(conn)?, model::load_counters(conn)?)))
+                    .await
+            }
+            .into_actor(self)
+            .map(|loaded: AppResult<_>, act, _| match loaded {
+                Ok((rows, counters)) => {
+                    let mut by_ws: HashMap<String, Vec<RuleRow>> = HashMap::new();
+                    for row in rows {
+                        by_ws.entry(row.workspace_id.clone()).or_default().push(row);
+                    }
+                    for (ws, rows) in by_ws {
+                        act.install(&ws, rows);
+                    }
+                    for (id, c) in counters {
+                        act.state.insert(
+                            id,
+                            RuleState {
+                                last_fired: None,
+                                counter: c.value,
+                                armed: c.armed,
+                            },
+                        );
+                    }
+                }
+                Err(err) => {
+                    tracing::error!(error = ?err, "could not load rules; the engine starts empty")
+                }
+            }),
+        );
+        ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
+    }
+
+    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
+        self.flush(ctx);
+        Running::Stop
+    }
+}
+
+impl StreamHandler<Arc<Event>> for RuleEngine {
+    fn handle(&mut self, event: Arc<Event>, _ctx: &mut Self::Context) {
+        self.on_event(&event);
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        tracing::warn!("the event bus closed; the rule engine receives nothing more");
+    }
+}
+
+/// Reloads one workspace's rules from the database (after any change to them).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reload(pub String);
+
+impl Handler<Reload> for RuleEngine {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, msg: Reload, _ctx: &mut Self::Context) -> Self::Result {
+        let db = self.db.clone();
+        let ws = msg.0;
+        let lookup = ws.clone();
+        Box::pin(
+            async move { db.run(move |conn| RuleRow::list(conn, &lookup)).await }
+                .into_actor(self)
+                .map(move |rows, act, _| match rows {
+                    Ok(rows) => act.install(&ws, rows),
+                    Err(err) => {
+                        tracing::error!(workspace_id = %ws, error = ?err, "could not reload rules")
+                    }
+                }),
+        )
+    }
+}
+
+/// Evaluates every rule of the workspace on an event, changing nothing.
+#[derive(Message)]
+#[rtype(result = "Vec<TestResult>")]
+pub struct TestEvent(pub Event);
+
+impl Handler<TestEvent> for RuleEngine {
+    type Result = MessageResult<TestEvent>;
+
+    fn handle(&mut self, msg: TestEvent, _ctx: &mut Self::Context) -> Self::Result {
+        let event = msg.0;
+        let mut rules: Vec<Arc<CompiledRule>> = self
+            .rules
+            .get(&event.workspace_id)
+            .map(|i| i.values().flatten().cloned().collect())
+            .unwrap_or_default();
+        rules.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+        let now = now_ms();
+        MessageResult(
+            rules
+                .iter()
+                .map(|rule| match self.evaluate(rule, &event, now, false) {
+                    Ok(()) => TestResult {
+                        rule_id: rule.id.clone(),
+                        matched: true,
+                        reason: "all conditions hold; it would fire".into(),
+                    },
+                    Err(reason) => TestResult {
+                        rule_id: rule.id.clone(),
+                        matched: false,
+                        reason,
+                    },
+                })
+                .collect(),
+        )
+    }
+}

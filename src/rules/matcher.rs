@@ -1,0 +1,185 @@
+//! A rule compiled for matching: lower-cased strings, a compiled regex, and the static part of
+//! the check ("does this event meet every condition?"). Cooldowns and counters are the
+//! engine's.
+
+use regex::Regex;
+
+use crate::error::AppResult;
+use crate::protocol::{Event, EventKind};
+use crate::rules::model::{REGEX_SIZE_LIMIT, RuleRow, Then, Unit, When};
+
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub id: String,
+    pub workspace_id: String,
+    pub livestream_id: Option<String>,
+    pub enabled: bool,
+    pub priority: i32,
+    pub event: String,
+    pub when: When,
+    pub then: Then,
+    pub cooldown_ms: i64,
+    pub per_user_cooldown_ms: i64,
+    contains: Option<String>,
+    equals: Option<String>,
+    starts_with: Option<String>,
+    any_of: Vec<String>,
+    gift_name: Option<String>,
+    user: Option<String>,
+    regex: Option<Regex>,
+}
+
+fn lower(s: &Option<String>) -> Option<String> {
+    s.as_ref().map(|s| s.trim().to_lowercase())
+}
+
+impl CompiledRule {
+    pub fn compile(row: &RuleRow) -> AppResult<CompiledRule> {
+        let view = row.view()?;
+        let when = view.when;
+        let regex = when
+            .regex
+            .as_deref()
+            .map(|r| {
+                regex::RegexBuilder::new(r)
+                    .case_insensitive(true)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+            })
+            .transpose()
+            .map_err(crate::error::AppError::internal)?;
+        Ok(CompiledRule {
+            id: view.id,
+            workspace_id: row.workspace_id.clone(),
+            livestream_id: view.livestream_id,
+            enabled: view.enabled,
+            priority: view.priority,
+            event: when.event.clone(),
+            contains: lower(&when.contains),
+            equals: lower(&when.equals),
+            starts_with: lower(&when.starts_with),
+            any_of: when
+                .any_of
+                .iter()
+                .flatten()
+                .map(|w| w.trim().to_lowercase())
+                .collect(),
+            gift_name: lower(&when.gift_name),
+            user: lower(&when.user).map(|u| u.trim_start_matches('@').to_owned()),
+            regex,
+            when,
+            then: view.then,
+            cooldown_ms: view.cooldown_ms,
+            per_user_cooldown_ms: view.per_user_cooldown_ms,
+        })
+    }
+
+    /// The units this event adds to an `every` counter.
+    pub fn units(&self, kind: &EventKind) -> i64 {
+        match (self.when.unit.unwrap_or_default(), kind) {
+            (Unit::Likes, EventKind::Like { count, .. }) => *count,
+            (Unit::Diamonds, EventKind::Gift { total_diamonds, .. }) => *total_diamonds,
+            (Unit::Events, _) => 1,
+            _ => 0,
+        }
+    }
+
+    /// Every condition of `when` except counters and viewer thresholds. `Err` says which failed.
+    pub fn conditions(&self, event: &Event) -> Result<(), String> {
+        if !self.enabled {
+            return Err("the rule is disabled".into());
+        }
+        if event.kind.name() != self.event {
+            return Err(format!(
+                "event is {}, the rule wants {}",
+                event.kind.name(),
+                self.event
+            ));
+        }
+        if let Some(ls) = &self.livestream_id
+            && ls != &event.stream_id
+        {
+            return Err("the rule is for another livestream".into());
+        }
+        if let Some(user) = &self.user {
+            let who = event
+                .kind
+                .user()
+                .map(|u| u.unique_id.to_lowercase())
+                .unwrap_or_default();
+            if &who != user {
+                return Err(format!("user is {who:?}, the rule wants {user:?}"));
+            }
+        }
+        match &event.kind {
+            EventKind::Comment { text, .. } => self.comment(text),
+            EventKind::Gift {
+                gift_id,
+                gift_name,
+                total_diamonds,
+                repeat_count,
+                ..
+            } => {
+                if let Some(want) = &self.gift_name
+                    && &gift_name.to_lowercase() != want
+                {
+                    return Err(format!("gift_name is {gift_name:?}, not {want:?}"));
+                }
+                if let Some(want) = self.when.gift_id
+                    && *gift_id != want
+                {
+                    return Err(format!("gift_id is {gift_id}, not {want}"));
+                }
+                if let Some(min) = self.when.min_diamonds
+                    && *total_diamonds < min
+                {
+                    return Err(format!("min_diamonds: {total_diamonds} < {min}"));
+                }
+                if let Some(min) = self.when.min_count
+                    && *repeat_count < min
+                {
+                    return Err(format!("min_count: repeat_count {repeat_count} < {min}"));
+                }
+                Ok(())
+            }
+            EventKind::Like { count, .. } => match self.when.min_count {
+                Some(min) if *count < min => Err(format!("min_count: count {count} < {min}")),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    fn comment(&self, text: &str) -> Result<(), String> {
+        let text = text.trim().to_lowercase();
+        if let Some(want) = &self.equals
+            && &text != want
+        {
+            return Err(format!("equals: comment is not {want:?}"));
+        }
+        if let Some(want) = &self.contains
+            && !text.contains(want.as_str())
+        {
+            return Err(format!("contains: comment does not contain {want:?}"));
+        }
+        if let Some(want) = &self.starts_with
+            && !text.starts_with(want.as_str())
+        {
+            return Err(format!("starts_with: comment does not start with {want:?}"));
+        }
+        if !self.any_of.is_empty() {
+            let hit = text
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|word| !word.is_empty() && self.any_of.iter().any(|w| w == word));
+            if !hit {
+                return Err("any_of: none of the words is in the comment".into());
+            }
+        }
+        if let Some(re) = &self.regex
+            && !re.is_match(&text)
+        {
+            return Err("regex: the comment does not match".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! Rules: the model and its validation, the compiled matcher, the rule-engine actor (the only
+//! code that creates commands), and the API.
+
+pub mod engine;
+pub mod matcher;
+pub mod model;
+pub mod routes;

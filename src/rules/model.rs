@@ -1,0 +1,432 @@
+//! The rule format (`protocols.md` §2), its validation, and the `rules` / `rule_counters`
+//! tables.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::db::DbConnection;
+use crate::db::schema::{livestreams, rule_counters, rules};
+use crate::devices::model::{Device, DeviceRow, normalise_command};
+use crate::error::{AppError, AppResult};
+use crate::ids::now_ms;
+use crate::protocol::EVENT_TYPES;
+
+/// Longest regex source accepted, and the compiled size limit.
+pub const REGEX_MAX_LEN: usize = 512;
+pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    #[default]
+    Events,
+    Likes,
+    Diamonds,
+}
+
+/// When a rule fires: `event` and every other key given (all must hold).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_with: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any_of: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_diamonds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewers_at_least: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// What a rule does, as accepted on input (the seed's short form included).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThenInput {
+    /// May be left out when the workspace has exactly one device.
+    pub device_id: Option<String>,
+    pub command: String,
+    pub duration_ms: Option<i64>,
+    /// The seed's name for `duration_ms`.
+    pub duration: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Then {
+    pub device_id: String,
+    pub command: String,
+    pub duration_ms: i64,
+    #[schema(value_type = Object)]
+    pub params: Value,
+}
+
+/// A rule as written by a client (no id).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    /// Ignored on input (ids are the server's), accepted so a rule read can be sent back.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub livestream_id: Option<String>,
+    pub name: String,
+    pub enabled: Option<bool>,
+    pub priority: Option<i32>,
+    pub when: When,
+    pub then: ThenInput,
+    pub cooldown_ms: Option<i64>,
+    pub per_user_cooldown_ms: Option<i64>,
+    /// Read-only fields of a rule, accepted and ignored so a rule read can be sent back.
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RuleView {
+    pub id: String,
+    pub livestream_id: Option<String>,
+    pub name: String,
+    pub enabled: bool,
+    pub priority: i32,
+    pub when: When,
+    pub then: Then,
+    pub cooldown_ms: i64,
+    pub per_user_cooldown_ms: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = rules)]
+pub struct RuleRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub livestream_id: Option<String>,
+    pub name: String,
+    pub enabled: bool,
+    pub priority: i32,
+    pub when_json: String,
+    pub then_json: String,
+    pub cooldown_ms: i64,
+    pub per_user_cooldown_ms: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl RuleRow {
+    pub fn view(&self) -> AppResult<RuleView> {
+        Ok(RuleView {
+            id: self.id.clone(),
+            livestream_id: self.livestream_id.clone(),
+            name: self.name.clone(),
+            enabled: self.enabled,
+            priority: self.priority,
+            when: serde_json::from_str(&self.when_json)?,
+            then: serde_json::from_str(&self.then_json)?,
+            cooldown_ms: self.cooldown_ms,
+            per_user_cooldown_ms: self.per_user_cooldown_ms,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+
+    pub fn find(conn: &mut DbConnection, ws: &str, id: &str) -> AppResult<RuleRow> {
+        rules::table
+            .filter(rules::id.eq(id))
+            .filter(rules::workspace_id.eq(ws))
+            .select(RuleRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("rule"))
+    }
+
+    pub fn list(conn: &mut DbConnection, ws: &str) -> AppResult<Vec<RuleRow>> {
+        Ok(rules::table
+            .filter(rules::workspace_id.eq(ws))
+            .order((rules::priority.desc(), rules::id.asc()))
+            .select(RuleRow::as_select())
+            .load(conn)?)
+    }
+
+    pub fn all(conn: &mut DbConnection) -> AppResult<Vec<RuleRow>> {
+        Ok(rules::table
+            .order((rules::priority.desc(), rules::id.asc()))
+            .select(RuleRow::as_select())
+            .load(conn)?)
+    }
+}
+
+fn applies(field: &str, event: &str, allowed: &[&str]) -> AppResult<()> {
+    if allowed.contains(&event) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            &format!("when.{field}"),
+            format!("applies to {} events, not {event}", allowed.join(" and ")),
+        ))
+    }
+}
+
+/// Checks a rule against the workspace's devices and livestreams; returns what to store.
+pub fn validate(
+    conn: &mut DbConnection,
+    ws: &str,
+    input: RuleInput,
+) -> AppResult<(RuleInput, Then)> {
+    let name = crate::auth::users::normalise_name("name", &input.name)?;
+    let w = &input.when;
+    let event = w.event.as_str();
+    if !EVENT_TYPES.contains(&event) {
+        return Err(AppError::invalid(
+            "when.event",
+            format!("unknown event {event:?}; one of {}", EVENT_TYPES.join(", ")),
+        ));
+    }
+    for (field, given) in [
+        ("contains", w.contains.is_some()),
+        ("equals", w.equals.is_some()),
+        ("starts_with", w.starts_with.is_some()),
+        ("any_of", w.any_of.is_some()),
+        ("regex", w.regex.is_some()),
+    ] {
+        if given {
+            applies(field, event, &["comment"])?;
+        }
+    }
+    for (field, given) in [
+        ("gift_name", w.gift_name.is_some()),
+        ("gift_id", w.gift_id.is_some()),
+        ("min_diamonds", w.min_diamonds.is_some()),
+    ] {
+        if given {
+            applies(field, event, &["gift"])?;
+        }
+    }
+    if w.min_count.is_some() {
+        applies("min_count", event, &["gift", "like"])?;
+    }
+    if w.viewers_at_least.is_some() {
+        applies("viewers_at_least", event, &["viewer_count"])?;
+    }
+    if let Some(words) = &w.any_of
+        && (words.is_empty() || words.len() > 100 || words.iter().any(|s| s.trim().is_empty()))
+    {
+        return Err(AppError::invalid(
+            "when.any_of",
+            "list 1 to 100 non-empty words",
+        ));
+    }
+    if let Some(source) = &w.regex {
+        if source.len() > REGEX_MAX_LEN {
+            return Err(AppError::invalid(
+                "when.regex",
+                format!("at most {REGEX_MAX_LEN} characters"),
+            ));
+        }
+        regex::RegexBuilder::new(source)
+            .case_insensitive(true)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map_err(|e| AppError::invalid("when.regex", format!("does not compile: {e}")))?;
+    }
+    for (field, value) in [
+        ("min_diamonds", w.min_diamonds),
+        ("min_count", w.min_count),
+        ("viewers_at_least", w.viewers_at_least),
+        ("gift_id", w.gift_id),
+    ] {
+        if value.is_some_and(|v| v < 0) {
+            return Err(AppError::invalid(
+                &format!("when.{field}"),
+                "must not be negative",
+            ));
+        }
+    }
+    match (w.every, w.unit) {
+        (Some(n), _) if n < 1 => return Err(AppError::invalid("when.every", "must be at least 1")),
+        (None, Some(_)) => return Err(AppError::invalid("when.unit", "goes with when.every")),
+        (Some(_), Some(Unit::Likes)) => applies("unit", event, &["like"])?,
+        (Some(_), Some(Unit::Diamonds)) => applies("unit", event, &["gift"])?,
+        _ => {}
+    }
+    for (field, value) in [
+        ("cooldown_ms", input.cooldown_ms),
+        ("per_user_cooldown_ms", input.per_user_cooldown_ms),
+    ] {
+        if value.is_some_and(|v| !(0..=DAY_MS).contains(&v)) {
+            return Err(AppError::invalid(field, "must be 0 to 86400000 (a day)"));
+        }
+    }
+    if let Some(ls) = &input.livestream_id {
+        let found: i64 = livestreams::table
+            .filter(livestreams::id.eq(ls))
+            .filter(livestreams::workspace_id.eq(ws))
+            .count()
+            .get_result(conn)?;
+        if found == 0 {
+            return Err(AppError::invalid(
+                "livestream_id",
+                "no such livestream in this workspace",
+            ));
+        }
+    }
+    let device = resolve_device(conn, ws, input.then.device_id.as_deref())?;
+    let then = validate_then(&input.then, &device)?;
+    Ok((RuleInput { name, ..input }, then))
+}
+
+fn resolve_device(conn: &mut DbConnection, ws: &str, device_id: Option<&str>) -> AppResult<Device> {
+    match device_id {
+        Some(id) => DeviceRow::find(conn, ws, id)
+            .map(|r| r.device())
+            .map_err(|_| AppError::invalid("then.device_id", "no such device in this workspace")),
+        None => {
+            let mut all = DeviceRow::list(conn, ws)?;
+            match all.len() {
+                1 => Ok(all.remove(0).device()),
+                0 => Err(AppError::invalid(
+                    "then.device_id",
+                    "register a device first",
+                )),
+                _ => Err(AppError::invalid(
+                    "then.device_id",
+                    "required when the workspace has several devices",
+                )),
+            }
+        }
+    }
+}
+
+fn validate_then(then: &ThenInput, device: &Device) -> AppResult<Then> {
+    let command = normalise_command(&then.command)
+        .filter(|c| device.allowed_commands.contains(c))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "then.command",
+                format!(
+                    "{:?} is not in the device's allowed commands ({})",
+                    then.command,
+                    device.allowed_commands.join(", ")
+                ),
+            )
+        })?;
+    if then.duration_ms.is_some() && then.duration.is_some() {
+        return Err(AppError::invalid(
+            "then.duration",
+            "give duration_ms or duration, not both",
+        ));
+    }
+    let duration_ms = then.duration_ms.or(then.duration).unwrap_or(0);
+    if duration_ms < 0 || duration_ms > device.max_duration_ms {
+        let field = if then.duration.is_some() {
+            "then.duration"
+        } else {
+            "then.duration_ms"
+        };
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "must be 0 to the device's maximum of {} ms",
+                device.max_duration_ms
+            ),
+        ));
+    }
+    let params = match &then.params {
+        None => Value::Object(Default::default()),
+        Some(p @ Value::Object(map)) if map.len() <= 16 => p.clone(),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "then.params",
+                "an object of at most 16 keys",
+            ));
+        }
+    };
+    Ok(Then {
+        device_id: device.id.clone(),
+        command,
+        duration_ms,
+        params,
+    })
+}
+
+/// A rule's persisted counter state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterState {
+    pub value: i64,
+    pub armed: bool,
+}
+
+pub fn load_counters(conn: &mut DbConnection) -> AppResult<Vec<(String, CounterState)>> {
+    let rows: Vec<(String, i64, bool)> = rule_counters::table
+        .filter(rule_counters::scope.eq("global"))
+        .select((
+            rule_counters::rule_id,
+            rule_counters::value,
+            rule_counters::armed,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, value, armed)| (id, CounterState { value, armed }))
+        .collect())
+}
+
+/// Writes counters (update, or insert when missing: portable across both backends).
+pub fn save_counters(
+    conn: &mut DbConnection,
+    counters: &[(String, CounterState)],
+) -> AppResult<()> {
+    let now = now_ms();
+    for (rule_id, state) in counters {
+        let updated = diesel::update(rule_counters::table.find((rule_id, "global")))
+            .set((
+                rule_counters::value.eq(state.value),
+                rule_counters::armed.eq(state.armed),
+                rule_counters::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            let exists: i64 = rules::table
+                .filter(rules::id.eq(rule_id))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                diesel::insert_into(rule_counters::table)
+                    .values((
+                        rule_counters::rule_id.eq(rule_id),
+                        rule_counters::scope.eq("global"),
+                        rule_counters::value.eq(state.value),
+                        rule_counters::armed.eq(state.armed),
+                        rule_counters::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}

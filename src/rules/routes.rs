@@ -1,0 +1,300 @@
+//! `/workspaces/{ws}/rules`: create, list, read, replace, delete, enable, disable, test.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::db::schema::rules;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ApiJson;
+use crate::ids::{new_id, now_ms, prefix};
+use crate::protocol::{Event, EventKind};
+use crate::rules::engine::{Reload, TestEvent, TestResult};
+use crate::rules::model::{self, RuleInput, RuleRow, RuleView};
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::model::{self as ws_model, Workspace};
+use crate::workspaces::permissions::Action;
+use crate::workspaces::plans::Resource;
+
+/// Tells the engine, and waits until it has the new rules (so the next event sees them).
+async fn reload(state: &AppState, ws: &str) {
+    if let Err(err) = state.rules.send(Reload(ws.to_owned())).await {
+        tracing::error!(workspace_id = ws, error = %err, "the rule engine did not take the new rules");
+    }
+}
+
+fn actor(caller: &Caller) -> (&'static str, String) {
+    let (kind, id) = caller.actor();
+    (kind, id.to_owned())
+}
+
+/// Creates a rule (owner, admin). Validated against the workspace's devices and livestreams.
+#[utoipa::path(tag = "rules", request_body = RuleInput, responses((status = 201, body = RuleView), (status = 402), (status = 422)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/rules")]
+pub async fn create_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<RuleInput>,
+) -> AppResult<HttpResponse> {
+    let access = authorize(&state, &caller, &path, Action::ManageRules).await?;
+    let ws = access.workspace.id.clone();
+    let plan = access.workspace.plan();
+    let actor = actor(&caller);
+    let input = body.0;
+    let row = state
+        .db
+        .transaction(move |conn| {
+            Workspace::lock(conn, &ws)?;
+            plan.check(Resource::Rules, ws_model::counts(conn, &ws)?.rules)?;
+            let (input, then) = model::validate(conn, &ws, input)?;
+            let now = now_ms();
+            let row = RuleRow {
+                id: new_id(prefix::RULE),
+                workspace_id: ws.clone(),
+                livestream_id: input.livestream_id,
+                name: input.name,
+                enabled: input.enabled.unwrap_or(true),
+                priority: input.priority.unwrap_or(0),
+                when_json: serde_json::to_string(&input.when)?,
+                then_json: serde_json::to_string(&then)?,
+                cooldown_ms: input.cooldown_ms.unwrap_or(0),
+                per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
+                created_at: now,
+                updated_at: now,
+            };
+            diesel::insert_into(rules::table)
+                .values(&row)
+                .execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), "rule.created")
+                    .target(&row.id)
+                    .details(serde_json::json!({"name": row.name})),
+            )?;
+            Ok(row)
+        })
+        .await?;
+    reload(&state, &row.workspace_id).await;
+    Ok(HttpResponse::Created().json(row.view()?))
+}
+
+/// The workspace's rules, highest priority first.
+#[utoipa::path(tag = "rules", responses((status = 200, body = Vec<RuleView>)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/rules")]
+pub async fn list_rules(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> AppResult<web::Json<Vec<RuleView>>> {
+    let access = authorize(&state, &caller, &path, Action::View).await?;
+    let ws = access.workspace.id;
+    let rows = state.db.run(move |conn| RuleRow::list(conn, &ws)).await?;
+    Ok(web::Json(
+        rows.iter().map(RuleRow::view).collect::<AppResult<_>>()?,
+    ))
+}
+
+/// One rule.
+#[utoipa::path(tag = "rules", responses((status = 200, body = RuleView), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/rules/{id}")]
+pub async fn get_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<RuleView>> {
+    let (ws, id) = path.into_inner();
+    let access = authorize(&state, &caller, &ws, Action::View).await?;
+    let ws = access.workspace.id;
+    let row = state
+        .db
+        .run(move |conn| RuleRow::find(conn, &ws, &id))
+        .await?;
+    Ok(web::Json(row.view()?))
+}
+
+/// Replaces a rule (owner, admin).
+#[utoipa::path(tag = "rules", request_body = RuleInput, responses((status = 200, body = RuleView), (status = 422)), security(("bearer" = []), ("api_key" = [])))]
+#[put("/workspaces/{ws}/rules/{id}")]
+pub async fn replace_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: ApiJson<RuleInput>,
+) -> AppResult<web::Json<RuleView>> {
+    let (ws, id) = path.into_inner();
+    let access = authorize(&state, &caller, &ws, Action::ManageRules).await?;
+    let ws = access.workspace.id;
+    let actor = actor(&caller);
+    let input = body.0;
+    let row = state
+        .db
+        .transaction(move |conn| {
+            let old = RuleRow::find(conn, &ws, &id)?;
+            let (input, then) = model::validate(conn, &ws, input)?;
+            let row = RuleRow {
+                livestream_id: input.livestream_id,
+                name: input.name,
+                enabled: input.enabled.unwrap_or(old.enabled),
+                priority: input.priority.unwrap_or(0),
+                when_json: serde_json::to_string(&input.when)?,
+                then_json: serde_json::to_string(&then)?,
+                cooldown_ms: input.cooldown_ms.unwrap_or(0),
+                per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
+                updated_at: now_ms(),
+                ..old
+            };
+            diesel::update(rules::table.find(&row.id))
+                .set((
+                    rules::livestream_id.eq(&row.livestream_id),
+                    rules::name.eq(&row.name),
+                    rules::enabled.eq(row.enabled),
+                    rules::priority.eq(row.priority),
+                    rules::when_json.eq(&row.when_json),
+                    rules::then_json.eq(&row.then_json),
+                    rules::cooldown_ms.eq(row.cooldown_ms),
+                    rules::per_user_cooldown_ms.eq(row.per_user_cooldown_ms),
+                    rules::updated_at.eq(row.updated_at),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), "rule.updated").target(&row.id),
+            )?;
+            Ok(row)
+        })
+        .await?;
+    reload(&state, &row.workspace_id).await;
+    Ok(web::Json(row.view()?))
+}
+
+/// Deletes a rule (owner, admin).
+#[utoipa::path(tag = "rules", responses((status = 204), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[delete("/workspaces/{ws}/rules/{id}")]
+pub async fn delete_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let access = authorize(&state, &caller, &ws, Action::ManageRules).await?;
+    let ws = access.workspace.id;
+    let actor = actor(&caller);
+    let workspace = ws.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            let row = RuleRow::find(conn, &ws, &id)?;
+            diesel::delete(rules::table.find(&row.id)).execute(conn)?;
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), "rule.deleted")
+                    .target(&row.id)
+                    .details(serde_json::json!({"name": row.name})),
+            )
+        })
+        .await?;
+    reload(&state, &workspace).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn set_enabled(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: String,
+    enabled: bool,
+) -> AppResult<RuleView> {
+    let access = authorize(state, caller, ws, Action::ToggleRule).await?;
+    let ws = access.workspace.id;
+    let actor = actor(caller);
+    let row = state
+        .db
+        .transaction(move |conn| {
+            let row = RuleRow::find(conn, &ws, &id)?;
+            diesel::update(rules::table.find(&row.id))
+                .set((rules::enabled.eq(enabled), rules::updated_at.eq(now_ms())))
+                .execute(conn)?;
+            let kind = if enabled {
+                "rule.enabled"
+            } else {
+                "rule.disabled"
+            };
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), kind).target(&row.id),
+            )?;
+            RuleRow::find(conn, &ws, &row.id)
+        })
+        .await?;
+    reload(state, &row.workspace_id).await;
+    row.view()
+}
+
+/// Enables a rule (operators may).
+#[utoipa::path(tag = "rules", responses((status = 200, body = RuleView)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/rules/{id}/enable")]
+pub async fn enable_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<RuleView>> {
+    let (ws, id) = path.into_inner();
+    set_enabled(&state, &caller, &ws, id, true)
+        .await
+        .map(web::Json)
+}
+
+/// Disables a rule (operators may).
+#[utoipa::path(tag = "rules", responses((status = 200, body = RuleView)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/rules/{id}/disable")]
+pub async fn disable_rule(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<RuleView>> {
+    let (ws, id) = path.into_inner();
+    set_enabled(&state, &caller, &ws, id, false)
+        .await
+        .map(web::Json)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestRequest {
+    pub livestream_id: Option<String>,
+    /// `{event_type, payload}` as on the bus.
+    pub event: EventKind,
+}
+
+/// For every rule: would this event fire it, and if not, which condition or cooldown stops it.
+/// Nothing is sent to hardware and no cooldown or counter moves.
+#[utoipa::path(tag = "rules", request_body = TestRequest, responses((status = 200, body = Vec<TestResult>)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/workspaces/{ws}/rules/test")]
+pub async fn test_rules(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: ApiJson<TestRequest>,
+) -> AppResult<web::Json<Vec<TestResult>>> {
+    let access = authorize(&state, &caller, &path, Action::ManageRules).await?;
+    let body = body.0;
+    let event = Event {
+        id: new_id(prefix::EVENT),
+        workspace_id: access.workspace.id,
+        stream_id: body.livestream_id.unwrap_or_default(),
+        kind: body.event,
+        ts: now_ms(),
+        simulated: true,
+    };
+    let results = state
+        .rules
+        .send(TestEvent(event))
+        .await
+        .map_err(AppError::internal)?;
+    Ok(web::Json(results))
+}
