@@ -154,6 +154,7 @@ async fn bench_idle_actors() {
         tiktok: std::sync::Arc::new(tiktok),
         http: livectl::live::client::http_client().unwrap(),
         metrics: state.metrics.clone(),
+        saver: livectl::live::saver::StateSaver::start(state.db.clone()),
     })
     .start();
     tokio::time::sleep(Duration::from_millis(500)).await;

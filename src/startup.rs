@@ -86,6 +86,7 @@ impl Application {
             tiktok: Arc::new(settings.tiktok.clone()),
             http: live::client::http_client().context("building the HTTP client")?,
             metrics: metrics.clone(),
+            saver: live::saver::StateSaver::start(db.clone()),
         })
         .start();
         resume_livestreams(&db, &live).await;

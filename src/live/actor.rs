@@ -17,7 +17,8 @@ use crate::db::Db;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::live::client::{ConnectError, LastError};
 use crate::live::decode::StreamDecoder;
-use crate::live::model::{self, Runtime, SourceKind, Stats, Status};
+use crate::live::model::{Runtime, SourceKind, Stats, Status};
+use crate::live::saver::StateSaver;
 use crate::live::source::{self, FromSource, Sink, SourceMsg};
 use crate::protocol::{Event, EventKind, StreamStatus};
 use crate::telemetry::metrics::Metrics;
@@ -25,6 +26,8 @@ use crate::telemetry::metrics::Metrics;
 /// How often stale gift streaks are flushed and counters saved.
 const TICK: Duration = Duration::from_secs(1);
 const SAVE_EVERY_TICKS: u32 = 5;
+
+type SourceFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ConnectError>>>>;
 
 /// What every livestream actor shares.
 #[derive(Clone)]
@@ -34,6 +37,7 @@ pub struct Deps {
     pub tiktok: Arc<TiktokSettings>,
     pub http: reqwest::Client,
     pub metrics: Arc<Metrics>,
+    pub saver: StateSaver,
 }
 
 #[derive(Debug, Clone)]
@@ -96,16 +100,19 @@ impl LivestreamActor {
         let kind = self.spec.source;
         let unique_id = self.spec.unique_id.clone();
         let report = sink.clone();
-        let run = async move {
-            match kind {
-                SourceKind::Tiktok => {
-                    source::run_tiktok(deps.tiktok.clone(), deps.http.clone(), unique_id, sink)
-                        .await
-                }
-                SourceKind::Simulator => {
-                    source::run_simulator(deps.tiktok.simulator_interval_ms, sink).await
-                }
-            }
+        // Boxed per kind: an idle simulator must not carry the size of the TikTok client's
+        // state machine (several KB) in its task.
+        let run: SourceFuture = match kind {
+            SourceKind::Tiktok => Box::pin(source::run_tiktok(
+                deps.tiktok.clone(),
+                deps.http.clone(),
+                unique_id,
+                sink,
+            )),
+            SourceKind::Simulator => Box::pin(source::run_simulator(
+                deps.tiktok.simulator_interval_ms,
+                sink,
+            )),
         };
         // A panic inside the source is caught here and reported, so the actor can restart it.
         self.task = Some(actix::spawn(async move {
@@ -141,20 +148,10 @@ impl LivestreamActor {
         }
     }
 
-    /// Saves the runtime to the table (off the actor's thread; last write wins).
+    /// Queues the runtime for the table (batched by the saver; retried on the next tick if
+    /// the queue is full).
     fn save(&mut self) {
-        self.dirty = false;
-        let db = self.deps.db.clone();
-        let id = self.spec.id.clone();
-        let rt = self.runtime.clone();
-        actix::spawn(async move {
-            if let Err(err) = db
-                .run(move |conn| model::save_runtime(conn, &id, &rt))
-                .await
-            {
-                tracing::warn!(error = ?err, "could not save livestream state");
-            }
-        });
+        self.dirty = !self.deps.saver.save(&self.spec.id, self.runtime.clone());
     }
 
     fn publish(&mut self, kind: EventKind, ts: i64, simulated: bool) -> String {

@@ -12,4 +12,5 @@ pub mod actor;
 pub mod model;
 pub mod registry;
 pub mod routes;
+pub mod saver;
 pub mod source;

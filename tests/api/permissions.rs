@@ -32,7 +32,6 @@ struct Fixture {
     key_id: String,
     livestream: String,
     device: String,
-    #[allow(dead_code)]
     rule: String,
 }
 
@@ -328,6 +327,81 @@ fn probes() -> Vec<Probe> {
             "delete device",
             Method::DELETE,
             |f, _| (format!("/workspaces/{}/devices/{}", f.ws, f.device), None),
+            MANAGERS,
+        ),
+        (
+            "list rules",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/rules", f.ws), None),
+            EVERYONE,
+        ),
+        (
+            "view rule",
+            Method::GET,
+            |f, _| (format!("/workspaces/{}/rules/{}", f.ws, f.rule), None),
+            EVERYONE,
+        ),
+        (
+            "create rule",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/rules", f.ws),
+                    Some(
+                        json!({"name": "n", "when": {"event": "comment"}, "then": {"command": "A"}}),
+                    ),
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "replace rule",
+            Method::PUT,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/rules/{}", f.ws, f.rule),
+                    Some(json!({"name": "n", "when": {"event": "like"}, "then": {"command": "A"}})),
+                )
+            },
+            MANAGERS,
+        ),
+        (
+            "delete rule",
+            Method::DELETE,
+            |f, _| (format!("/workspaces/{}/rules/{}", f.ws, f.rule), None),
+            MANAGERS,
+        ),
+        (
+            "enable rule",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/rules/{}/enable", f.ws, f.rule),
+                    None,
+                )
+            },
+            &[Who::Owner, Who::Admin, Who::Operator],
+        ),
+        (
+            "disable rule",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/rules/{}/disable", f.ws, f.rule),
+                    None,
+                )
+            },
+            &[Who::Owner, Who::Admin, Who::Operator],
+        ),
+        (
+            "test rules",
+            Method::POST,
+            |f, _| {
+                (
+                    format!("/workspaces/{}/rules/test", f.ws),
+                    Some(json!({"event": {"event_type": "comment", "payload": {"text": "x"}}})),
+                )
+            },
             MANAGERS,
         ),
         (
