@@ -27,7 +27,22 @@ use crate::telemetry::metrics::Metrics;
 const TICK: Duration = Duration::from_secs(1);
 const SAVE_EVERY_TICKS: u32 = 5;
 
-type SourceFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ConnectError>>>>;
+/// Runs a source to its end and says how it ended; a panic becomes [`SourceMsg::Crashed`]
+/// instead of taking the actor down.
+pub async fn supervise(run: SourceFuture) -> SourceMsg {
+    match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(result) => SourceMsg::Exited(result),
+        Err(panic) => SourceMsg::Crashed(
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned()),
+        ),
+    }
+}
+
+pub type SourceFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ConnectError>>>>;
 
 /// What every livestream actor shares.
 #[derive(Clone)]
@@ -116,16 +131,7 @@ impl LivestreamActor {
         };
         // A panic inside the source is caught here and reported, so the actor can restart it.
         self.task = Some(actix::spawn(async move {
-            let msg = match AssertUnwindSafe(run).catch_unwind().await {
-                Ok(result) => SourceMsg::Exited(result),
-                Err(panic) => SourceMsg::Crashed(
-                    panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "panic".to_owned()),
-                ),
-            };
+            let msg = supervise(run).await;
             report.emit(msg).await;
         }));
     }
@@ -394,5 +400,21 @@ impl Handler<Stop> for LivestreamActor {
         self.runtime.viewer_count = 0;
         self.save();
         ctx.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_source_is_reported_not_propagated() {
+        let crashing: SourceFuture = Box::pin(async { panic!("decoder exploded") });
+        match supervise(crashing).await {
+            SourceMsg::Crashed(why) => assert_eq!(why, "decoder exploded"),
+            other => panic!("{other:?}"),
+        }
+        let failing: SourceFuture = Box::pin(async { Err(ConnectError::UserOffline) });
+        assert!(matches!(supervise(failing).await, SourceMsg::Exited(Err(ConnectError::UserOffline))));
     }
 }
