@@ -116,6 +116,9 @@ pub struct BusSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RedisSettings {
     pub url: Secret,
+    pub stream_maxlen: usize,
+    pub claim_idle_ms: u64,
+    pub namespace: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

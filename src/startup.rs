@@ -18,10 +18,11 @@ use crate::auth::denylist::DenyList;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::secrets::random_token;
+use crate::bus::redis::{RedisBus, RedisBusSettings};
 use crate::bus::{EventBus, MemoryBus};
 use crate::commands::record::Recorder;
 use crate::commands::router::CommandRouter;
-use crate::config::Settings;
+use crate::config::{BusKind, Settings};
 use crate::db::Db;
 use crate::devices::hub::AgentHub;
 use crate::devices::model::DeviceRow;
@@ -79,7 +80,19 @@ impl Application {
         .await??;
 
         let metrics = Arc::new(Metrics::default());
-        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let bus: Arc<dyn EventBus> = match settings.bus.kind {
+            BusKind::Memory => Arc::new(MemoryBus::new()),
+            BusKind::Redis => Arc::new(
+                RedisBus::connect(RedisBusSettings {
+                    url: settings.redis.url.expose().to_owned(),
+                    stream_maxlen: settings.redis.stream_maxlen,
+                    claim_idle_ms: settings.redis.claim_idle_ms,
+                    namespace: settings.redis.namespace.clone(),
+                })
+                .await
+                .context("connecting to Redis (bus.kind = \"redis\")")?,
+            ),
+        };
         let live = LiveRegistry::new(LiveDeps {
             bus: bus.clone(),
             db: db.clone(),

@@ -4,6 +4,8 @@
 //! is dropped for that subscriber and counted (`/metrics`), so a slow consumer can never stall
 //! a livestream. This file holds the trait and the in-process implementation.
 
+pub mod redis;
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +22,10 @@ pub trait EventBus: Send + Sync + 'static {
     fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>>;
     /// Prometheus lines about this bus.
     fn render_metrics(&self, out: &mut String);
+    /// Whether the bus works (for `/readyz`).
+    fn ready(&self) -> bool {
+        true
+    }
 }
 
 struct Subscriber {

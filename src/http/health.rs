@@ -32,13 +32,20 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(Err(_)) => "error",
         Err(_) => "timeout",
     };
-    if database == "ok" {
-        HttpResponse::Ok().json(json!({"status": "ready", "checks": {"database": "ok"}}))
+    let bus = if state.bus.ready() { "ok" } else { "error" };
+    let checks = json!({"database": database, "bus": bus});
+    let failing: Vec<&str> = [("database", database), ("bus", bus)]
+        .iter()
+        .filter(|(_, v)| *v != "ok")
+        .map(|(k, _)| *k)
+        .collect();
+    if failing.is_empty() {
+        HttpResponse::Ok().json(json!({"status": "ready", "checks": checks}))
     } else {
-        tracing::warn!(database, "readiness check failed");
-        let err = AppError::Unavailable(format!("database: {database}"));
+        tracing::warn!(?failing, "readiness check failed");
+        let err = AppError::Unavailable(format!("not ready: {}", failing.join(", ")));
         let mut body = err.body();
-        body["details"] = json!({"failing": ["database"], "checks": {"database": database}});
+        body["details"] = json!({"failing": failing, "checks": checks});
         HttpResponse::ServiceUnavailable().json(body)
     }
 }

@@ -42,7 +42,8 @@ pub async fn supervise(run: SourceFuture) -> SourceMsg {
     }
 }
 
-pub type SourceFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ConnectError>>>>;
+pub type SourceFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ConnectError>>>>;
 
 /// What every livestream actor shares.
 #[derive(Clone)]
@@ -415,6 +416,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let failing: SourceFuture = Box::pin(async { Err(ConnectError::UserOffline) });
-        assert!(matches!(supervise(failing).await, SourceMsg::Exited(Err(ConnectError::UserOffline))));
+        assert!(matches!(
+            supervise(failing).await,
+            SourceMsg::Exited(Err(ConnectError::UserOffline))
+        ));
     }
 }

@@ -27,6 +27,8 @@ const BUS_QUEUE: usize = 65_536;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Per-viewer cooldown entries kept at most (oldest forgotten first when exceeded).
 const MAX_PER_USER_ENTRIES: usize = 200_000;
+/// Event ids remembered for de-duplication.
+const SEEN_EVENTS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy)]
 struct RuleState {
@@ -57,6 +59,10 @@ pub struct RuleEngine {
     state: HashMap<String, RuleState>,
     per_user: HashMap<(String, String), i64>,
     dirty: HashSet<String>,
+    /// Recently handled event ids: a bus that delivers at least once (Redis, after a consumer
+    /// crash) must not make a rule fire twice for one event.
+    seen: HashSet<String>,
+    seen_order: std::collections::VecDeque<String>,
 }
 
 /// Why a rule did or did not fire on one event (the "why didn't it fire" view).
@@ -83,6 +89,8 @@ impl RuleEngine {
             state: HashMap::new(),
             per_user: HashMap::new(),
             dirty: HashSet::new(),
+            seen: HashSet::new(),
+            seen_order: std::collections::VecDeque::new(),
         }
     }
 
@@ -205,7 +213,25 @@ impl RuleEngine {
         Ok(())
     }
 
+    /// True the first time an event id is seen.
+    fn first_time(&mut self, id: &str) -> bool {
+        if !self.seen.insert(id.to_owned()) {
+            return false;
+        }
+        self.seen_order.push_back(id.to_owned());
+        if self.seen_order.len() > SEEN_EVENTS
+            && let Some(old) = self.seen_order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        true
+    }
+
     fn on_event(&mut self, event: &Event) {
+        if !self.first_time(&event.id) {
+            tracing::debug!(event_id = %event.id, "event delivered twice; handled once");
+            return;
+        }
         let Some(rules) = self
             .rules
             .get(&event.workspace_id)

@@ -74,6 +74,21 @@ fn database_url(dir: &std::path::Path) -> String {
     }
 }
 
+/// The private Redis that `scripts/test` starts.
+pub fn redis_url() -> String {
+    std::env::var("LIVECTL_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("LIVECTL_TEST_REDIS_URL is not set: run the suite with scripts/test, which starts a private Redis")
+}
+
+/// Puts the app on the Redis bus, in a namespace of its own.
+pub fn use_redis(settings: &mut Settings) {
+    settings.bus.kind = livectl::config::BusKind::Redis;
+    settings.redis.url = livectl::config::Secret::new(redis_url());
+    settings.redis.namespace = format!("t{}", ulid::Ulid::new().to_string().to_lowercase());
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -88,6 +103,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.auth.bcrypt_cost = 4;
     settings.database.url = livectl::config::Secret::new(database_url(data_dir.path()));
     settings.database.pool_size = 4;
+    if std::env::var("LIVECTL_TEST_BUS").as_deref() == Ok("redis") {
+        use_redis(&mut settings);
+    }
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());

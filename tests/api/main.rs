@@ -11,5 +11,6 @@ mod live;
 mod livestreams;
 mod operations;
 mod permissions;
+mod redis_bus;
 mod rules;
 mod workspaces;

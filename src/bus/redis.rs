@@ -1,0 +1,373 @@
+//! The event bus on Redis Streams, for several nodes.
+//!
+//! Publishing never waits: events go to a writer task that pipelines `XADD
+//! stream:tiktok:{livestream_id} MAXLEN ~ n`. A subscriber is a consumer group shared by every
+//! node (each event is handled once in the cluster): `XREADGROUP`, `XACK` after delivery, and
+//! `XAUTOCLAIM` of entries a crashed consumer left pending. The first time the writer sees a
+//! stream it creates every registered group on it before the first `XADD`, so no group can miss
+//! the stream's first events.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
+use tokio::sync::mpsc;
+
+use crate::bus::EventBus;
+use crate::protocol::Event;
+
+const PUBLISH_QUEUE: usize = 65_536;
+const BATCH: usize = 512;
+const BLOCK_MS: usize = 200;
+const REFRESH_KEYS: Duration = Duration::from_millis(500);
+
+pub fn stream_key(livestream_id: &str) -> String {
+    format!("stream:tiktok:{livestream_id}")
+}
+
+#[derive(Debug, Clone)]
+pub struct RedisBusSettings {
+    pub url: String,
+    /// Approximate length cap of each stream.
+    pub stream_maxlen: usize,
+    /// Entries pending this long with a consumer are taken over (that consumer crashed).
+    pub claim_idle_ms: u64,
+    /// Prefix of livectl's own keys and group names: nodes of one installation share it.
+    pub namespace: String,
+}
+
+impl RedisBusSettings {
+    fn streams_key(&self) -> String {
+        format!("{}:streams", self.namespace)
+    }
+    fn groups_key(&self) -> String {
+        format!("{}:groups", self.namespace)
+    }
+    fn group(&self, name: &str) -> String {
+        format!("{}:{name}", self.namespace)
+    }
+}
+
+struct Shared {
+    client: redis::Client,
+    settings: RedisBusSettings,
+    consumer: String,
+    published: AtomicU64,
+    dropped: AtomicU64,
+    failed_writes: AtomicU64,
+    reclaimed: AtomicU64,
+    up: AtomicBool,
+}
+
+pub struct RedisBus {
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Arc<Event>>,
+}
+
+impl RedisBus {
+    /// Connects (and checks the server answers) and starts the writer.
+    pub async fn connect(settings: RedisBusSettings) -> anyhow::Result<RedisBus> {
+        let client = redis::Client::open(settings.url.as_str())?;
+        let mut conn = client.get_connection_manager().await?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        let consumer = format!(
+            "{}-{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into()),
+            std::process::id(),
+            crate::auth::secrets::random_alphanumeric(6)
+        );
+        let shared = Arc::new(Shared {
+            client,
+            settings,
+            consumer,
+            published: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            failed_writes: AtomicU64::new(0),
+            reclaimed: AtomicU64::new(0),
+            up: AtomicBool::new(true),
+        });
+        let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
+        tokio::spawn(write_loop(shared.clone(), conn, rx));
+        Ok(RedisBus { shared, tx })
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.shared.up.load(Ordering::Relaxed)
+    }
+
+    /// Subscribes as another consumer name (tests use it to play a second node).
+    pub fn subscribe_as(
+        &self,
+        group: &str,
+        consumer: &str,
+        capacity: usize,
+    ) -> mpsc::Receiver<Arc<Event>> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let group = self.shared.settings.group(group);
+        tokio::spawn(read_loop(
+            self.shared.clone(),
+            group,
+            consumer.to_owned(),
+            tx,
+        ));
+        rx
+    }
+}
+
+impl EventBus for RedisBus {
+    fn publish(&self, event: Arc<Event>) {
+        if self.tx.try_send(event).is_err() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+        self.subscribe_as(name, &self.shared.consumer.clone(), capacity)
+    }
+
+    fn render_metrics(&self, out: &mut String) {
+        let s = &self.shared;
+        let _ = writeln!(
+            out,
+            "# HELP livectl_bus_events_published_total Events written to Redis Streams.\n# TYPE livectl_bus_events_published_total counter\nlivectl_bus_events_published_total {}",
+            s.published.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP livectl_bus_events_dropped_total Events dropped (a full queue or a failed write).\n# TYPE livectl_bus_events_dropped_total counter\nlivectl_bus_events_dropped_total{{subscriber=\"redis\"}} {}",
+            s.dropped.load(Ordering::Relaxed) + s.failed_writes.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP livectl_bus_events_reclaimed_total Pending entries taken over from a crashed consumer.\n# TYPE livectl_bus_events_reclaimed_total counter\nlivectl_bus_events_reclaimed_total {}",
+            s.reclaimed.load(Ordering::Relaxed)
+        );
+    }
+
+    fn ready(&self) -> bool {
+        self.is_up()
+    }
+}
+
+/// `XGROUP CREATE … $ MKSTREAM`; an existing group is fine.
+async fn create_group(
+    conn: &mut ConnectionManager,
+    key: &str,
+    group: &str,
+) -> redis::RedisResult<()> {
+    let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(key)
+        .arg(group)
+        .arg("$")
+        .arg("MKSTREAM")
+        .query_async(conn)
+        .await;
+    match created {
+        Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+        other => other,
+    }
+}
+
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut conn: ConnectionManager,
+    mut rx: mpsc::Receiver<Arc<Event>>,
+) {
+    let mut known: HashSet<String> = HashSet::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let events = std::mem::take(&mut batch);
+        let fresh: HashSet<String> = events
+            .iter()
+            .map(|e| stream_key(&e.stream_id))
+            .filter(|k| !known.contains(k))
+            .collect();
+        if !fresh.is_empty() {
+            let groups: HashSet<String> = conn
+                .smembers(shared.settings.groups_key())
+                .await
+                .unwrap_or_default();
+            for key in fresh {
+                let mut ok = true;
+                for group in &groups {
+                    ok &= create_group(&mut conn, &key, group).await.is_ok();
+                }
+                ok &= conn
+                    .sadd::<_, _, ()>(shared.settings.streams_key(), &key)
+                    .await
+                    .is_ok();
+                if ok {
+                    known.insert(key);
+                }
+            }
+        }
+        let mut pipe = redis::pipe();
+        for event in &events {
+            let Ok(json) = serde_json::to_string(&**event) else {
+                continue;
+            };
+            pipe.cmd("XADD")
+                .arg(stream_key(&event.stream_id))
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(shared.settings.stream_maxlen)
+                .arg("*")
+                .arg("data")
+                .arg(json)
+                .ignore();
+        }
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => {
+                shared
+                    .published
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                shared.up.store(true, Ordering::Relaxed);
+            }
+            Err(err) => {
+                // The connection manager reconnects by itself; these events are lost (counted).
+                shared
+                    .failed_writes
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                shared.up.store(false, Ordering::Relaxed);
+                tracing::error!(error = %err, lost = events.len(), "could not write events to Redis");
+            }
+        }
+    }
+}
+
+/// Hands one stream entry to the subscriber; true if it should be acknowledged.
+fn deliver(shared: &Shared, entry: &StreamId, tx: &mpsc::Sender<Arc<Event>>) -> bool {
+    let Some(data) = entry.get::<String>("data") else {
+        return true;
+    };
+    match serde_json::from_str::<Event>(&data) {
+        Ok(event) => {
+            if tx.try_send(Arc::new(event)).is_err() {
+                shared.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            true
+        }
+        Err(err) => {
+            tracing::warn!(entry = %entry.id, error = %err, "skipping a stream entry that is not an event");
+            true
+        }
+    }
+}
+
+async fn read_loop(
+    shared: Arc<Shared>,
+    group: String,
+    consumer: String,
+    tx: mpsc::Sender<Arc<Event>>,
+) {
+    // Blocking reads hold a multiplexed connection: this loop has its own, with no response
+    // timeout shorter than the BLOCK.
+    let config = ConnectionManagerConfig::new().set_response_timeout(None);
+    let mut conn = loop {
+        match shared
+            .client
+            .get_connection_manager_with_config(config.clone())
+            .await
+        {
+            Ok(conn) => break conn,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot reach Redis; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let _ = conn
+        .sadd::<_, _, ()>(shared.settings.groups_key(), &group)
+        .await;
+    let mut keys: Vec<String> = Vec::new();
+    let mut refreshed = Instant::now() - REFRESH_KEYS;
+    let mut claimed = Instant::now();
+    let claim_every = Duration::from_millis((shared.settings.claim_idle_ms / 2).max(100));
+    while !tx.is_closed() {
+        if refreshed.elapsed() >= REFRESH_KEYS {
+            let all: HashSet<String> = conn
+                .smembers(shared.settings.streams_key())
+                .await
+                .unwrap_or_default();
+            for key in all.iter().filter(|k| !keys.contains(k)) {
+                let _ = create_group(&mut conn, key, &group).await;
+            }
+            keys = all.into_iter().collect();
+            keys.sort();
+            refreshed = Instant::now();
+        }
+        if keys.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        if claimed.elapsed() >= claim_every {
+            for key in &keys {
+                let opts = StreamAutoClaimOptions::default().count(BATCH);
+                let reply: redis::RedisResult<redis::streams::StreamAutoClaimReply> = conn
+                    .xautoclaim_options(
+                        key,
+                        &group,
+                        &consumer,
+                        shared.settings.claim_idle_ms,
+                        "0-0",
+                        opts,
+                    )
+                    .await;
+                if let Ok(reply) = reply
+                    && !reply.claimed.is_empty()
+                {
+                    shared
+                        .reclaimed
+                        .fetch_add(reply.claimed.len() as u64, Ordering::Relaxed);
+                    tracing::warn!(stream = %key, entries = reply.claimed.len(), "took over events a stopped consumer had not acknowledged");
+                    let ids: Vec<&str> = reply
+                        .claimed
+                        .iter()
+                        .filter(|e| deliver(&shared, e, &tx))
+                        .map(|e| e.id.as_str())
+                        .collect();
+                    let _ = conn.xack::<_, _, _, ()>(key, &group, &ids).await;
+                }
+            }
+            claimed = Instant::now();
+        }
+        let opts = StreamReadOptions::default()
+            .group(&group, &consumer)
+            .count(BATCH)
+            .block(BLOCK_MS);
+        let ids = vec![">"; keys.len()];
+        let reply: redis::RedisResult<Option<StreamReadReply>> =
+            conn.xread_options(&keys, &ids, &opts).await;
+        match reply {
+            Ok(Some(reply)) => {
+                for stream in reply.keys {
+                    let ids: Vec<&str> = stream
+                        .ids
+                        .iter()
+                        .filter(|e| deliver(&shared, e, &tx))
+                        .map(|e| e.id.as_str())
+                        .collect();
+                    if !ids.is_empty() {
+                        let _ = conn.xack::<_, _, _, ()>(&stream.key, &group, &ids).await;
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                if err.code() == Some("NOGROUP") {
+                    refreshed = Instant::now() - REFRESH_KEYS;
+                    keys.clear();
+                } else {
+                    tracing::warn!(error = %err, "reading events from Redis failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    }
+}
