@@ -16,4 +16,5 @@ pub mod protocol;
 pub mod rules;
 pub mod startup;
 pub mod telemetry;
+pub mod web;
 pub mod workspaces;

@@ -22,6 +22,11 @@ pub trait EventBus: Send + Sync + 'static {
     fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>>;
     /// Prometheus lines about this bus.
     fn render_metrics(&self, out: &mut String);
+    /// Every event from now on, for this process alone (live views). Unlike `subscribe`, which
+    /// on a shared bus splits events between the nodes of a group, each watcher sees them all.
+    fn watch(&self, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+        self.subscribe("watch", capacity)
+    }
     /// Whether the bus works (for `/readyz`).
     fn ready(&self) -> bool {
         true

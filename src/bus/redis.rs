@@ -152,6 +152,82 @@ impl EventBus for RedisBus {
     fn ready(&self) -> bool {
         self.is_up()
     }
+
+    fn watch(&self, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        tokio::spawn(watch_loop(self.shared.clone(), tx));
+        rx
+    }
+}
+
+/// Follows every stream from its newest entry with plain `XREAD` (no group: a watcher sees
+/// everything, acknowledges nothing).
+async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
+    let config = ConnectionManagerConfig::new().set_response_timeout(None);
+    let Ok(mut conn) = shared
+        .client
+        .get_connection_manager_with_config(config)
+        .await
+    else {
+        tracing::error!("cannot reach Redis for a live view");
+        return;
+    };
+    let mut last: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut first_look = true;
+    let mut refreshed = Instant::now() - REFRESH_KEYS;
+    while !tx.is_closed() {
+        if refreshed.elapsed() >= REFRESH_KEYS {
+            let all: HashSet<String> = conn
+                .smembers(shared.settings.streams_key())
+                .await
+                .unwrap_or_default();
+            for key in all {
+                if !last.contains_key(&key) {
+                    // Streams that existed when the watch began: from their newest entry on.
+                    // Streams born later: everything in them is new to this watcher.
+                    let id = if first_look {
+                        let newest: redis::RedisResult<redis::streams::StreamRangeReply> =
+                            conn.xrevrange_count(&key, "+", "-", 1).await;
+                        newest
+                            .ok()
+                            .and_then(|r| r.ids.first().map(|e| e.id.clone()))
+                            .unwrap_or_else(|| "0-0".into())
+                    } else {
+                        "0-0".into()
+                    };
+                    last.insert(key, id);
+                }
+            }
+            first_look = false;
+            refreshed = Instant::now();
+        }
+        if last.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        let keys: Vec<String> = last.keys().cloned().collect();
+        let ids: Vec<String> = last.values().cloned().collect();
+        let opts = StreamReadOptions::default().count(BATCH).block(BLOCK_MS);
+        let reply: redis::RedisResult<Option<StreamReadReply>> =
+            conn.xread_options(&keys, &ids, &opts).await;
+        match reply {
+            Ok(Some(reply)) => {
+                for stream in reply.keys {
+                    for entry in &stream.ids {
+                        deliver(&shared, entry, &tx);
+                    }
+                    if let Some(entry) = stream.ids.last() {
+                        last.insert(stream.key.clone(), entry.id.clone());
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "a live view could not read Redis; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
 }
 
 /// `XGROUP CREATE … $ MKSTREAM`; an existing group is fine.

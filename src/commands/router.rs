@@ -143,6 +143,13 @@ impl CommandRouter {
             .unwrap_or(false)
     }
 
+    /// Command outcomes as they happen (live views).
+    pub fn outcomes(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<Arc<crate::commands::record::Outcome>> {
+        self.inner.recorder.live.subscribe()
+    }
+
     // ---- the path ----
 
     /// Takes a command through every check and into the device's queue. Never waits: the

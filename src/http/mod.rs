@@ -9,7 +9,7 @@ pub mod request_id;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, commands, devices, live, rules, workspaces};
+use crate::{audit, auth, commands, devices, live, rules, web, workspaces};
 
 /// Every endpoint under `/api/v1`. Each handler carries `#[utoipa::path]`, so registering it
 /// here is also what puts it in the OpenAPI document.
@@ -72,5 +72,6 @@ pub fn root(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
-        .service(devices::socket::agent_socket);
+        .service(devices::socket::agent_socket)
+        .service(web::feed::feed);
 }

@@ -7,6 +7,7 @@ mod agents;
 mod auth;
 mod bad_input;
 mod fake_tiktok;
+mod feed;
 mod live;
 mod livestreams;
 mod operations;

@@ -142,6 +142,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/api/v1/workspaces/{ws}/kill-switch"),
     ("GET", "/api/v1/workspaces/{ws}/commands"),
     ("GET", "/ws/agent"),
+    ("GET", "/ws/workspaces/{ws}/feed"),
     ("GET", "/api/v1/admin/invites"),
     ("POST", "/api/v1/admin/invites"),
     ("DELETE", "/api/v1/admin/invites/{email}"),
