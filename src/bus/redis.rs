@@ -182,12 +182,12 @@ async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
                 .await
                 .unwrap_or_default();
             for key in all {
-                if !last.contains_key(&key) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = last.entry(key) {
                     // Streams that existed when the watch began: from their newest entry on.
                     // Streams born later: everything in them is new to this watcher.
                     let id = if first_look {
                         let newest: redis::RedisResult<redis::streams::StreamRangeReply> =
-                            conn.xrevrange_count(&key, "+", "-", 1).await;
+                            conn.xrevrange_count(slot.key(), "+", "-", 1).await;
                         newest
                             .ok()
                             .and_then(|r| r.ids.first().map(|e| e.id.clone()))
@@ -195,7 +195,7 @@ async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
                     } else {
                         "0-0".into()
                     };
-                    last.insert(key, id);
+                    slot.insert(id);
                 }
             }
             first_look = false;
