@@ -159,6 +159,8 @@ impl Application {
                 .wrap(from_fn(request_context))
         })
         .workers(workers)
+        // Commands are small frames that must leave at once: no Nagle delay on any socket.
+        .tcp_nodelay(true)
         .listen(listener)?
         .run();
 

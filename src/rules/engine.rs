@@ -232,6 +232,7 @@ impl RuleEngine {
             tracing::debug!(event_id = %event.id, "event delivered twice; handled once");
             return;
         }
+        self.metrics.rule_events.fetch_add(1, Ordering::Relaxed);
         let Some(rules) = self
             .rules
             .get(&event.workspace_id)

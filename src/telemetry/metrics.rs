@@ -63,6 +63,7 @@ pub struct Metrics {
     pub agents_connected: std::sync::atomic::AtomicI64,
     pub commands_sent: AtomicU64,
     pub rule_matches: AtomicU64,
+    pub rule_events: AtomicU64,
     pub command_latency: Histogram,
     commands_by_status: parking_lot::Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
@@ -137,6 +138,12 @@ impl Metrics {
             out,
             "# HELP livectl_agents_connected Agent sockets open on this node.\n# TYPE livectl_agents_connected gauge\nlivectl_agents_connected {}",
             self.agents_connected.load(Ordering::Relaxed)
+        );
+        counter(
+            &mut out,
+            "livectl_rule_events_total",
+            "Events the rule engine handled.",
+            self.rule_events.load(Ordering::Relaxed),
         );
         counter(
             &mut out,

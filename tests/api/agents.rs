@@ -613,3 +613,36 @@ async fn another_workspace_never_gets_our_commands() {
             .is_err()
     );
 }
+
+#[actix_web::test]
+async fn plan_commands_per_minute() {
+    let app = spawn_app().await;
+    let platform = app.user("platform").await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Free").await;
+    app.call(
+        Method::PUT,
+        &format!("/admin/workspaces/{ws}/plan"),
+        Some(&platform.token),
+        Some(json!({"plan": "free"})),
+    )
+    .await
+    .expect(200);
+    let (dev, token) = device(&app, &owner, &ws, "board", &["A"]).await;
+    let _agent = connect_agent(&app, &token).await.unwrap();
+    // The free plan allows 60 commands a minute for the whole workspace.
+    let ids: Vec<String> = (0..61)
+        .map(|_| app.state.router.dispatch(request(&ws, &dev, "A")))
+        .collect();
+    let last = wait_command(&app, &owner, &ws, &ids[60]).await;
+    assert_eq!(last["status"], "rate_limited");
+    assert!(
+        last["detail"].as_str().unwrap().contains("free plan"),
+        "{last}"
+    );
+    let usage = app
+        .get(&format!("/workspaces/{ws}/usage"), &owner.token)
+        .await
+        .expect(200);
+    assert_eq!(usage["limits"]["commands_per_minute"], 60);
+}
