@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::startup::AppState;
 use crate::workspaces::access::authorize;
@@ -147,10 +147,7 @@ pub async fn list_audit(
 ) -> AppResult<web::Json<AuditPage>> {
     let access = authorize(&state, &caller, &path, Action::View).await?;
     let query = query.into_inner();
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be between 1 and 200"));
-    }
+    let limit = crate::http::extract::page_limit(query.limit)?;
     let ws = access.workspace.id;
     let rows: Vec<AuditRow> = state
         .db

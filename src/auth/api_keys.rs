@@ -160,8 +160,7 @@ pub async fn create_api_key(
     let key = format!("{KEY_PREFIX}{}", random_alphanumeric(40));
     let id = new_id(prefix::API_KEY);
     let now = now_ms();
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let ws = access.workspace.id.clone();
     let scopes_json = serde_json::to_string(&scopes)?;
     let (row_id, row_name, key_hash, key_prefix) = (
@@ -236,8 +235,7 @@ pub async fn revoke_api_key(
 ) -> AppResult<HttpResponse> {
     let (ws, key_id) = path.into_inner();
     let access = authorize(&state, &caller, &ws, Action::ManageApiKeys).await?;
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let ws = access.workspace.id;
     state
         .db

@@ -67,8 +67,7 @@ pub async fn set_kill_switch(
         }
     }
     let reason = body.reason.map(|r| r.chars().take(500).collect::<String>());
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let ws_id = ws.clone();
     let updated = state
         .db
@@ -168,10 +167,7 @@ pub async fn list_commands(
 ) -> AppResult<web::Json<Vec<CommandView>>> {
     let access = authorize(&state, &caller, &path, Action::View).await?;
     let query = query.into_inner();
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid("limit", "must be between 1 and 200"));
-    }
+    let limit = crate::http::extract::page_limit(query.limit)?;
     let ws = access.workspace.id;
     let rows: Vec<CommandRow> = state
         .db

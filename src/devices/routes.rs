@@ -120,8 +120,7 @@ pub async fn create_device(
         created_at: now,
         updated_at: now,
     };
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let plan = access.workspace.plan();
     let inserted = row.clone();
     let token = state
@@ -220,8 +219,7 @@ pub async fn delete_device(
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let device_id = row.id.clone();
     state
         .db
@@ -250,8 +248,7 @@ pub async fn rotate_token(
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let device_id = row.id.clone();
     let token = state
         .db
@@ -284,8 +281,7 @@ pub async fn revoke_token(
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let device_id = row.id.clone();
     state
         .db

@@ -108,6 +108,16 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// The `limit` of a paginated list: 1..=200, 50 when absent.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    let limit = limit.unwrap_or(50);
+    if (1..=200).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::invalid("limit", "must be between 1 and 200"))
+    }
+}
+
 /// Query-string errors get the contract shape too.
 pub fn query_error_handler(
     err: actix_web::error::QueryPayloadError,

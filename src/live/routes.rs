@@ -85,8 +85,7 @@ pub async fn create_livestream(
         created_at: now,
         updated_at: now,
     };
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let plan = access.workspace.plan();
     let inserted = row.clone();
     state
@@ -183,8 +182,7 @@ pub async fn delete_livestream(
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
     let _ = state.live.send(Disconnect(row.id.clone())).await;
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     state
         .db
         .transaction(move |conn| {

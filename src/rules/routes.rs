@@ -27,11 +27,6 @@ async fn reload(state: &AppState, ws: &str) {
     }
 }
 
-fn actor(caller: &Caller) -> (&'static str, String) {
-    let (kind, id) = caller.actor();
-    (kind, id.to_owned())
-}
-
 /// Creates a rule (owner, admin). Validated against the workspace's devices and livestreams.
 #[utoipa::path(tag = "rules", request_body = RuleInput, responses((status = 201, body = RuleView), (status = 402), (status = 422)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/workspaces/{ws}/rules")]
@@ -44,7 +39,7 @@ pub async fn create_rule(
     let access = authorize(&state, &caller, &path, Action::ManageRules).await?;
     let ws = access.workspace.id.clone();
     let plan = access.workspace.plan();
-    let actor = actor(&caller);
+    let actor = caller.owned_actor();
     let input = body.0;
     let row = state
         .db
@@ -129,7 +124,7 @@ pub async fn replace_rule(
     let (ws, id) = path.into_inner();
     let access = authorize(&state, &caller, &ws, Action::ManageRules).await?;
     let ws = access.workspace.id;
-    let actor = actor(&caller);
+    let actor = caller.owned_actor();
     let input = body.0;
     let row = state
         .db
@@ -183,7 +178,7 @@ pub async fn delete_rule(
     let (ws, id) = path.into_inner();
     let access = authorize(&state, &caller, &ws, Action::ManageRules).await?;
     let ws = access.workspace.id;
-    let actor = actor(&caller);
+    let actor = caller.owned_actor();
     let workspace = ws.clone();
     state
         .db
@@ -211,7 +206,7 @@ async fn set_enabled(
 ) -> AppResult<RuleView> {
     let access = authorize(state, caller, ws, Action::ToggleRule).await?;
     let ws = access.workspace.id;
-    let actor = actor(caller);
+    let actor = caller.owned_actor();
     let row = state
         .db
         .transaction(move |conn| {

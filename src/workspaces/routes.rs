@@ -138,8 +138,7 @@ pub async fn update_workspace(
         Some(_) => return Err(AppError::invalid("settings", "must be a JSON object")),
         None => None,
     };
-    let (actor_type, actor_id) = caller.actor();
-    let actor = (actor_type, actor_id.to_owned());
+    let actor = caller.owned_actor();
     let ws_id = access.workspace.id.clone();
     let created_by = access.workspace.created_by.clone();
     let updated = state
