@@ -235,14 +235,7 @@ async fn plan_limit_on_devices() {
     let platform = app.user("platform").await;
     let owner = app.user("owner").await;
     let ws = app.workspace(&owner, "Free").await;
-    app.call(
-        Method::PUT,
-        &format!("/admin/workspaces/{ws}/plan"),
-        Some(&platform.token),
-        Some(json!({"plan": "free"})),
-    )
-    .await
-    .expect(200);
+    app.set_plan(&platform, &ws, "free").await;
     device(&app, &owner, &ws, "one", &["A"]).await;
     device(&app, &owner, &ws, "two", &["A"]).await;
     let refused = app
@@ -488,13 +481,7 @@ async fn kill_switch_stops_everything_until_the_owner_releases_it() {
     )
     .await
     .expect(200);
-    let dir = app.data_dir.path().to_path_buf();
-    let url = app.state.settings.database_url();
-    let second = spawn_app_with(move |s| {
-        s.server.data_dir = dir;
-        s.database.url = url;
-    })
-    .await;
+    let second = app.sibling(|_| {}).await;
     assert!(second.state.router.kill_engaged(&ws));
     let audit = app
         .get(
@@ -620,14 +607,7 @@ async fn plan_commands_per_minute() {
     let platform = app.user("platform").await;
     let owner = app.user("owner").await;
     let ws = app.workspace(&owner, "Free").await;
-    app.call(
-        Method::PUT,
-        &format!("/admin/workspaces/{ws}/plan"),
-        Some(&platform.token),
-        Some(json!({"plan": "free"})),
-    )
-    .await
-    .expect(200);
+    app.set_plan(&platform, &ws, "free").await;
     let (dev, token) = device(&app, &owner, &ws, "board", &["A"]).await;
     let _agent = connect_agent(&app, &token).await.unwrap();
     // The free plan allows 60 commands a minute for the whole workspace.

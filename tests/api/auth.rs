@@ -274,13 +274,7 @@ async fn denied_tokens_stay_denied_after_a_restart_of_the_state() {
         .await
         .expect(204);
     // A second server on the same database and secret loads the deny list.
-    let dir = app.data_dir.path().to_path_buf();
-    let url = app.state.settings.database_url();
-    let second = spawn_app_with(move |s| {
-        s.server.data_dir = dir;
-        s.database.url = url;
-    })
-    .await;
+    let second = app.sibling(|_| {}).await;
     second
         .get("/me", &user.token)
         .await

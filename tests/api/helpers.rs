@@ -263,6 +263,30 @@ impl TestApp {
         .expect(201);
     }
 
+    /// A second server on this one's database and data folder (a restart, or another node).
+    pub async fn sibling(&self, adjust: impl FnOnce(&mut Settings) + 'static) -> TestApp {
+        let dir = self.data_dir.path().to_path_buf();
+        let url = self.state.settings.database_url();
+        spawn_app_with(move |s| {
+            s.server.data_dir = dir;
+            s.database.url = url;
+            adjust(s);
+        })
+        .await
+    }
+
+    /// Sets a workspace's plan as the platform admin `admin`.
+    pub async fn set_plan(&self, admin: &TestUser, ws: &str, plan: &str) {
+        self.call(
+            Method::PUT,
+            &format!("/admin/workspaces/{ws}/plan"),
+            Some(&admin.token),
+            Some(json!({"plan": plan})),
+        )
+        .await
+        .expect(200);
+    }
+
     /// The JWT secret the server generated in its data folder.
     pub fn jwt_secret(&self) -> String {
         std::fs::read_to_string(self.data_dir.path().join("jwt_secret")).expect("jwt secret")

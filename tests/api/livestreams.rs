@@ -187,14 +187,7 @@ async fn plan_limit_on_livestreams() {
     let platform = app.user("platform").await;
     let owner = app.user("owner").await;
     let ws = app.workspace(&owner, "Free").await;
-    app.call(
-        Method::PUT,
-        &format!("/admin/workspaces/{ws}/plan"),
-        Some(&platform.token),
-        Some(json!({"plan": "free"})),
-    )
-    .await
-    .expect(200);
+    app.set_plan(&platform, &ws, "free").await;
     app.post(
         &format!("/workspaces/{ws}/livestreams"),
         &owner.token,
@@ -242,13 +235,7 @@ async fn connected_livestreams_come_back_after_a_restart() {
     .expect(202);
     wait_status(&app, &owner, &ws, &id, "live").await;
     // A second server on the same database and data folder: the stream reconnects by itself.
-    let dir = app.data_dir.path().to_path_buf();
-    let url = app.state.settings.database_url();
-    let second = spawn_app_with(move |s| {
-        s.server.data_dir = dir;
-        s.database.url = url;
-    })
-    .await;
+    let second = app.sibling(|_| {}).await;
     let count = second
         .state
         .live

@@ -506,14 +506,7 @@ async fn plan_limit_on_rules() {
     let platform = app.user("platform").await;
     let owner = app.user("owner").await;
     let ws = app.workspace(&owner, "Free").await;
-    app.call(
-        Method::PUT,
-        &format!("/admin/workspaces/{ws}/plan"),
-        Some(&platform.token),
-        Some(json!({"plan": "free"})),
-    )
-    .await
-    .expect(200);
+    app.set_plan(&platform, &ws, "free").await;
     device(&app, &owner, &ws, "board", &["A"]).await;
     for i in 0..10 {
         app.post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": format!("r{i}"), "when": {"event": "comment"}, "then": {"command": "A"}})).await.expect(201);
@@ -537,13 +530,7 @@ async fn counters_survive_a_restart() {
     s.comment("two", "u").await;
     // The engine saves counters every second.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let dir = s.app.data_dir.path().to_path_buf();
-    let url = s.app.state.settings.database_url();
-    let second = spawn_app_with(move |c| {
-        c.server.data_dir = dir;
-        c.database.url = url;
-    })
-    .await;
+    let second = s.app.sibling(|_| {}).await;
     let (_, token) = (
         0,
         second
