@@ -160,7 +160,7 @@ impl EventBus for RedisBus {
     }
 }
 
-/// Follows every stream from its newest entry with plain `XREAD` (no group: a watcher sees
+/// Follows every stream from the watch's start with plain `XREAD` (no group: a watcher sees
 /// everything, acknowledges nothing).
 async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
     let config = ConnectionManagerConfig::new().set_response_timeout(None);
@@ -173,7 +173,9 @@ async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
         return;
     };
     let mut last: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    let mut first_look = true;
+    // Stream ids are `<ms>-<seq>`: reading every stream from "now" on needs no round trip and
+    // cannot race with a stream born while the watcher starts.
+    let since = format!("{}-0", crate::ids::now_ms());
     let mut refreshed = Instant::now() - REFRESH_KEYS;
     while !tx.is_closed() {
         if refreshed.elapsed() >= REFRESH_KEYS {
@@ -182,23 +184,8 @@ async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
                 .await
                 .unwrap_or_default();
             for key in all {
-                if let std::collections::btree_map::Entry::Vacant(slot) = last.entry(key) {
-                    // Streams that existed when the watch began: from their newest entry on.
-                    // Streams born later: everything in them is new to this watcher.
-                    let id = if first_look {
-                        let newest: redis::RedisResult<redis::streams::StreamRangeReply> =
-                            conn.xrevrange_count(slot.key(), "+", "-", 1).await;
-                        newest
-                            .ok()
-                            .and_then(|r| r.ids.first().map(|e| e.id.clone()))
-                            .unwrap_or_else(|| "0-0".into())
-                    } else {
-                        "0-0".into()
-                    };
-                    slot.insert(id);
-                }
+                last.entry(key).or_insert_with(|| since.clone());
             }
-            first_look = false;
             refreshed = Instant::now();
         }
         if last.is_empty() {
