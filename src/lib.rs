@@ -1,5 +1,6 @@
 //! livectl: TikTok LIVE events → rules → commands → boards.
 
+pub mod agent;
 pub mod audit;
 pub mod auth;
 pub mod bus;

@@ -1,6 +1,8 @@
 //! Wire types shared by the server and the agent (`protocols.md`). This module knows no HTTP,
 //! no database and no pages.
 
+pub mod serial;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
