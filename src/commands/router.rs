@@ -116,6 +116,23 @@ impl CommandRouter {
         self.inner.queues.lock().remove(device_id);
     }
 
+    /// Forgets a deleted workspace's devices.
+    pub fn remove_workspace(&self, workspace_id: &str) {
+        let gone: Vec<String> = self
+            .inner
+            .devices
+            .read()
+            .values()
+            .filter(|d| d.workspace_id == workspace_id)
+            .map(|d| d.id.clone())
+            .collect();
+        for id in gone {
+            self.remove_device(&id);
+        }
+        self.inner.kill.write().remove(workspace_id);
+        self.inner.plans.write().remove(workspace_id);
+    }
+
     pub fn device(&self, device_id: &str) -> Option<Device> {
         self.inner.devices.read().get(device_id).cloned()
     }

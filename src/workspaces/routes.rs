@@ -191,6 +191,7 @@ pub async fn delete_workspace(
     let access = authorize(&state, &caller, &path, Action::DeleteWorkspace).await?;
     let user_id = caller.user_id()?.to_owned();
     let ws = access.workspace;
+    let workspace_id = ws.id.clone();
     let _ = state
         .live
         .send(crate::live::registry::DisconnectWorkspace(ws.id.clone()))
@@ -207,6 +208,16 @@ pub async fn delete_workspace(
             )
         })
         .await?;
+    // Nothing of it may act any more: its agents are disconnected (their tokens are gone with
+    // the devices), the router forgets its devices, the engine its rules.
+    state
+        .hub
+        .close_workspace(&workspace_id, "workspace deleted");
+    state.router.remove_workspace(&workspace_id);
+    let _ = state
+        .rules
+        .send(crate::rules::engine::Reload(workspace_id.clone()))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 

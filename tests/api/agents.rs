@@ -626,3 +626,24 @@ async fn plan_commands_per_minute() {
         .expect(200);
     assert_eq!(usage["limits"]["commands_per_minute"], 60);
 }
+
+#[actix_web::test]
+async fn deleting_a_workspace_disconnects_its_agents() {
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Doomed").await;
+    let (dev, token) = device(&app, &owner, &ws, "board", &["A"]).await;
+    let mut agent = connect_agent(&app, &token).await.unwrap();
+    app.delete(&format!("/workspaces/{ws}"), &owner.token)
+        .await
+        .expect(204);
+    assert!(
+        close_code(&mut agent.socket).await.is_some()
+            || next_json(&mut agent.socket).await.is_none()
+    );
+    assert_eq!(connect_agent(&app, &token).await.err(), Some(401));
+    assert!(
+        app.state.router.device(&dev).is_none(),
+        "the router forgot the device"
+    );
+}
