@@ -26,8 +26,51 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Runs the edge agent: links boards on serial ports to the server.
+    Agent(AgentArgs),
     /// Prints the version.
     Version,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AgentArgs {
+    #[command(subcommand)]
+    pub command: Option<AgentCommand>,
+    /// agent.toml with the server, the kill file and several bindings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The livectl server, e.g. https://live.example.com.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The device's agent token (lat_…). Prefer LIVECTL_AGENT_TOKEN: flags show in `ps`.
+    #[arg(long, env = "LIVECTL_AGENT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The board's serial port, e.g. /dev/ttyUSB0 (see `livectl agent list-ports`).
+    #[arg(long)]
+    pub serial: Option<String>,
+    #[arg(long, default_value_t = crate::agent::config::DEFAULT_BAUD)]
+    pub baud: u32,
+    /// Present = local kill switch engaged (default ~/.livectl/KILL).
+    #[arg(long)]
+    pub kill_file: Option<PathBuf>,
+    /// STOP the boards when the server has been unreachable this many seconds (default 5).
+    #[arg(long)]
+    pub safe_stop_after_s: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Lists the serial ports of this machine.
+    ListPorts,
+    /// Engages the local kill switch of a running agent (creates its kill file).
+    StopAll {
+        /// The agent's agent.toml, to find its kill file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        kill_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod live;
+pub mod mqtt;
 pub mod protocol;
 pub mod rules;
 pub mod startup;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use livectl::auth::{password, users};
-use livectl::cli::{AdminCommand, Cli, Command, ConfigArgs, ServeArgs};
+use livectl::cli::{AdminCommand, AgentArgs, AgentCommand, Cli, Command, ConfigArgs, ServeArgs};
 use livectl::config::Settings;
 use livectl::startup::Application;
 
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => actix_web::rt::System::new().block_on(serve(args)),
         Command::Migrate(args) => migrate(&args.config),
         Command::Admin { command } => admin(command),
+        Command::Agent(args) => agent(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,6 +99,74 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
                 }
             );
             Ok(())
+        }
+    }
+}
+
+fn agent(args: AgentArgs) -> anyhow::Result<()> {
+    use livectl::agent::config::{self, AgentConfig, Binding};
+    match args.command {
+        Some(AgentCommand::ListPorts) => {
+            let ports = livectl::agent::list_ports()?;
+            if ports.is_empty() {
+                println!("no serial ports found");
+            }
+            for port in ports {
+                println!("{port}");
+            }
+            Ok(())
+        }
+        Some(AgentCommand::StopAll { config, kill_file }) => {
+            let path = match (kill_file, config) {
+                (Some(path), _) => path,
+                (None, Some(file)) => AgentConfig::from_file(&file)?.kill_file,
+                (None, None) => config::expand_home(config::DEFAULT_KILL_FILE),
+            };
+            livectl::agent::engage_kill_file(&path)?;
+            println!(
+                "local kill switch engaged: {} (delete it to release)",
+                path.display()
+            );
+            Ok(())
+        }
+        None => {
+            let mut cfg = match &args.config {
+                Some(file) => AgentConfig::from_file(file)?,
+                None => {
+                    let (Some(server), Some(token), Some(serial)) =
+                        (args.server.clone(), args.token.clone(), args.serial.clone())
+                    else {
+                        anyhow::bail!(
+                            "give --server, --token and --serial (one binding), or --config agent.toml"
+                        );
+                    };
+                    AgentConfig {
+                        server,
+                        kill_file: config::expand_home(config::DEFAULT_KILL_FILE),
+                        safe_stop_after: std::time::Duration::from_secs(
+                            config::DEFAULT_SAFE_STOP_S,
+                        ),
+                        bindings: vec![Binding {
+                            token,
+                            serial,
+                            baud: args.baud,
+                        }],
+                    }
+                }
+            };
+            if let Some(path) = args.kill_file {
+                cfg.kill_file = path;
+            }
+            if let Some(s) = args.safe_stop_after_s {
+                cfg.safe_stop_after = std::time::Duration::from_secs(s);
+            }
+            cfg.validate()?;
+            livectl::telemetry::init(livectl::config::LogFormat::Text);
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(livectl::agent::run_foreground(cfg))
         }
     }
 }

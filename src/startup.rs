@@ -31,6 +31,8 @@ use crate::http::extract::{path_error_handler, query_error_handler};
 use crate::http::openapi::{self, OpenApiJson};
 use crate::http::{self, middleware::request_context};
 use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry::LiveRegistry};
+use crate::mqtt::MqttBroker;
+use crate::mqtt::auth::MqttAuth;
 use crate::rules::engine::RuleEngine;
 use crate::telemetry::metrics::Metrics;
 use crate::workspaces::access::AccessCache;
@@ -50,6 +52,9 @@ pub struct AppState {
     pub hub: Arc<AgentHub>,
     pub router: CommandRouter,
     pub rules: Addr<RuleEngine>,
+    /// Who may connect to the MQTT broker (kept current even when the broker is disabled).
+    pub mqtt_auth: Arc<MqttAuth>,
+    pub mqtt: Option<Arc<MqttBroker>>,
 }
 
 pub struct Application {
@@ -65,7 +70,7 @@ impl Application {
         let settings = Arc::new(settings);
         let data_dir = settings.server.data_dir.clone();
         let setup = settings.clone();
-        let (db, jwt_secret, denylist) = web::block(move || -> anyhow::Result<_> {
+        let (db, jwt_secret, denylist, mqtt_auth) = web::block(move || -> anyhow::Result<_> {
             create_private_dir(&data_dir)?;
             let secret = if setup.auth.jwt_secret.is_empty() {
                 load_or_create_secret(&data_dir.join("jwt_secret"))?
@@ -75,7 +80,8 @@ impl Application {
             let db = Db::connect(setup.database_url().expose(), setup.database.pool_size)?;
             let mut conn = db.get_blocking().map_err(describe)?;
             let denylist = DenyList::load(&mut conn).map_err(describe)?;
-            Ok((db, secret, denylist))
+            let mqtt_auth = MqttAuth::load(&mut conn).map_err(describe)?;
+            Ok((db, secret, denylist, mqtt_auth))
         })
         .await??;
 
@@ -114,6 +120,19 @@ impl Application {
         load_router(&db, &router).await?;
         let rules =
             RuleEngine::new(db.clone(), router.clone(), metrics.clone(), bus.clone()).start();
+        let mqtt_auth = Arc::new(mqtt_auth);
+        let mqtt = if settings.mqtt.enabled {
+            Some(Arc::new(MqttBroker::start(
+                &settings.mqtt,
+                &settings.server.data_dir,
+                &crate::mqtt::public_host(&settings.server.public_url),
+                mqtt_auth.clone(),
+                hub.clone(),
+                router.clone(),
+            )?))
+        } else {
+            None
+        };
 
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
@@ -127,6 +146,8 @@ impl Application {
             hub,
             router,
             rules,
+            mqtt_auth,
+            mqtt,
             access_cache: AccessCache::new(Duration::from_millis(settings.server.access_cache_ms)),
             settings: settings.clone(),
         });

@@ -1,7 +1,287 @@
-//! The edge agent (`livectl agent`): holds the serial port of a board and trusts nothing the
-//! server sends. Uses `protocol` only; never the server's database, auth or workspaces.
+//! The edge agent (`livectl agent`): holds the serial ports of the boards and trusts nothing
+//! the server sends. Uses `protocol` only; never the server's database, auth or workspaces.
 //!
-//! Built so far: the zero-trust guard. Still to come (issue 5): the server link, the serial
-//! driver, local kill switch and the subcommand itself.
+//! - `config`: bindings from flags or `agent.toml`.
+//! - `guard`: every zero-trust check of `protocols.md` §4.
+//! - `board`: one serial port, the line protocol of §5, reopen on unplug.
+//! - `link`: one binding's socket to the server, reconnect, safe stop.
+//!
+//! The local kill switch (the kill file, `livectl agent stop-all`, Ctrl-C) sends `STOP` to
+//! every board at once and refuses every command while it is engaged.
 
+pub mod board;
+pub mod config;
 pub mod guard;
+pub mod link;
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use self::board::{BoardHandle, BoardStatus};
+use self::config::AgentConfig;
+use self::link::{Link, LinkView};
+use crate::protocol::SerialState;
+
+/// How often the kill file is looked at.
+const KILL_FILE_POLL: Duration = Duration::from_millis(100);
+
+/// A running agent.
+pub struct AgentHandle {
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    boards: Vec<BoardHandle>,
+    pub local_kill: Arc<AtomicBool>,
+    pub views: Vec<watch::Receiver<LinkView>>,
+}
+
+impl AgentHandle {
+    /// The boards, one per distinct serial port.
+    pub fn boards(&self) -> &[BoardHandle] {
+        &self.boards
+    }
+
+    /// STOPs every board, then ends every link.
+    pub async fn shutdown(mut self, why: &str) {
+        stop_all_boards(&self.boards, why);
+        // Give the STOP lines a moment to leave before the ports close.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+
+    /// Resolves when every binding has ended (their tokens were all refused).
+    pub async fn bindings_ended(&mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+fn stop_all_boards(boards: &[BoardHandle], why: &str) {
+    for board in boards {
+        board.stop(why);
+    }
+}
+
+/// Starts every binding (inside a tokio runtime). Bindings on one port share its board.
+pub fn start(config: &AgentConfig) -> anyhow::Result<AgentHandle> {
+    config.validate()?;
+    let url = config::socket_url(&config.server)?;
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let local_kill = Arc::new(AtomicBool::new(config.kill_file.exists()));
+    let mut by_port: HashMap<String, BoardHandle> = HashMap::new();
+    let mut boards = Vec::new();
+    let mut tasks = JoinSet::new();
+    let mut views = Vec::new();
+    for (i, binding) in config.bindings.iter().enumerate() {
+        let board = by_port
+            .entry(binding.serial.clone())
+            .or_insert_with(|| {
+                let board = BoardHandle::open(&binding.serial, binding.baud);
+                boards.push(board.clone());
+                board
+            })
+            .clone();
+        let (view, view_rx) = watch::channel(LinkView::default());
+        views.push(view_rx);
+        let link = Link {
+            name: format!("{}:{}", i + 1, binding.serial),
+            url: url.clone(),
+            token: binding.token.clone(),
+            board,
+            local_kill: local_kill.clone(),
+            safe_stop_after: config.safe_stop_after,
+            view,
+        };
+        tasks.spawn(link.run(shutdown_rx.clone()));
+    }
+    if local_kill.load(Ordering::SeqCst) {
+        tracing::warn!(kill_file = %config.kill_file.display(), "the local kill switch is engaged (kill file present)");
+    }
+    tokio::spawn(watch_kill_file(
+        config.kill_file.clone(),
+        local_kill.clone(),
+        boards.clone(),
+        shutdown_rx,
+    ));
+    Ok(AgentHandle {
+        shutdown,
+        tasks,
+        boards,
+        local_kill,
+        views,
+    })
+}
+
+/// Engages the local kill switch while the kill file exists: STOP to every board the moment
+/// it appears (and every second while it stays, in case a board rebooted meanwhile).
+async fn watch_kill_file(
+    path: std::path::PathBuf,
+    engaged: Arc<AtomicBool>,
+    boards: Vec<BoardHandle>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(KILL_FILE_POLL);
+    let mut since_stop = Duration::ZERO;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let present = path.exists();
+        let was = engaged.swap(present, Ordering::SeqCst);
+        if present && !was {
+            tracing::warn!(kill_file = %path.display(), "local kill switch engaged");
+            stop_all_boards(&boards, "local kill switch engaged");
+            since_stop = Duration::ZERO;
+        } else if present {
+            since_stop += KILL_FILE_POLL;
+            if since_stop >= Duration::from_secs(1) {
+                stop_all_boards(&boards, "local kill switch still engaged");
+                since_stop = Duration::ZERO;
+            }
+        } else if was {
+            tracing::warn!(kill_file = %path.display(), "local kill switch released");
+        }
+    }
+}
+
+/// `livectl agent stop-all`: creates the kill file a running agent watches.
+pub fn engage_kill_file(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(
+        path,
+        format!(
+            "engaged by livectl agent stop-all at {}\n",
+            crate::ids::now_ms()
+        ),
+    )?;
+    Ok(())
+}
+
+/// `livectl agent list-ports`.
+pub fn list_ports() -> anyhow::Result<Vec<String>> {
+    let ports = tokio_serial::available_ports()?;
+    Ok(ports
+        .into_iter()
+        .map(|p| match p.port_type {
+            tokio_serial::SerialPortType::UsbPort(usb) => format!(
+                "{}  usb {:04x}:{:04x} {} {}",
+                p.port_name,
+                usb.vid,
+                usb.pid,
+                usb.manufacturer.unwrap_or_default(),
+                usb.product.unwrap_or_default()
+            )
+            .trim_end()
+            .to_owned(),
+            tokio_serial::SerialPortType::PciPort => format!("{}  pci", p.port_name),
+            tokio_serial::SerialPortType::BluetoothPort => format!("{}  bluetooth", p.port_name),
+            tokio_serial::SerialPortType::Unknown => p.port_name,
+        })
+        .collect())
+}
+
+/// The one-line status: every binding's server state and board.
+pub fn status_line(views: &[LinkView], boards: &[(String, BoardStatus)], kill: bool) -> String {
+    let mut parts = Vec::new();
+    if kill {
+        parts.push("LOCAL KILL SWITCH ENGAGED".to_owned());
+    }
+    for v in views {
+        let mut s = format!(
+            "{}: {}",
+            v.device.as_deref().unwrap_or("device ?"),
+            v.server
+        );
+        if let Some(last) = &v.last_command {
+            s.push_str(&format!(", last {last}"));
+        }
+        parts.push(s);
+    }
+    for (path, b) in boards {
+        let state = match b.serial {
+            SerialState::Open => "open",
+            SerialState::Closed => "closed",
+            SerialState::Error => "error",
+        };
+        let mut s = format!("{path} {state}");
+        if let Some(fw) = &b.firmware {
+            s.push_str(&format!(" [{fw}]"));
+        }
+        if let Some(d) = &b.detail {
+            s.push_str(&format!(" ({d})"));
+        }
+        parts.push(s);
+    }
+    parts.join(" | ")
+}
+
+/// Runs the agent in the foreground until Ctrl-C (or every token is refused), printing the
+/// status line whenever it changes.
+pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
+    let mut agent = start(&config)?;
+    println!(
+        "livectl agent: {} binding(s) to {}; kill file {}",
+        config.bindings.len(),
+        config.server,
+        config.kill_file.display()
+    );
+    let views = agent.views.clone();
+    let boards: Vec<(String, watch::Receiver<BoardStatus>)> = agent
+        .boards()
+        .iter()
+        .map(|b| (b.path.clone(), b.status()))
+        .collect();
+    let kill = agent.local_kill.clone();
+    let printer = tokio::spawn(print_status(views, boards, kill));
+    let outcome = tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            r?;
+            tracing::warn!("Ctrl-C: stopping every board");
+            agent.shutdown("agent stopped (Ctrl-C)").await;
+            Ok(())
+        }
+        _ = agent.bindings_ended() => Err(anyhow::anyhow!("every binding's token was refused by the server")),
+    };
+    printer.abort();
+    println!();
+    outcome
+}
+
+async fn print_status(
+    views: Vec<watch::Receiver<LinkView>>,
+    boards: Vec<(String, watch::Receiver<BoardStatus>)>,
+    kill: Arc<AtomicBool>,
+) {
+    use std::io::IsTerminal as _;
+    let tty = std::io::stdout().is_terminal();
+    let mut last = String::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        let v: Vec<LinkView> = views.iter().map(|r| r.borrow().clone()).collect();
+        let b: Vec<(String, BoardStatus)> = boards
+            .iter()
+            .map(|(p, r)| (p.clone(), r.borrow().clone()))
+            .collect();
+        let line = status_line(&v, &b, kill.load(Ordering::SeqCst));
+        if line != last {
+            let mut out = std::io::stdout().lock();
+            let _ = if tty {
+                write!(out, "\r\x1b[2K{line}")
+            } else {
+                writeln!(out, "{line}")
+            };
+            let _ = out.flush();
+            last = line;
+        }
+    }
+}

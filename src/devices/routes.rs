@@ -156,6 +156,11 @@ pub async fn create_device(
             Ok(token)
         })
         .await?;
+    if transport == Transport::Mqtt {
+        state
+            .mqtt_auth
+            .set_token(&row.id, &row.workspace_id, &token);
+    }
     state.router.upsert_device(row.device());
     Ok(HttpResponse::Created().json(CreatedDevice {
         device: row.view(false),
@@ -233,8 +238,9 @@ pub async fn delete_device(
             )
         })
         .await?;
-    state.router.remove_device(&device_id);
+    state.mqtt_auth.forget_device(&device_id);
     state.hub.to_device(&device_id, Outbound::Revoke);
+    state.router.remove_device(&device_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -250,6 +256,7 @@ pub async fn rotate_token(
     let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
     let actor = caller.owned_actor();
     let device_id = row.id.clone();
+    let (workspace_id, transport) = (row.workspace_id.clone(), row.device().transport);
     let token = state
         .db
         .transaction(move |conn| {
@@ -267,6 +274,9 @@ pub async fn rotate_token(
         })
         .await?;
     // Sockets opened with the old token are closed.
+    if transport == Transport::Mqtt {
+        state.mqtt_auth.set_token(&device_id, &workspace_id, &token);
+    }
     state.hub.to_device(&device_id, Outbound::Revoke);
     Ok(HttpResponse::Created().json(RotatedToken { agent_token: token }))
 }
@@ -298,6 +308,7 @@ pub async fn revoke_token(
             )
         })
         .await?;
+    state.mqtt_auth.forget_device(&device_id);
     state.hub.to_device(&device_id, Outbound::Revoke);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -20,8 +20,7 @@ use crate::startup::AppState;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(10);
 const SILENCE_LIMIT: Duration = Duration::from_secs(30);
-/// Close code after `{"type":"revoked"}`.
-pub const REVOKED_CLOSE: u16 = 4001;
+pub use crate::protocol::REVOKED_CLOSE;
 
 /// The agent socket. Authorization: `Bearer lat_…`.
 #[utoipa::path(tag = "devices", responses((status = 101, description = "WebSocket"), (status = 401, description = "missing, unknown or revoked agent token")), security(("agent_token" = [])))]

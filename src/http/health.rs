@@ -33,10 +33,15 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(_) => "timeout",
     };
     let bus = if state.bus.ready() { "ok" } else { "error" };
-    let checks = json!({"database": database, "bus": bus});
-    let failing: Vec<&str> = [("database", database), ("bus", bus)]
+    let mqtt = match &state.mqtt {
+        Some(broker) if broker.ready() => "ok",
+        Some(_) => "error",
+        None => "disabled",
+    };
+    let checks = json!({"database": database, "bus": bus, "mqtt": mqtt});
+    let failing: Vec<&str> = [("database", database), ("bus", bus), ("mqtt", mqtt)]
         .iter()
-        .filter(|(_, v)| *v != "ok")
+        .filter(|(_, v)| *v != "ok" && *v != "disabled")
         .map(|(k, _)| *k)
         .collect();
     if failing.is_empty() {

@@ -9,7 +9,7 @@ pub mod request_id;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{audit, auth, commands, devices, live, rules, web, workspaces};
+use crate::{audit, auth, commands, devices, live, mqtt, rules, web, workspaces};
 
 /// Every endpoint under `/api/v1`. Each handler carries `#[utoipa::path]`, so registering it
 /// here is also what puts it in the OpenAPI document.
@@ -47,6 +47,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(devices::routes::delete_device)
         .service(devices::routes::rotate_token)
         .service(devices::routes::revoke_token)
+        .service(mqtt::routes::issue_credentials)
         .service(rules::routes::test_rules)
         .service(rules::routes::create_rule)
         .service(rules::routes::list_rules)

@@ -201,6 +201,9 @@ pub struct Ack {
     pub detail: Option<String>,
 }
 
+/// Close code of the agent socket after `{"type":"revoked"}`.
+pub const REVOKED_CLOSE: u16 = 4001;
+
 /// Server → agent frames on `/ws/agent`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -228,6 +228,7 @@ pub async fn suspend(
         .send(crate::live::registry::DisconnectWorkspace(view.id.clone()))
         .await
         .unwrap_or(0);
+    state.mqtt_auth.set_suspended(&view.id, true);
     let agents = state.hub.close_workspace(&view.id, "workspace suspended");
     tracing::info!(workspace_id = %view.id, livestreams_stopped = stopped, agents_disconnected = agents, "workspace suspended");
     Ok(web::Json(view))
@@ -258,6 +259,7 @@ pub async fn unsuspend(
         },
     )
     .await?;
+    state.mqtt_auth.set_suspended(&view.id, false);
     Ok(web::Json(view))
 }
 

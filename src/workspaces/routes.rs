@@ -210,6 +210,7 @@ pub async fn delete_workspace(
         .await?;
     // Nothing of it may act any more: its agents are disconnected (their tokens are gone with
     // the devices), the router forgets its devices, the engine its rules.
+    state.mqtt_auth.forget_workspace(&workspace_id);
     state
         .hub
         .close_workspace(&workspace_id, "workspace deleted");

@@ -1,0 +1,190 @@
+//! What an agent runs: its bindings (token + serial port), the server, the kill file and the
+//! safe-stop delay, from flags or from `agent.toml` (`config.md` § Agent configuration).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+pub const DEFAULT_BAUD: u32 = 115_200;
+pub const DEFAULT_SAFE_STOP_S: u64 = 5;
+pub const DEFAULT_KILL_FILE: &str = "~/.livectl/KILL";
+
+/// One token bound to one serial port. Two bindings may name the same port: they share the
+/// board (seed 003), each with its own workspace, limits and server socket.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    pub token: String,
+    pub serial: String,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// `http(s)://host[:port]`; the socket is `ws(s)://host[:port]/ws/agent`.
+    pub server: String,
+    /// Present = local kill switch engaged.
+    pub kill_file: PathBuf,
+    /// STOP every board when the server has been unreachable this long.
+    pub safe_stop_after: Duration,
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    server: String,
+    kill_file: Option<String>,
+    safe_stop_after_s: Option<u64>,
+    #[serde(default)]
+    binding: Vec<Binding>,
+}
+
+fn default_baud() -> u32 {
+    DEFAULT_BAUD
+}
+
+/// `~/…` → the home folder.
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+impl AgentConfig {
+    /// Reads `agent.toml`.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_toml(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        let file: FileConfig = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?;
+        let config = AgentConfig {
+            server: file.server,
+            kill_file: expand_home(file.kill_file.as_deref().unwrap_or(DEFAULT_KILL_FILE)),
+            safe_stop_after: Duration::from_secs(
+                file.safe_stop_after_s.unwrap_or(DEFAULT_SAFE_STOP_S),
+            ),
+            bindings: file.binding,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        socket_url(&self.server)?;
+        anyhow::ensure!(
+            !self.bindings.is_empty(),
+            "no binding: give --token and --serial, or [[binding]] entries in agent.toml"
+        );
+        for (i, b) in self.bindings.iter().enumerate() {
+            anyhow::ensure!(
+                b.token.starts_with("lat_"),
+                "binding {}: the token must be an agent token (lat_…)",
+                i + 1
+            );
+            anyhow::ensure!(!b.serial.is_empty(), "binding {}: no serial port", i + 1);
+            anyhow::ensure!(b.baud > 0, "binding {}: baud must be positive", i + 1);
+        }
+        for (i, a) in self.bindings.iter().enumerate() {
+            for b in &self.bindings[i + 1..] {
+                anyhow::ensure!(
+                    a.serial != b.serial || a.baud == b.baud,
+                    "{} is bound twice with different baud rates",
+                    a.serial
+                );
+                anyhow::ensure!(a.token != b.token, "the same token is bound twice");
+            }
+        }
+        anyhow::ensure!(
+            self.safe_stop_after > Duration::ZERO,
+            "safe_stop_after_s must be at least 1"
+        );
+        Ok(())
+    }
+}
+
+/// The agent socket's URL for a server address.
+pub fn socket_url(server: &str) -> anyhow::Result<String> {
+    let server = server.trim_end_matches('/');
+    let rest = if let Some(rest) = server.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = server.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if server.starts_with("ws://") || server.starts_with("wss://") {
+        server.to_owned()
+    } else {
+        anyhow::bail!("server {server:?} must start with http:// or https://");
+    };
+    Ok(format!("{rest}/ws/agent"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_toml_reads_like_the_contract() {
+        let config = AgentConfig::from_toml(
+            r#"
+server = "https://live.example.com"
+kill_file = "/tmp/KILL"
+safe_stop_after_s = 7
+
+[[binding]]
+token = "lat_a"
+serial = "/dev/ttyUSB0"
+
+[[binding]]
+token = "lat_b"
+serial = "/dev/ttyUSB0"
+baud = 115200
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.bindings.len(), 2);
+        assert_eq!(config.bindings[0].baud, 115_200);
+        assert_eq!(config.safe_stop_after, Duration::from_secs(7));
+        assert_eq!(config.kill_file, PathBuf::from("/tmp/KILL"));
+        assert_eq!(
+            socket_url(&config.server).unwrap(),
+            "wss://live.example.com/ws/agent"
+        );
+        assert_eq!(
+            socket_url("http://127.0.0.1:8080/").unwrap(),
+            "ws://127.0.0.1:8080/ws/agent"
+        );
+    }
+
+    #[test]
+    fn bad_configs_say_why() {
+        for (text, why) in [
+            (
+                "server = \"ftp://x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"",
+                "http",
+            ),
+            ("server = \"http://x\"", "no binding"),
+            (
+                "server = \"http://x\"\n[[binding]]\ntoken=\"abc\"\nserial=\"/dev/x\"",
+                "lat_",
+            ),
+            (
+                "server = \"http://x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/y\"",
+                "twice",
+            ),
+            ("server = \"http://x\"\nwhat = 1", "what"),
+        ] {
+            let err = format!("{:#}", AgentConfig::from_toml(text).unwrap_err());
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The embedded MQTT broker (`protocols.md` §6): rumqttd's router and one listener per thread
+//! (each with its own small runtime, so device traffic never runs on the HTTP workers), a
+//! plain listener (password only) and a TLS listener that requires a client certificate from
+//! livectl's CA and confines each device to its workspace's `/tenants/{tenant}/…` topics.
+//! The [`bridge`] connects the broker to the command router.
+
+pub mod auth;
+pub mod bridge;
+pub mod ca;
+pub mod routes;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings, TlsConfig};
+
+use self::auth::MqttAuth;
+use self::bridge::{Bridge, LinkMaker};
+use self::ca::Ca;
+use crate::commands::router::CommandRouter;
+use crate::config::MqttSettings;
+use crate::devices::hub::AgentHub;
+
+/// Largest MQTT packet a device may send.
+const MAX_PAYLOAD: usize = 20 * 1024;
+/// Each subscription filter keeps a ring of segments in memory (crates.md §1): small ones.
+const SEGMENT_BYTES: usize = 64 * 1024;
+const SEGMENTS: usize = 2;
+const MAX_CONNECTIONS: usize = 20_000;
+
+pub struct MqttBroker {
+    pub plain_addr: SocketAddr,
+    pub tls_addr: SocketAddr,
+    pub auth: Arc<MqttAuth>,
+    pub ca: Ca,
+    listeners_up: Arc<AtomicBool>,
+}
+
+impl MqttBroker {
+    /// True while both listeners run.
+    pub fn ready(&self) -> bool {
+        self.listeners_up.load(Ordering::Relaxed)
+    }
+
+    /// Starts the router, both listeners and the bridge (call inside the server's runtime).
+    pub fn start(
+        settings: &MqttSettings,
+        data_dir: &Path,
+        public_host: &str,
+        auth: Arc<MqttAuth>,
+        hub: Arc<AgentHub>,
+        router: CommandRouter,
+    ) -> anyhow::Result<MqttBroker> {
+        let ca = Ca::load_or_create(data_dir)?;
+        let (cert, key) = ca.server_certificate(public_host)?;
+        let plain_addr = reserve(settings.listen)?;
+        let tls_addr = reserve(settings.tls_listen)?;
+
+        let router_tx = rumqttd::Router::new(
+            0,
+            RouterConfig {
+                max_connections: MAX_CONNECTIONS,
+                max_outgoing_packet_count: 200,
+                max_segment_size: SEGMENT_BYTES,
+                max_segment_count: SEGMENTS,
+                custom_segment: None,
+                initialized_filters: None,
+                shared_subscriptions_strategy: Default::default(),
+            },
+        )
+        .spawn();
+        let listeners_up = Arc::new(AtomicBool::new(true));
+        let tls = TlsConfig::Rustls {
+            capath: Some(ca.ca_path().display().to_string()),
+            certpath: cert.display().to_string(),
+            keypath: key.display().to_string(),
+        };
+        for (name, addr, tls) in [
+            ("mqtt-plain", plain_addr, None),
+            ("mqtt-tls", tls_addr, Some(tls)),
+        ] {
+            let mut server_settings = ServerSettings {
+                name: name.into(),
+                listen: addr,
+                tls,
+                next_connection_delay_ms: 0,
+                connections: ConnectionSettings {
+                    connection_timeout_ms: 5_000,
+                    max_payload_size: MAX_PAYLOAD,
+                    max_inflight_count: 100,
+                    auth: None,
+                    external_auth: None,
+                    dynamic_filters: true,
+                },
+            };
+            let check = auth.clone();
+            // Runs on the listener's thread: memory only.
+            server_settings.set_auth_handler(move |client_id, user, pass| {
+                let ok = check.allows(&client_id, &user, &pass);
+                if !ok {
+                    tracing::info!(client_id = %client_id, "MQTT connection refused (unknown device, wrong or revoked token, or suspended workspace)");
+                }
+                std::future::ready(ok)
+            });
+            let mut server = Server::new(
+                server_settings,
+                router_tx.clone(),
+                rumqttd::protocol::v4::V4,
+            );
+            let up = listeners_up.clone();
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    match runtime {
+                        Ok(rt) => {
+                            if let Err(err) = rt.block_on(server.start(LinkType::Remote)) {
+                                tracing::error!(listener = name, error = ?err, "MQTT listener stopped");
+                            }
+                        }
+                        Err(err) => tracing::error!(listener = name, error = %err, "no runtime for the MQTT listener"),
+                    }
+                    up.store(false, Ordering::Relaxed);
+                })
+                .context("starting an MQTT listener thread")?;
+        }
+
+        let link_tx = router_tx.clone();
+        let make_link: LinkMaker = Arc::new(move |client_id: &str, tenant: Option<String>| {
+            rumqttd::local::LinkBuilder::new(client_id, link_tx.clone())
+                .tenant_id(tenant)
+                .build()
+                .map(|(tx, rx, _ack)| (tx, rx))
+        });
+        let (tx, rx) = make_link("livectl-server", None)
+            .map_err(|e| anyhow::anyhow!("linking to the MQTT router: {e:?}"))?;
+        tokio::spawn(
+            Bridge {
+                hub,
+                router,
+                make_link,
+            }
+            .run(tx, rx),
+        );
+        tracing::info!(%plain_addr, %tls_addr, "MQTT broker listening");
+        Ok(MqttBroker {
+            plain_addr,
+            tls_addr,
+            auth,
+            ca,
+            listeners_up,
+        })
+    }
+}
+
+/// Checks an address can be bound (so a taken port fails the start with a clear message);
+/// port 0 becomes a free port.
+fn reserve(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
+    let probe = TcpListener::bind(addr).with_context(|| {
+        format!("MQTT cannot listen on {addr} (in use? set mqtt.listen / mqtt.tls_listen, or mqtt.enabled = false)")
+    })?;
+    Ok(probe.local_addr()?)
+}
+
+/// The host part of `server.public_url`, for the TLS certificate's names and the URL handed
+/// to devices.
+pub fn public_host(public_url: &str) -> String {
+    let rest = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default().to_owned();
+    }
+    authority.split(':').next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_host_is_the_host() {
+        assert_eq!(public_host("https://live.example.com/"), "live.example.com");
+        assert_eq!(public_host("http://localhost:8080"), "localhost");
+        assert_eq!(public_host("http://[::1]:8080"), "::1");
+    }
+}

@@ -1,0 +1,110 @@
+//! `POST /workspaces/{ws}/devices/{id}/credentials`: a client certificate and key for an MQTT
+//! device, with the CA and the topics, as one bundle. The key is not kept: calling again
+//! issues a new pair (the old certificate stays valid until it expires; the token is what
+//! revocation cuts).
+
+use actix_web::{HttpResponse, post, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Caller;
+use crate::devices::model::{DeviceRow, Transport};
+use crate::error::{AppError, AppResult};
+use crate::mqtt::auth::tenant_of;
+use crate::mqtt::bridge::topic;
+use crate::startup::AppState;
+use crate::workspaces::access::authorize;
+use crate::workspaces::permissions::Action;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Topics {
+    /// Server → device: command JSON (subscribe).
+    pub cmd: String,
+    /// Device → server: ack JSON.
+    pub ack: String,
+    /// Device → server: retained `online`; last will `offline`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Credentials {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    /// Shown this once; the server does not keep it.
+    pub key_pem: String,
+    pub tenant: String,
+    pub topics: Topics,
+    /// `mqtts://host:port` of the TLS listener. Username = device id = client id,
+    /// password = the agent token.
+    pub mqtt_tls_url: String,
+}
+
+/// Issues an MQTT device's client certificate (owner, admin).
+#[utoipa::path(tag = "devices", responses((status = 201, body = Credentials), (status = 404), (status = 409, description = "not an MQTT device, or MQTT is disabled")), security(("bearer" = [])))]
+#[post("/workspaces/{ws}/devices/{id}/credentials")]
+pub async fn issue_credentials(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (ws, id) = path.into_inner();
+    let access = authorize(&state, &caller, &ws, Action::ManageDevices).await?;
+    let ws = access.workspace.id.clone();
+    let lookup = ws.clone();
+    let row = state
+        .db
+        .run(move |conn| DeviceRow::find(conn, &lookup, &id))
+        .await?;
+    if row.device().transport != Transport::Mqtt {
+        return Err(AppError::Conflict(
+            "only devices registered with transport \"mqtt\" get certificates".into(),
+        ));
+    }
+    let Some(broker) = state.mqtt.clone() else {
+        return Err(AppError::Conflict(
+            "the MQTT broker is disabled on this server (mqtt.enabled = false)".into(),
+        ));
+    };
+    let tenant = tenant_of(&ws);
+    let (issue_tenant, device_id) = (tenant.clone(), row.id.clone());
+    // Key generation and signing take a few milliseconds: off the worker.
+    let creds = web::block(move || broker.ca.issue_client(&issue_tenant, &device_id))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(AppError::Internal)?;
+    let actor = caller.owned_actor();
+    let target = row.id.clone();
+    state
+        .db
+        .transaction(move |conn| {
+            audit::record(
+                conn,
+                AuditEntry::workspace(&ws, (actor.0, &actor.1), "device.credentials_issued")
+                    .target(&target),
+            )
+        })
+        .await?;
+    let broker = state
+        .mqtt
+        .as_ref()
+        .ok_or_else(|| AppError::Conflict("MQTT is disabled".into()))?;
+    let host = crate::mqtt::public_host(&state.settings.server.public_url);
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Ok(HttpResponse::Created().json(Credentials {
+        ca_pem: broker.ca.ca_pem.clone(),
+        cert_pem: creds.cert_pem,
+        key_pem: creds.key_pem,
+        topics: Topics {
+            cmd: topic(&tenant, &row.id, "cmd"),
+            ack: topic(&tenant, &row.id, "ack"),
+            status: topic(&tenant, &row.id, "status"),
+        },
+        tenant,
+        mqtt_tls_url: format!("mqtts://{host}:{}", broker.tls_addr.port()),
+    }))
+}
