@@ -298,12 +298,13 @@ impl Driver {
                     waiting = Some(job);
                 }
             }
-            if answering && inflight.is_none() {
-                if let Some(job) = waiting.take() {
-                    match self.start(write, job).await {
-                        Ok(f) => inflight = f,
-                        Err(e) => return self.lose(inflight, None, e),
-                    }
+            if answering
+                && inflight.is_none()
+                && let Some(job) = waiting.take()
+            {
+                match self.start(write, job).await {
+                    Ok(f) => inflight = f,
+                    Err(e) => return self.lose(inflight, None, e),
                 }
             }
         }

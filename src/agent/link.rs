@@ -212,11 +212,10 @@ impl Link {
                     last_heard = Instant::now();
                     match frame {
                         Ok(Some(ServerFrame::Command(cmd))) => {
-                            if let Some(ack) = self.take(&mut guard, cmd, &remote_kill, &acks_tx) {
-                                if let Err(e) = send_frame(&mut socket, &AgentFrame::Ack(ack)).await {
+                            if let Some(ack) = self.take(&mut guard, cmd, &remote_kill, &acks_tx)
+                                && let Err(e) = send_frame(&mut socket, &AgentFrame::Ack(ack)).await {
                                     return e;
                                 }
-                            }
                         }
                         Ok(Some(ServerFrame::Kill { engaged })) => {
                             tracing::warn!(binding = %self.name, engaged, "kill switch from the server");

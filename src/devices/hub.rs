@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
+use crate::protocol::SerialState;
+
 /// What a socket task is asked to write.
 #[derive(Debug, Clone)]
 pub enum Outbound {
@@ -25,9 +27,18 @@ struct Connection {
     tx: mpsc::Sender<Outbound>,
 }
 
+/// What an agent last said about its board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentStatus {
+    pub serial: SerialState,
+    pub detail: Option<String>,
+    pub firmware: Option<String>,
+}
+
 #[derive(Default)]
 pub struct AgentHub {
     devices: Mutex<HashMap<String, Vec<Connection>>>,
+    statuses: Mutex<HashMap<String, AgentStatus>>,
     next_id: AtomicU64,
 }
 
@@ -61,8 +72,17 @@ impl AgentHub {
             list.retain(|c| c.id != connection);
             if list.is_empty() {
                 devices.remove(device_id);
+                self.statuses.lock().remove(device_id);
             }
         }
+    }
+
+    pub fn set_status(&self, device_id: &str, status: AgentStatus) {
+        self.statuses.lock().insert(device_id.to_owned(), status);
+    }
+
+    pub fn status(&self, device_id: &str) -> Option<AgentStatus> {
+        self.statuses.lock().get(device_id).cloned()
     }
 
     pub fn is_online(&self, device_id: &str) -> bool {

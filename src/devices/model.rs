@@ -63,6 +63,12 @@ pub struct DeviceView {
     pub online: bool,
     pub last_seen_at: Option<i64>,
     pub agent_version: Option<String>,
+    /// The board's serial port as its agent last reported it (`open`, `closed`, `error`);
+    /// absent while no agent is connected.
+    pub serial: Option<crate::protocol::SerialState>,
+    pub serial_detail: Option<String>,
+    /// The board firmware's `name version` from its HELLO.
+    pub firmware: Option<String>,
     pub created_at: i64,
 }
 
@@ -83,6 +89,17 @@ impl DeviceRow {
         }
     }
 
+    /// The view with what the connected agent reports.
+    pub fn view_live(&self, hub: &crate::devices::hub::AgentHub) -> DeviceView {
+        let mut view = self.view(hub.is_online(&self.id));
+        if let Some(status) = hub.status(&self.id) {
+            view.serial = Some(status.serial);
+            view.serial_detail = status.detail;
+            view.firmware = status.firmware;
+        }
+        view
+    }
+
     pub fn view(&self, online: bool) -> DeviceView {
         let d = self.device();
         DeviceView {
@@ -96,6 +113,9 @@ impl DeviceRow {
             online,
             last_seen_at: self.last_seen_at,
             agent_version: self.agent_version.clone(),
+            serial: None,
+            serial_detail: None,
+            firmware: None,
             created_at: self.created_at,
         }
     }

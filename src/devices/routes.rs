@@ -180,9 +180,7 @@ pub async fn list_devices(
     let ws = access.workspace.id;
     let rows = state.db.run(move |conn| DeviceRow::list(conn, &ws)).await?;
     Ok(web::Json(
-        rows.iter()
-            .map(|r| r.view(state.hub.is_online(&r.id)))
-            .collect(),
+        rows.iter().map(|r| r.view_live(&state.hub)).collect(),
     ))
 }
 
@@ -211,7 +209,7 @@ pub async fn get_device(
 ) -> AppResult<web::Json<DeviceView>> {
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::View).await?;
-    Ok(web::Json(row.view(state.hub.is_online(&row.id))))
+    Ok(web::Json(row.view_live(&state.hub)))
 }
 
 /// Deletes a device; its agent is disconnected.

@@ -197,6 +197,15 @@ fn handle_frame(state: &AppState, device_id: &str, text: &str) {
                 firmware = firmware.as_deref().unwrap_or(""),
                 "agent status"
             );
+            let clip = |s: Option<String>| s.map(|s| s.chars().take(200).collect::<String>());
+            state.hub.set_status(
+                device_id,
+                crate::devices::hub::AgentStatus {
+                    serial,
+                    detail: clip(detail),
+                    firmware: clip(firmware),
+                },
+            );
         }
         Err(err) => {
             tracing::debug!(device_id, error = %err, "ignoring a frame an agent should not send")

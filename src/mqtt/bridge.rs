@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rumqttd::Notification;
-use rumqttd::local::{LinkError, LinkRx, LinkTx};
+use rumqttd::local::{LinkRx, LinkTx};
 use rumqttd::protocol::{Disconnect, DisconnectReasonCode, Packet};
 use tokio::sync::mpsc;
 
@@ -26,7 +26,7 @@ use crate::protocol::Ack;
 /// Opens a local link to the broker's router with a client id and tenant (rumqttd's router
 /// channel type is not nameable outside the crate, so the bridge gets this instead).
 pub type LinkMaker =
-    Arc<dyn Fn(&str, Option<String>) -> Result<(LinkTx, LinkRx), LinkError> + Send + Sync>;
+    Arc<dyn Fn(&str, Option<String>) -> Result<(LinkTx, LinkRx), String> + Send + Sync>;
 
 /// `/tenants/{tenant}/devices/{device_id}/{leaf}`.
 pub fn topic(tenant: &str, device_id: &str, leaf: &str) -> String {
@@ -105,11 +105,10 @@ impl Bridge {
                         }
                     }
                     Out::Kick { device_id, connection, why } => {
-                        if online.get(&device_id).is_some_and(|o| o.connection == connection) {
-                            if let Some(o) = online.remove(&device_id) {
+                        if online.get(&device_id).is_some_and(|o| o.connection == connection)
+                            && let Some(o) = online.remove(&device_id) {
                                 o.forwarder.abort();
                             }
-                        }
                         self.hub.unregister(&device_id, connection);
                         tracing::info!(device_id, reason = %why, "disconnecting an MQTT device");
                         let tenant = self.router.device(&device_id).map(|d| tenant_of(&d.workspace_id));

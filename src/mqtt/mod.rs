@@ -136,9 +136,10 @@ impl MqttBroker {
                 .tenant_id(tenant)
                 .build()
                 .map(|(tx, rx, _ack)| (tx, rx))
+                .map_err(|e| format!("{e:?}"))
         });
         let (tx, rx) = make_link("livectl-server", None)
-            .map_err(|e| anyhow::anyhow!("linking to the MQTT router: {e:?}"))?;
+            .map_err(|e| anyhow::anyhow!("linking to the MQTT router: {e}"))?;
         tokio::spawn(
             Bridge {
                 hub,

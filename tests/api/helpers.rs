@@ -100,6 +100,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.server.http_addr = "127.0.0.1:0".parse().expect("addr");
     settings.server.data_dir = data_dir.path().to_path_buf();
     settings.server.workers = 1;
+    settings.mqtt.listen = "127.0.0.1:0".parse().expect("addr");
+    settings.mqtt.tls_listen = "127.0.0.1:0".parse().expect("addr");
     settings.auth.bcrypt_cost = 4;
     settings.database.url = livectl::config::Secret::new(database_url(data_dir.path()));
     settings.database.pool_size = 4;

@@ -3,9 +3,11 @@
 
 mod helpers;
 
+mod agent_board;
 mod agents;
 mod auth;
 mod bad_input;
+mod board;
 mod fake_tiktok;
 mod feed;
 mod live;
