@@ -1,9 +1,10 @@
 //! Who may connect to the broker. rumqttd asks on its listener thread, for every CONNECT, so
 //! the answer comes from memory (no database, no bcrypt there): the live token hash of every
 //! MQTT device and the suspended workspaces, loaded at start and kept current by the API.
-//! Username = device id = client id, password = the device's agent token.
+//! Username = device id, password = the device's agent token, client id = the device id (or
+//! the device id, `-` and a suffix, for a second connection such as a test tool).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use diesel::prelude::*;
 use parking_lot::RwLock;
@@ -24,7 +25,12 @@ struct Entry {
 pub struct MqttAuth {
     devices: RwLock<HashMap<String, Entry>>,
     suspended: RwLock<HashSet<String>>,
+    /// Client ids each device connected with lately, so a revocation can drop them all.
+    clients: RwLock<HashMap<String, VecDeque<String>>>,
 }
+
+/// Client ids remembered per device.
+const CLIENT_IDS_PER_DEVICE: usize = 8;
 
 /// A workspace's tenant key: its id without the `_` (rumqttd takes alphanumeric tenants only).
 pub fn tenant_of(workspace_id: &str) -> String {
@@ -63,7 +69,12 @@ impl MqttAuth {
 
     /// Decides a CONNECT.
     pub fn allows(&self, client_id: &str, username: &str, password: &str) -> bool {
-        if client_id != username {
+        let own_id = client_id == username
+            || client_id
+                .strip_prefix(username)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|suffix| !suffix.is_empty());
+        if !own_id {
             return false;
         }
         let Some(entry) = self.devices.read().get(username).cloned() else {
@@ -72,7 +83,27 @@ impl MqttAuth {
         if self.suspended.read().contains(&entry.workspace_id) {
             return false;
         }
-        same(&hash_token(password), &entry.token_hash)
+        if !same(&hash_token(password), &entry.token_hash) {
+            return false;
+        }
+        let mut clients = self.clients.write();
+        let ids = clients.entry(username.to_owned()).or_default();
+        if !ids.iter().any(|id| id == client_id) {
+            ids.push_back(client_id.to_owned());
+            if ids.len() > CLIENT_IDS_PER_DEVICE {
+                ids.pop_front();
+            }
+        }
+        true
+    }
+
+    /// The client ids a device connected with lately.
+    pub fn client_ids(&self, device_id: &str) -> Vec<String> {
+        self.clients
+            .read()
+            .get(device_id)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// A new token for an MQTT device (registration or rotation); the previous one stops

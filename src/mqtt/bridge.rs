@@ -48,6 +48,7 @@ struct Online {
 
 pub struct Bridge {
     pub hub: Arc<AgentHub>,
+    pub auth: Arc<crate::mqtt::auth::MqttAuth>,
     pub router: CommandRouter,
     pub make_link: LinkMaker,
 }
@@ -112,7 +113,8 @@ impl Bridge {
                         self.hub.unregister(&device_id, connection);
                         tracing::info!(device_id, reason = %why, "disconnecting an MQTT device");
                         let tenant = self.router.device(&device_id).map(|d| tenant_of(&d.workspace_id));
-                        tokio::spawn(kick(self.make_link.clone(), device_id, tenant));
+                        let client_ids = self.auth.client_ids(&device_id);
+                        tokio::spawn(kick(self.make_link.clone(), client_ids, tenant));
                     }
                 },
             }
@@ -201,11 +203,16 @@ impl Bridge {
     }
 }
 
-/// Drops whatever connection holds the device's client id, on both listeners.
-async fn kick(make_link: LinkMaker, device_id: String, tenant: Option<String>) {
-    let mut tenants = vec![None];
-    tenants.extend(tenant.map(Some));
-    for tenant in tenants {
+/// Drops whatever connections hold the device's client ids, on both listeners.
+async fn kick(make_link: LinkMaker, client_ids: Vec<String>, tenant: Option<String>) {
+    let mut targets = Vec::new();
+    for id in client_ids {
+        targets.push((id.clone(), None));
+        if let Some(t) = &tenant {
+            targets.push((id, Some(t.clone())));
+        }
+    }
+    for (device_id, tenant) in targets {
         let make = make_link.clone();
         let id = device_id.clone();
         // Building a link waits for the router's CONNACK: a blocking call.

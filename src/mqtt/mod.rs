@@ -143,6 +143,7 @@ impl MqttBroker {
         tokio::spawn(
             Bridge {
                 hub,
+                auth: auth.clone(),
                 router,
                 make_link,
             }

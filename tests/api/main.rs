@@ -12,6 +12,7 @@ mod fake_tiktok;
 mod feed;
 mod live;
 mod livestreams;
+mod mqtt;
 mod operations;
 mod permissions;
 mod redis_bus;
