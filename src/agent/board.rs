@@ -356,7 +356,13 @@ impl Driver {
     }
 
     fn on_line(&mut self, line: &str, inflight: &mut Option<InFlight>) {
-        match BoardLine::parse(line) {
+        // A board that resets mid-line (DTR on open, a bootloader) leaves a stray byte or
+        // two before its HELLO: read the HELLO anyway.
+        let parsed = BoardLine::parse(line).or_else(|err| match line.find("HELLO ") {
+            Some(at) if at > 0 => BoardLine::parse(&line[at..]),
+            _ => Err(err),
+        });
+        match parsed {
             Ok(BoardLine::Hello {
                 firmware,
                 version,

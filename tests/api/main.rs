@@ -10,6 +10,7 @@ mod bad_input;
 mod board;
 mod fake_tiktok;
 mod feed;
+mod firmware;
 mod live;
 mod livestreams;
 mod mqtt;

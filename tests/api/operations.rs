@@ -149,6 +149,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/workspaces/{ws}/suspend"),
     ("POST", "/api/v1/admin/workspaces/{ws}/unsuspend"),
     ("PUT", "/api/v1/admin/workspaces/{ws}/plan"),
+    ("POST", "/api/v1/workspaces/{ws}/devices/{id}/credentials"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
