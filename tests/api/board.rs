@@ -112,9 +112,19 @@ impl Drop for Board {
 impl Board {
     /// Opens the board end and says HELLO with these commands.
     pub async fn start(path: &Path, commands: &[&str]) -> Board {
-        let port = tokio_serial::new(path.display().to_string(), 115_200)
-            .open_native_async()
-            .expect("open the board end of the pty");
+        // An emulator that was just dropped may still hold the lock for a moment.
+        let mut attempt = 0;
+        let port = loop {
+            match tokio_serial::new(path.display().to_string(), 115_200).open_native_async() {
+                Ok(port) => break port,
+                Err(err) if attempt < 50 => {
+                    attempt += 1;
+                    let _ = err;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(err) => panic!("open the board end of the pty: {err}"),
+            }
+        };
         let (tx, heard) = mpsc::unbounded_channel();
         let behaviour = Arc::new(Mutex::new(Behaviour::default()));
         let hello = format!("HELLO livectl-emulator 1.0 cmds={}\n", commands.join(","));

@@ -1,0 +1,360 @@
+//! Benchmarks of the edge (issue "Edge agent, reference firmware and the embedded MQTT
+//! broker"). Run with `cargo bench --bench edge` (release). Needs `socat` and, for the side by
+//! side broker numbers, Debian's `mosquitto` on PATH. Prints:
+//!   - event → the board emulator receives the `CMD` line over a pty, through the real agent
+//!     binary, at 100 commands/s (event published on the bus, and injected through the API);
+//!   - event → an ESP32-like MQTT client (rumqttc, TLS with its certificate) receives the
+//!     command, at 100 commands/s;
+//!   - publish → subscribe throughput (open loop, 100,000 × 64 B) and latency at 1,000 msg/s,
+//!     embedded rumqttd and mosquitto, same client, same settings.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/agents.rs"]
+#[allow(dead_code, unused_imports)]
+mod agents;
+#[path = "../tests/api/board.rs"]
+#[allow(dead_code)]
+mod board;
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+#[path = "../tests/api/mqtt.rs"]
+#[allow(dead_code, unused_imports)]
+mod mqtt;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use helpers::{TestApp, TestUser};
+use livectl::protocol::{Event, EventKind, EventUser};
+use rumqttc::{AsyncClient, Event as MqttEvent, Incoming, MqttOptions, QoS};
+use serde_json::json;
+
+const RATE_HZ: u64 = 100;
+const SAMPLES: usize = 1000;
+
+fn percentiles(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let p = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{label}: p50 {:?}, p99 {:?}, max {:?} ({} samples)",
+        p(0.5),
+        p(0.99),
+        samples[samples.len() - 1],
+        samples.len()
+    );
+}
+
+fn comment(ws: &str, ls: &str, n: u64) -> Arc<Event> {
+    Arc::new(Event {
+        id: format!("evt_edge{n}"),
+        workspace_id: ws.to_owned(),
+        stream_id: ls.to_owned(),
+        kind: EventKind::Comment {
+            text: "fire".into(),
+            user: EventUser::default(),
+        },
+        ts: livectl::ids::now_ms(),
+        simulated: false,
+    })
+}
+
+async fn workspace_with_rule(
+    app: &TestApp,
+    owner: &TestUser,
+    transport: &str,
+) -> (String, String, String, String) {
+    let ws = app.workspace(owner, &format!("edge {transport}")).await;
+    let ls = app
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            &owner.token,
+            json!({"target": "streamer", "source": "simulator"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = app
+        .post(&format!("/workspaces/{ws}/devices"), &owner.token, json!({"name": "board", "transport": transport, "allowed_commands": ["RELAY_ON", "LED_ON"], "max_commands_per_minute": 6000}))
+        .await
+        .expect(201);
+    app.post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": "fire", "when": {"event": "comment", "contains": "fire"}, "then": {"command": "LED_ON", "duration": 10}}))
+        .await
+        .expect(201);
+    (
+        ws,
+        ls,
+        created["device"]["id"].as_str().unwrap().to_owned(),
+        created["agent_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Injected event → `CMD` line at the board emulator, through the agent binary and a pty.
+async fn serial_path(app: &TestApp, owner: &TestUser) {
+    let (ws, ls, dev, token) = workspace_with_rule(app, owner, "agent").await;
+    let pty = board::PtyPair::new();
+    let mut emulator = board::Board::start(&pty.board_end(), &["RELAY_ON", "LED_ON"]).await;
+    let mut agent = std::process::Command::new(env!("CARGO_BIN_EXE_livectl"))
+        .args([
+            "agent",
+            "--server",
+            &app.address,
+            "--serial",
+            &pty.agent_end(),
+        ])
+        .arg("--kill-file")
+        .arg(pty.dir.path().join("KILL"))
+        .env("LIVECTL_AGENT_TOKEN", &token)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        let v = app
+            .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
+            .await
+            .expect(200);
+        if v["firmware"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for via_http in [false, true] {
+        emulator.clear();
+        let mut samples = Vec::new();
+        let mut next = Instant::now();
+        for i in 0..SAMPLES {
+            next += Duration::from_micros(1_000_000 / RATE_HZ);
+            let start = Instant::now();
+            if via_http {
+                app.post(
+                    &format!("/workspaces/{ws}/livestreams/{ls}/events"),
+                    &owner.token,
+                    json!({"event_type": "comment", "payload": {"text": "fire"}}),
+                )
+                .await
+                .expect(202);
+            } else {
+                app.state.bus.publish(comment(
+                    &ws,
+                    &ls,
+                    i as u64 + u64::from(via_http) * 1_000_000,
+                ));
+            }
+            let heard = emulator.expect("CMD", Duration::from_secs(2)).await;
+            samples.push(heard.at - start);
+            if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        percentiles(
+            &format!(
+                "event {} → CMD line at the board over a pty (agent binary), {RATE_HZ} commands/s",
+                if via_http {
+                    "injected through the HTTP API"
+                } else {
+                    "published on the bus"
+                }
+            ),
+            samples,
+        );
+        // Stay under the device's 6,000 commands per minute between the two runs.
+        tokio::time::sleep(Duration::from_secs(12)).await;
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+/// Event → command at an ESP32-like client over the TLS listener.
+async fn mqtt_path(app: &TestApp, owner: &TestUser) {
+    let (ws, ls, dev, token) = workspace_with_rule(app, owner, "mqtt").await;
+    let creds = app
+        .post(
+            &format!("/workspaces/{ws}/devices/{dev}/credentials"),
+            &owner.token,
+            json!({}),
+        )
+        .await
+        .expect(201);
+    let device = mqtt::MqttDevice {
+        id: dev.clone(),
+        token,
+        creds,
+    };
+    let mut client = mqtt::bring_online(app, &device, true).await;
+    mqtt::wait_online(app, owner, &ws, &dev, true).await;
+    let ack_topic = device.creds["topics"]["ack"].as_str().unwrap().to_owned();
+    let mut samples = Vec::new();
+    let mut next = Instant::now();
+    for i in 0..SAMPLES {
+        next += Duration::from_micros(1_000_000 / RATE_HZ);
+        let start = Instant::now();
+        app.state
+            .bus
+            .publish(comment(&ws, &ls, 5_000_000 + i as u64));
+        let (_, cmd) = client.expect_publish(Duration::from_secs(2)).await;
+        samples.push(start.elapsed());
+        let ack = json!({"type": "ack", "id": cmd["id"], "status": "done"}).to_string();
+        client
+            .client
+            .publish(&ack_topic, QoS::AtLeastOnce, false, ack)
+            .await
+            .unwrap();
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    percentiles(
+        &format!(
+            "event published on the bus → command at an MQTT device (TLS), {RATE_HZ} commands/s"
+        ),
+        samples,
+    );
+}
+
+fn client_options(id: &str, port: u16) -> MqttOptions {
+    let mut opts = MqttOptions::new(id, "127.0.0.1", port);
+    opts.set_credentials(id, "lat_bench");
+    opts.set_keep_alive(Duration::from_secs(30));
+    opts.set_inflight(100);
+    opts
+}
+
+async fn client(id: &str, port: u16) -> (AsyncClient, rumqttc::EventLoop) {
+    let (client, mut eventloop) = AsyncClient::new(client_options(id, port), 1000);
+    let mut net = rumqttc::NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    eventloop.set_network_options(net);
+    loop {
+        if let MqttEvent::Incoming(Incoming::ConnAck(_)) = eventloop.poll().await.unwrap() {
+            return (client, eventloop);
+        }
+    }
+}
+
+/// One publisher → one subscriber on `port`: open-loop throughput, then latency at 1,000/s.
+async fn broker_run(label: &str, port: u16, qos: QoS) {
+    let (sub, mut sub_loop) = client(&format!("dev_sub{}", qos as u8), port).await;
+    sub.subscribe("bench/t", qos).await.unwrap();
+    loop {
+        if let MqttEvent::Incoming(Incoming::SubAck(_)) = sub_loop.poll().await.unwrap() {
+            break;
+        }
+    }
+    let base = Instant::now();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u128, Instant)>();
+    let reader = tokio::spawn(async move {
+        while let Ok(ev) = sub_loop.poll().await {
+            if let MqttEvent::Incoming(Incoming::Publish(p)) = ev {
+                let sent = u128::from_le_bytes(p.payload[..16].try_into().unwrap());
+                let _ = tx.send((sent, Instant::now()));
+            }
+        }
+    });
+    let (publisher, mut pub_loop) = client(&format!("dev_pub{}", qos as u8), port).await;
+    let pumper = tokio::spawn(async move { while pub_loop.poll().await.is_ok() {} });
+    let payload = |t: u128| {
+        let mut p = t.to_le_bytes().to_vec();
+        p.resize(64, 0);
+        p
+    };
+    // Open loop: 100,000 as fast as the client goes.
+    let total = 100_000;
+    let start = Instant::now();
+    for _ in 0..total {
+        publisher
+            .publish("bench/t", qos, false, payload(0))
+            .await
+            .unwrap();
+    }
+    let mut got = 0;
+    while got < total {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            Ok(Some(_)) => got += 1,
+            _ => break,
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{label} QoS{}: open loop {:.0} msg/s received ({got}/{total}, {} lost)",
+        qos as u8,
+        f64::from(got) / secs,
+        total - got
+    );
+    // Fixed rate: 1,000 msg/s for 5 s.
+    let mut samples = Vec::new();
+    let mut next = Instant::now();
+    for _ in 0..5000 {
+        next += Duration::from_millis(1);
+        publisher
+            .publish("bench/t", qos, false, payload(base.elapsed().as_nanos()))
+            .await
+            .unwrap();
+        while let Ok((sent, at)) = rx.try_recv() {
+            samples.push((at - base) - Duration::from_nanos(sent as u64));
+        }
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Ok((sent, at)) = rx.try_recv() {
+        samples.push((at - base) - Duration::from_nanos(sent as u64));
+    }
+    percentiles(
+        &format!(
+            "{label} QoS{} publish → subscribe at 1,000 msg/s",
+            qos as u8
+        ),
+        samples,
+    );
+    reader.abort();
+    pumper.abort();
+}
+
+async fn brokers(app: &TestApp) {
+    for id in ["dev_sub0", "dev_pub0", "dev_sub1", "dev_pub1"] {
+        app.state.mqtt_auth.set_token(id, "ws_bench", "lat_bench");
+    }
+    let embedded = app.state.mqtt.as_ref().unwrap().plain_addr.port();
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        broker_run("embedded rumqttd 0.20", embedded, qos).await;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n")).unwrap();
+    let Ok(mut mosquitto) = std::process::Command::new("mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        println!("mosquitto is not installed (apt-get install mosquitto): no side-by-side numbers");
+        return;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        broker_run("mosquitto (set_tcp_nodelay true)", port, qos).await;
+    }
+    let _ = mosquitto.kill();
+    let _ = mosquitto.wait();
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    actix_web::rt::System::new().block_on(async {
+        let app = helpers::spawn_app_with(|s| s.server.workers = 2).await;
+        let owner = app.user("bench").await;
+        serial_path(&app, &owner).await;
+        mqtt_path(&app, &owner).await;
+        brokers(&app).await;
+    });
+}
