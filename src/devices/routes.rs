@@ -39,6 +39,10 @@ pub struct CreatedDevice {
     pub device: DeviceView,
     /// Shown this once.
     pub agent_token: String,
+    /// MQTT devices: their first client certificate and key (shown this once; more with
+    /// `POST …/devices/{id}/credentials`). Absent for agent devices or when MQTT is disabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<crate::mqtt::routes::Credentials>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -156,15 +160,21 @@ pub async fn create_device(
             Ok(token)
         })
         .await?;
+    let mut credentials = None;
     if transport == Transport::Mqtt {
         state
             .mqtt_auth
             .set_token(&row.id, &row.workspace_id, &token);
+        if state.mqtt.is_some() {
+            credentials =
+                Some(crate::mqtt::routes::bundle(&state, &row.workspace_id, &row.id).await?);
+        }
     }
     state.router.upsert_device(row.device());
     Ok(HttpResponse::Created().json(CreatedDevice {
         device: row.view(false),
         agent_token: token,
+        credentials,
     }))
 }
 

@@ -61,18 +61,7 @@ pub async fn issue_credentials(
             "only devices registered with transport \"mqtt\" get certificates".into(),
         ));
     }
-    let Some(broker) = state.mqtt.clone() else {
-        return Err(AppError::Conflict(
-            "the MQTT broker is disabled on this server (mqtt.enabled = false)".into(),
-        ));
-    };
-    let tenant = tenant_of(&ws);
-    let (issue_tenant, device_id) = (tenant.clone(), row.id.clone());
-    // Key generation and signing take a few milliseconds: off the worker.
-    let creds = web::block(move || broker.ca.issue_client(&issue_tenant, &device_id))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
-        .map_err(AppError::Internal)?;
+    let creds = bundle(&state, &ws, &row.id).await?;
     let actor = caller.owned_actor();
     let target = row.id.clone();
     state
@@ -85,26 +74,41 @@ pub async fn issue_credentials(
             )
         })
         .await?;
-    let broker = state
-        .mqtt
-        .as_ref()
-        .ok_or_else(|| AppError::Conflict("MQTT is disabled".into()))?;
+    Ok(HttpResponse::Created().json(creds))
+}
+
+/// A new certificate and key for `device_id` of workspace `ws`, with the CA and topics. Used
+/// by this endpoint and by the registration of an MQTT device.
+pub async fn bundle(state: &AppState, ws: &str, device_id: &str) -> AppResult<Credentials> {
+    let Some(broker) = state.mqtt.clone() else {
+        return Err(AppError::Conflict(
+            "the MQTT broker is disabled on this server (mqtt.enabled = false)".into(),
+        ));
+    };
+    let tenant = tenant_of(ws);
+    let (issue_tenant, id) = (tenant.clone(), device_id.to_owned());
+    let signer = broker.clone();
+    // Key generation and signing take a few milliseconds: off the worker.
+    let creds = web::block(move || signer.ca.issue_client(&issue_tenant, &id))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(AppError::Internal)?;
     let host = crate::mqtt::public_host(&state.settings.server.public_url);
     let host = if host.contains(':') {
         format!("[{host}]")
     } else {
         host
     };
-    Ok(HttpResponse::Created().json(Credentials {
+    Ok(Credentials {
         ca_pem: broker.ca.ca_pem.clone(),
         cert_pem: creds.cert_pem,
         key_pem: creds.key_pem,
         topics: Topics {
-            cmd: topic(&tenant, &row.id, "cmd"),
-            ack: topic(&tenant, &row.id, "ack"),
-            status: topic(&tenant, &row.id, "status"),
+            cmd: topic(&tenant, device_id, "cmd"),
+            ack: topic(&tenant, device_id, "ack"),
+            status: topic(&tenant, device_id, "status"),
         },
         tenant,
         mqtt_tls_url: format!("mqtts://{host}:{}", broker.tls_addr.port()),
-    }))
+    })
 }

@@ -208,6 +208,20 @@ async fn credentials_are_a_bundle_for_owners_and_admins_of_mqtt_devices() {
     let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
     let c = &dev.creds;
     assert_eq!(c["tenant"], ws.replace('_', ""));
+    let created = app
+        .post(
+            &format!("/workspaces/{ws}/devices"),
+            &owner.token,
+            json!({"name": "Second", "transport": "mqtt", "allowed_commands": ["RELAY_ON"]}),
+        )
+        .await
+        .expect(201);
+    let first = &created["credentials"];
+    assert!(
+        first["key_pem"].as_str().unwrap().contains("PRIVATE KEY"),
+        "registration issues the first certificate: {created}"
+    );
+    assert_eq!(first["tenant"], c["tenant"]);
     assert!(c["ca_pem"].as_str().unwrap().contains("BEGIN CERTIFICATE"));
     assert!(
         c["cert_pem"]
