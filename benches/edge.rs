@@ -65,17 +65,7 @@ async fn workspace_with_rule(
     transport: &str,
 ) -> (String, String, String, String) {
     let ws = app.workspace(owner, &format!("edge {transport}")).await;
-    let ls = app
-        .post(
-            &format!("/workspaces/{ws}/livestreams"),
-            &owner.token,
-            json!({"target": "streamer", "source": "simulator"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ls = app.simulator_livestream(owner, &ws).await;
     let created = app
         .post(&format!("/workspaces/{ws}/devices"), &owner.token, json!({"name": "board", "transport": transport, "allowed_commands": ["RELAY_ON", "LED_ON"], "max_commands_per_minute": 6000}))
         .await

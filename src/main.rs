@@ -50,6 +50,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "livectl is running. Dashboard: {public_url}/  (listening on {addr}, port {})",
         app.port()
     );
+    if let Some(broker) = &app.state().mqtt {
+        println!(
+            "MQTT broker: TLS on {} (device certificates), plain on {} (trusted LAN only)",
+            broker.tls_addr, broker.plain_addr
+        );
+    }
     app.run_until_stopped().await?;
     tracing::info!("livectl stopped");
     Ok(())

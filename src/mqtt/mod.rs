@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod bridge;
 pub mod ca;
+mod nodelay;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
@@ -15,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
-use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings, TlsConfig};
+use rumqttd::{
+    ConnectionSettings, LinkType, RouterConfig, SegmentConfig, Server, ServerSettings, TlsConfig,
+};
 
 use self::auth::MqttAuth;
 use self::bridge::{Bridge, LinkMaker};
@@ -66,13 +69,29 @@ impl MqttBroker {
                 max_outgoing_packet_count: 200,
                 max_segment_size: SEGMENT_BYTES,
                 max_segment_count: SEGMENTS,
-                custom_segment: None,
+                // The server's own wildcard subscriptions see every device's acks and
+                // statuses: a longer ring, so a burst is not overwritten before it is read.
+                custom_segment: Some(
+                    ["/tenants/+/devices/+/ack", "/tenants/+/devices/+/status"]
+                        .into_iter()
+                        .map(|f| {
+                            (
+                                f.to_owned(),
+                                SegmentConfig {
+                                    max_segment_size: 1024 * 1024,
+                                    max_segment_count: 4,
+                                },
+                            )
+                        })
+                        .collect(),
+                ),
                 initialized_filters: None,
                 shared_subscriptions_strategy: Default::default(),
             },
         )
         .spawn();
         let listeners_up = Arc::new(AtomicBool::new(true));
+        let nodelay = nodelay::start(vec![plain_addr.port(), tls_addr.port()]);
         let tls = TlsConfig::Rustls {
             capath: Some(ca.ca_path().display().to_string()),
             certpath: cert.display().to_string(),
@@ -97,10 +116,13 @@ impl MqttBroker {
                 },
             };
             let check = auth.clone();
+            let nodelay = nodelay.clone();
             // Runs on the listener's thread: memory only.
             server_settings.set_auth_handler(move |client_id, user, pass| {
                 let ok = check.allows(&client_id, &user, &pass);
-                if !ok {
+                if ok {
+                    let _ = nodelay.send(());
+                } else {
                     tracing::info!(client_id = %client_id, "MQTT connection refused (unknown device, wrong or revoked token, or suspended workspace)");
                 }
                 std::future::ready(ok)

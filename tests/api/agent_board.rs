@@ -135,18 +135,7 @@ async fn a_comment_reaches_the_board_in_order_and_its_ack_lands_in_the_audit_log
             .starts_with("livectl-agent/")
     );
     let ws = r.ws.clone();
-    let ls = r
-        .app
-        .post(
-            &format!("/workspaces/{ws}/livestreams"),
-            &r.owner.token,
-            json!({"target": "streamer", "source": "simulator"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ls = r.app.simulator_livestream(&r.owner, &ws).await;
     for (word, cmd, ms) in [("spin", "MOTOR_SPIN", 1000), ("led", "LED_ON", 250)] {
         r.app
             .post(&format!("/workspaces/{ws}/rules"), &r.owner.token, json!({"name": word, "when": {"event": "comment", "contains": word}, "then": {"command": cmd, "duration": ms}}))

@@ -148,15 +148,7 @@ async fn the_firmware_runs_a_comment_for_its_duration_and_obeys_stop() {
     })
     .unwrap();
     wait_firmware(&app, &owner, &ws, &dev).await;
-    let ls = app
-        .post(
-            &format!("/workspaces/{ws}/livestreams"),
-            &owner.token,
-            json!({"target": "streamer", "source": "simulator"}),
-        )
-        .await
-        .expect(201);
-    let ls = ls["id"].as_str().unwrap();
+    let ls = app.simulator_livestream(&owner, &ws).await;
     app.post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": "led", "when": {"event": "comment", "contains": "led"}, "then": {"command": "LED_ON", "duration": 300}}))
         .await
         .expect(201);

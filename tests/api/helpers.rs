@@ -255,6 +255,19 @@ impl TestApp {
         ws["id"].as_str().expect("ws id").to_owned()
     }
 
+    /// A livestream with the simulator source (for injected events) in `ws`; its id.
+    pub async fn simulator_livestream(&self, owner: &TestUser, ws: &str) -> String {
+        let ls = self
+            .post(
+                &format!("/workspaces/{ws}/livestreams"),
+                &owner.token,
+                json!({"target": "streamer", "source": "simulator"}),
+            )
+            .await
+            .expect(201);
+        ls["id"].as_str().expect("livestream id").to_owned()
+    }
+
     pub async fn add_member(&self, ws: &str, by: &TestUser, who: &TestUser, role: &str) {
         self.post(
             &format!("/workspaces/{ws}/members"),

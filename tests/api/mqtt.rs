@@ -94,6 +94,10 @@ pub fn options(
 pub fn connect(opts: MqttOptions) -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (client, mut eventloop) = AsyncClient::new(opts, 100);
+    // As firmware should (the ESP32 sketch does): no Nagle on a device's own writes.
+    let mut net = rumqttc::NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    eventloop.set_network_options(net);
     let (tx, seen) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         loop {
@@ -306,15 +310,7 @@ async fn a_device_with_its_certificate_gets_its_commands_and_acks_them() {
     let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
     let mut c = bring_online(&app, &dev, true).await;
     wait_online(&app, &owner, &ws, &dev.id, true).await;
-    let ls = app
-        .post(
-            &format!("/workspaces/{ws}/livestreams"),
-            &owner.token,
-            json!({"target": "streamer", "source": "simulator"}),
-        )
-        .await
-        .expect(201);
-    let ls = ls["id"].as_str().unwrap();
+    let ls = app.simulator_livestream(&owner, &ws).await;
     app.post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": "relay", "when": {"event": "gift"}, "then": {"command": "RELAY_ON", "duration": 1500}}))
         .await
         .expect(201);

@@ -22,15 +22,7 @@ async fn setup_with(adjust: impl FnOnce(&mut livectl::config::Settings)) -> Setu
     let app = spawn_app_with(adjust).await;
     let owner = app.user("owner").await;
     let ws = app.workspace(&owner, "Rules").await;
-    let ls = app
-        .post(
-            &format!("/workspaces/{ws}/livestreams"),
-            &owner.token,
-            json!({"target": "streamer", "source": "simulator"}),
-        )
-        .await
-        .expect(201);
-    let ls = ls["id"].as_str().unwrap().to_owned();
+    let ls = app.simulator_livestream(&owner, &ws).await;
     let (dev, token) = device(
         &app,
         &owner,

@@ -156,6 +156,7 @@ void setup() {
   tls.setCACert(CA_PEM);
   tls.setCertificate(CERT_PEM);
   tls.setPrivateKey(KEY_PEM);
+  tls.setNoDelay(true);  /* no Nagle: an ack must not wait for the previous packet's ACK */
   mqtt.setServer(MQTT_HOST, MQTT_PORT);
   mqtt.setKeepAlive(10);  /* the broker refuses keep-alive 0 */
   mqtt.setBufferSize(1024);
