@@ -1,4 +1,4 @@
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -46,16 +46,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = settings.server.http_addr;
     let app = Application::build(settings).await?;
     tracing::info!(%addr, port = app.port(), "livectl is listening");
-    println!(
-        "livectl is running. Dashboard: {public_url}/  (listening on {addr}, port {})",
+    let mqtt = app
+        .state()
+        .mqtt
+        .as_ref()
+        .map(|b| {
+            format!(
+                "MQTT: TLS {}, plain {} (trusted LAN only). ",
+                b.tls_addr, b.plain_addr
+            )
+        })
+        .unwrap_or_default();
+    // One line, and no panic if whoever started us closed our stdout.
+    let _ = writeln!(
+        std::io::stdout(),
+        "livectl is running. {mqtt}Dashboard: {public_url}/  (listening on {addr}, port {})",
         app.port()
     );
-    if let Some(broker) = &app.state().mqtt {
-        println!(
-            "MQTT broker: TLS on {} (device certificates), plain on {} (trusted LAN only)",
-            broker.tls_addr, broker.plain_addr
-        );
-    }
     app.run_until_stopped().await?;
     tracing::info!("livectl stopped");
     Ok(())

@@ -26,6 +26,9 @@ fn serve(dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> (Runnin
         .current_dir(dir)
         .env_remove("LIVECTL_DATABASE__URL")
         .env("LIVECTL_AUTH__BCRYPT_COST", "4")
+        // Free ports for the MQTT listeners too, so servers can run side by side.
+        .env("LIVECTL_MQTT__LISTEN", "127.0.0.1:0")
+        .env("LIVECTL_MQTT__TLS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     for (k, v) in envs {
@@ -95,6 +98,10 @@ fn serve_with_no_configuration_starts_a_working_instance() {
     );
     let folder = std::fs::metadata(&data).unwrap();
     assert_eq!(folder.permissions().mode() & 0o777, 0o700);
+    // The MQTT CA, made on first start, its key for the owner only.
+    assert!(data.join("mqtt/ca.pem").exists());
+    let ca_key = std::fs::metadata(data.join("mqtt/ca.key")).unwrap();
+    assert_eq!(ca_key.permissions().mode() & 0o777, 0o600);
     assert_eq!(get(port, "/"), Some(200));
 }
 
