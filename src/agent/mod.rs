@@ -228,7 +228,9 @@ pub fn status_line(views: &[LinkView], boards: &[(String, BoardStatus)], kill: b
 /// status line whenever it changes.
 pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
     let mut agent = start(&config)?;
-    println!(
+    // Like the status line: a closed stdout must not stop the agent.
+    let _ = writeln!(
+        std::io::stdout(),
         "livectl agent: {} binding(s) to {}; kill file {}",
         config.bindings.len(),
         config.server,
@@ -252,7 +254,7 @@ pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
         _ = agent.bindings_ended() => Err(anyhow::anyhow!("every binding's token was refused by the server")),
     };
     printer.abort();
-    println!();
+    let _ = writeln!(std::io::stdout());
     outcome
 }
 
