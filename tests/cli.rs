@@ -232,3 +232,43 @@ fn version_prints_the_version() {
         format!("livectl {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn agent_configuration_mistakes_are_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("agent")
+            .args(args)
+            .env_remove("LIVECTL_AGENT_TOKEN")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run(&[]).contains("--server, --token and --serial"));
+    assert!(
+        run(&[
+            "--server", "ftp://x", "--token", "lat_a", "--serial", "/dev/x"
+        ])
+        .contains("http://")
+    );
+    assert!(
+        run(&[
+            "--server", "http://x", "--token", "nope", "--serial", "/dev/x"
+        ])
+        .contains("lat_")
+    );
+    let file = dir.path().join("agent.toml");
+    std::fs::write(&file, "server = \"http://127.0.0.1:1\"\n[[binding]]\ntoken = \"lat_a\"\nserial = \"/dev/x\"\nspeed = 9600\n").unwrap();
+    assert!(run(&["--config", file.to_str().unwrap()]).contains("speed"));
+    // stop-all reads the kill file from agent.toml.
+    std::fs::write(&file, format!("server = \"http://127.0.0.1:1\"\nkill_file = \"{}\"\n[[binding]]\ntoken = \"lat_a\"\nserial = \"/dev/x\"\n", dir.path().join("KILL").display())).unwrap();
+    let out = Command::new(BIN)
+        .args(["agent", "stop-all", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(dir.path().join("KILL").exists());
+}
