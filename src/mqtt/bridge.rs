@@ -60,6 +60,8 @@ enum Out {
     },
     Kick {
         device_id: String,
+        /// Known when the device came online: the device may be gone from the router by now.
+        tenant: String,
         connection: u64,
         why: String,
     },
@@ -105,16 +107,15 @@ impl Bridge {
                             tracing::warn!(device_id, error = ?err, "could not hand a command to the broker");
                         }
                     }
-                    Out::Kick { device_id, connection, why } => {
+                    Out::Kick { device_id, tenant, connection, why } => {
                         if online.get(&device_id).is_some_and(|o| o.connection == connection)
                             && let Some(o) = online.remove(&device_id) {
                                 o.forwarder.abort();
                             }
                         self.hub.unregister(&device_id, connection);
                         tracing::info!(device_id, reason = %why, "disconnecting an MQTT device");
-                        let tenant = self.router.device(&device_id).map(|d| tenant_of(&d.workspace_id));
                         let client_ids = self.auth.client_ids(&device_id);
-                        tokio::spawn(kick(self.make_link.clone(), client_ids, tenant));
+                        tokio::spawn(kick(self.make_link.clone(), client_ids, Some(tenant)));
                     }
                 },
             }
@@ -151,6 +152,7 @@ impl Bridge {
                         self.hub.register(device_id, &device.workspace_id);
                     let out = out.clone();
                     let id = device_id.to_owned();
+                    let tenant = tenant.to_owned();
                     let forwarder = tokio::spawn(async move {
                         while let Some(frame) = frames.recv().await {
                             let next = match frame {
@@ -160,11 +162,13 @@ impl Bridge {
                                 },
                                 Outbound::Revoke => Out::Kick {
                                     device_id: id.clone(),
+                                    tenant: tenant.clone(),
                                     connection,
                                     why: "token revoked".into(),
                                 },
                                 Outbound::Close(why) => Out::Kick {
                                     device_id: id.clone(),
+                                    tenant: tenant.clone(),
                                     connection,
                                     why,
                                 },

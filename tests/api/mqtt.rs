@@ -605,3 +605,53 @@ async fn a_thousand_devices_stay_connected() {
         assert!(c.seen.try_recv().is_err(), "a connection dropped");
     }
 }
+
+#[actix_web::test]
+async fn suspension_and_deletion_drop_mqtt_devices() {
+    let app = spawn_app().await;
+    let admin = app.user("admin").await; // the first account is the platform admin
+    let ws = app.workspace(&admin, "ESP").await;
+    let dev = mqtt_device(&app, &admin, &ws, "Relay").await;
+    let mut c = bring_online(&app, &dev, true).await;
+    wait_online(&app, &admin, &ws, &dev.id, true).await;
+    app.post(
+        &format!("/admin/workspaces/{ws}/suspend"),
+        &admin.token,
+        json!({"reason": "unpaid"}),
+    )
+    .await
+    .expect(200);
+    c.expect_closed(2 * SECOND).await;
+    let mut refused = connect(options(
+        &dev.id,
+        &dev.id,
+        &dev.token,
+        tls_port(&app),
+        Some(&dev.creds),
+    ));
+    refused.expect_closed(5 * SECOND).await;
+    app.post(
+        &format!("/admin/workspaces/{ws}/unsuspend"),
+        &admin.token,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let mut c = bring_online(&app, &dev, true).await;
+    wait_online(&app, &admin, &ws, &dev.id, true).await;
+    app.delete(
+        &format!("/workspaces/{ws}/devices/{}", dev.id),
+        &admin.token,
+    )
+    .await
+    .expect(204);
+    c.expect_closed(2 * SECOND).await;
+    let mut gone = connect(options(
+        &dev.id,
+        &dev.id,
+        &dev.token,
+        tls_port(&app),
+        Some(&dev.creds),
+    ));
+    gone.expect_closed(5 * SECOND).await;
+}
