@@ -338,6 +338,122 @@ async fn brokers(app: &TestApp) {
     let _ = mosquitto.wait();
 }
 
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A `livectl serve` process of its own, 1,000 MQTT devices registered through the API and
+/// connected over the plain listener: the server's resident memory per connected device.
+async fn thousand_devices_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let plain = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_livectl"))
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .env("LIVECTL_SERVER__HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("LIVECTL_MQTT__LISTEN", format!("127.0.0.1:{plain}"))
+        .env("LIVECTL_MQTT__TLS_LISTEN", "127.0.0.1:0")
+        .env("LIVECTL_AUTH__BCRYPT_COST", "4")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{http}/api/v1");
+    let http_client = reqwest::Client::new();
+    for _ in 0..200 {
+        if http_client
+            .get(format!("http://127.0.0.1:{http}/readyz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let creds = json!({"email": "bench@example.com", "password": "correct horse battery"});
+    http_client
+        .post(format!("{api}/auth/register"))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap();
+    let login: serde_json::Value = http_client
+        .post(format!("{api}/auth/login"))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let ws: serde_json::Value = http_client
+        .post(format!("{api}/workspaces"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "fleet"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws = ws["id"].as_str().unwrap().to_owned();
+    let mut devices = Vec::new();
+    for i in 0..1000 {
+        let d: serde_json::Value = http_client
+            .post(format!("{api}/workspaces/{ws}/devices"))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("esp{i}"), "transport": "mqtt", "allowed_commands": ["RELAY_ON"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        devices.push((
+            d["device"]["id"].as_str().unwrap().to_owned(),
+            d["agent_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kb(server.id());
+    let start = Instant::now();
+    let mut clients = Vec::new();
+    for (id, tok) in &devices {
+        let mut c = mqtt::connect(mqtt::options(id, id, tok, plain, None));
+        c.expect_connected().await;
+        clients.push(c);
+    }
+    let connect_secs = start.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kb(server.id());
+    println!(
+        "1,000 MQTT devices connected to a livectl serve process: {:.0} connects/s, server RSS {} MB → {} MB (+{:.1} KB per device)",
+        1000.0 / connect_secs,
+        before / 1024,
+        after / 1024,
+        (after.saturating_sub(before)) as f64 / 1000.0
+    );
+    drop(clients);
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     actix_web::rt::System::new().block_on(async {
@@ -346,5 +462,6 @@ fn main() {
         serial_path(&app, &owner).await;
         mqtt_path(&app, &owner).await;
         brokers(&app).await;
+        thousand_devices_memory().await;
     });
 }
