@@ -45,6 +45,8 @@ pub struct Link {
     pub board: BoardHandle,
     pub local_kill: Arc<AtomicBool>,
     pub safe_stop_after: Duration,
+    /// Other bindings use this board too.
+    pub shared_board: bool,
     pub view: watch::Sender<LinkView>,
 }
 
@@ -84,7 +86,11 @@ impl Link {
             match ended {
                 Ended::Refused(why) => {
                     tracing::error!(binding = %self.name, reason = %why, "the server refused this binding's token; it stays offline (register a new token)");
-                    self.board.stop("this binding's token was refused");
+                    // A board shared with other workspaces keeps serving them (seed 003);
+                    // one of this binding's alone is stopped.
+                    if !self.shared_board {
+                        self.board.stop("this binding's token was refused");
+                    }
                     self.set_server(&format!("refused: {why}"));
                     return;
                 }

@@ -96,6 +96,12 @@ pub fn start(config: &AgentConfig) -> anyhow::Result<AgentHandle> {
             board,
             local_kill: local_kill.clone(),
             safe_stop_after: config.safe_stop_after,
+            shared_board: config
+                .bindings
+                .iter()
+                .filter(|b| b.serial == binding.serial)
+                .count()
+                > 1,
             view,
         };
         tasks.spawn(link.run(shutdown_rx.clone()));

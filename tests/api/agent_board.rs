@@ -340,7 +340,9 @@ async fn two_workspaces_share_one_board_and_revoking_one_leaves_the_other() {
         .await
         .expect(204);
     wait_device(&r.app, &other, &ws_b, &dev_b, |v| v["online"] == false).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    r.board
+        .expect_none("STOP", Duration::from_millis(300))
+        .await;
     assert_eq!(
         r.dispatch("LED_ON", 100).await["status"],
         "done",
