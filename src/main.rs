@@ -117,7 +117,7 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
 }
 
 fn agent(args: AgentArgs) -> anyhow::Result<()> {
-    use livectl::agent::config::{self, AgentConfig, Binding};
+    use livectl::agent::config::AgentConfig;
     match args.command {
         Some(AgentCommand::ListPorts) => {
             let ports = livectl::agent::list_ports()?;
@@ -130,11 +130,7 @@ fn agent(args: AgentArgs) -> anyhow::Result<()> {
             Ok(())
         }
         Some(AgentCommand::StopAll { config, kill_file }) => {
-            let path = match (kill_file, config) {
-                (Some(path), _) => path,
-                (None, Some(file)) => AgentConfig::from_file(&file)?.kill_file,
-                (None, None) => config::expand_home(config::DEFAULT_KILL_FILE),
-            };
+            let path = AgentConfig::kill_file_of(config.as_deref(), kill_file)?;
             livectl::agent::engage_kill_file(&path)?;
             println!(
                 "local kill switch engaged: {} (delete it to release)",
@@ -143,43 +139,13 @@ fn agent(args: AgentArgs) -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            let mut cfg = match &args.config {
-                Some(file) => AgentConfig::from_file(file)?,
-                None => {
-                    let (Some(server), Some(token), Some(serial)) =
-                        (args.server.clone(), args.token.clone(), args.serial.clone())
-                    else {
-                        anyhow::bail!(
-                            "give --server, --token and --serial (one binding), or --config agent.toml"
-                        );
-                    };
-                    AgentConfig {
-                        server,
-                        kill_file: config::expand_home(config::DEFAULT_KILL_FILE),
-                        safe_stop_after: std::time::Duration::from_secs(
-                            config::DEFAULT_SAFE_STOP_S,
-                        ),
-                        bindings: vec![Binding {
-                            token,
-                            serial,
-                            baud: args.baud,
-                        }],
-                    }
-                }
-            };
-            if let Some(path) = args.kill_file {
-                cfg.kill_file = path;
-            }
-            if let Some(s) = args.safe_stop_after_s {
-                cfg.safe_stop_after = std::time::Duration::from_secs(s);
-            }
-            cfg.validate()?;
+            let config = AgentConfig::from_args(&args)?;
             livectl::telemetry::init(livectl::config::LogFormat::Text);
             let _ = rustls::crypto::ring::default_provider().install_default();
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?
-                .block_on(livectl::agent::run_foreground(cfg))
+                .block_on(livectl::agent::run_foreground(config))
         }
     }
 }

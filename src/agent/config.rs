@@ -80,6 +80,54 @@ impl AgentConfig {
         Ok(config)
     }
 
+    /// From `livectl agent` flags: `--config agent.toml`, or one binding from `--server`,
+    /// `--token` and `--serial`; `--kill-file` and `--safe-stop-after-s` override either.
+    pub fn from_args(args: &crate::cli::AgentArgs) -> anyhow::Result<Self> {
+        let mut config = match &args.config {
+            Some(file) => AgentConfig::from_file(file)?,
+            None => {
+                let (Some(server), Some(token), Some(serial)) =
+                    (args.server.clone(), args.token.clone(), args.serial.clone())
+                else {
+                    anyhow::bail!(
+                        "give --server, --token and --serial (one binding), or --config agent.toml"
+                    );
+                };
+                AgentConfig {
+                    server,
+                    kill_file: expand_home(DEFAULT_KILL_FILE),
+                    safe_stop_after: Duration::from_secs(DEFAULT_SAFE_STOP_S),
+                    bindings: vec![Binding {
+                        token,
+                        serial,
+                        baud: args.baud,
+                    }],
+                }
+            }
+        };
+        if let Some(path) = &args.kill_file {
+            config.kill_file = path.clone();
+        }
+        if let Some(s) = args.safe_stop_after_s {
+            config.safe_stop_after = Duration::from_secs(s);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The kill file `livectl agent stop-all` creates: the flag, else the one in agent.toml,
+    /// else the default.
+    pub fn kill_file_of(
+        config: Option<&Path>,
+        kill_file: Option<PathBuf>,
+    ) -> anyhow::Result<PathBuf> {
+        Ok(match (kill_file, config) {
+            (Some(path), _) => path,
+            (None, Some(file)) => AgentConfig::from_file(file)?.kill_file,
+            (None, None) => expand_home(DEFAULT_KILL_FILE),
+        })
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         socket_url(&self.server)?;
         anyhow::ensure!(
