@@ -255,8 +255,10 @@ impl Driver {
                     Some(Ok(line)) => {
                         last_heard = Some(Instant::now());
                         if !answering {
+                            // First word from the board, or its first after a silence.
                             answering = true;
                             let mut status = self.status.borrow().clone();
+                            status.serial = SerialState::Open;
                             status.detail = None;
                             self.status.send_replace(status);
                         }

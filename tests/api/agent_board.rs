@@ -622,3 +622,31 @@ async fn the_agent_binary_stops_its_board_on_ctrl_c_and_on_stop_all() {
         .unwrap();
     assert!(ports.status.success());
 }
+
+#[actix_web::test]
+async fn a_silent_board_is_reported_and_recovers_when_it_answers_again() {
+    let r = rig().await;
+    let _agent = r.agent();
+    r.ready().await;
+    {
+        let mut b = r.board.behaviour.lock();
+        b.mute_pings = true;
+        b.mute_commands = true;
+    }
+    let silent = wait_device(&r.app, &r.owner, &r.ws, &r.dev, |v| v["serial"] == "error").await;
+    assert!(
+        silent["serial_detail"]
+            .as_str()
+            .unwrap()
+            .contains("not answering"),
+        "{silent}"
+    );
+    assert_eq!(r.dispatch("LED_ON", 100).await["status"], "failed");
+    {
+        let mut b = r.board.behaviour.lock();
+        b.mute_pings = false;
+        b.mute_commands = false;
+    }
+    wait_device(&r.app, &r.owner, &r.ws, &r.dev, |v| v["serial"] == "open").await;
+    assert_eq!(r.dispatch("LED_ON", 100).await["status"], "done");
+}
