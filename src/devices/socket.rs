@@ -164,9 +164,14 @@ async fn run(
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => {}
                     Some(Ok(AggregatedMessage::Close(_))) | None => return None,
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        tracing::warn!(device_id, "closing an agent socket: a frame over 64 KiB");
+                        return reason(CloseCode::Size, "frame too large");
+                    }
                     Some(Err(err)) => {
-                        tracing::warn!(device_id, error = %err, "closing an agent socket after a protocol error (frame too large?)");
-                        return reason(CloseCode::Size, "frame too large or malformed");
+                        // Mostly an agent that vanished without a close frame (killed, cable).
+                        tracing::info!(device_id, error = %err, "agent socket ended without a close frame");
+                        return reason(CloseCode::Protocol, "connection lost");
                     }
                 }
             }
