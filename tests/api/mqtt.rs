@@ -190,6 +190,27 @@ pub async fn bring_online(app: &TestApp, dev: &MqttDevice, tls: bool) -> Client 
     c
 }
 
+/// A fresh login with the device's own token and certificate is refused.
+pub async fn expect_refused(app: &TestApp, dev: &MqttDevice) {
+    let mut c = connect(options(
+        &dev.id,
+        &dev.id,
+        &dev.token,
+        tls_port(app),
+        Some(&dev.creds),
+    ));
+    c.expect_closed(5 * SECOND).await;
+}
+
+/// A server, its first account (the platform admin), a workspace and one MQTT device.
+async fn one_device() -> (TestApp, TestUser, String, MqttDevice) {
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "ESP").await;
+    let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
+    (app, owner, ws, dev)
+}
+
 pub async fn wait_online(app: &TestApp, owner: &TestUser, ws: &str, dev: &str, online: bool) {
     for _ in 0..200 {
         let v = app
@@ -206,10 +227,7 @@ pub async fn wait_online(app: &TestApp, owner: &TestUser, ws: &str, dev: &str, o
 
 #[actix_web::test]
 async fn credentials_are_a_bundle_for_owners_and_admins_of_mqtt_devices() {
-    let app = spawn_app().await;
-    let owner = app.user("owner").await;
-    let ws = app.workspace(&owner, "ESP").await;
-    let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
+    let (app, owner, ws, dev) = one_device().await;
     let c = &dev.creds;
     assert_eq!(c["tenant"], ws.replace('_', ""));
     let created = app
@@ -304,10 +322,7 @@ async fn credentials_are_a_bundle_for_owners_and_admins_of_mqtt_devices() {
 
 #[actix_web::test]
 async fn a_device_with_its_certificate_gets_its_commands_and_acks_them() {
-    let app = spawn_app().await;
-    let owner = app.user("owner").await;
-    let ws = app.workspace(&owner, "ESP").await;
-    let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
+    let (app, owner, ws, dev) = one_device().await;
     let mut c = bring_online(&app, &dev, true).await;
     wait_online(&app, &owner, &ws, &dev.id, true).await;
     let ls = app.simulator_livestream(&owner, &ws).await;
@@ -350,10 +365,7 @@ async fn a_device_with_its_certificate_gets_its_commands_and_acks_them() {
 
 #[actix_web::test]
 async fn wrong_and_revoked_tokens_are_refused_and_revocation_drops_the_device_within_a_second() {
-    let app = spawn_app().await;
-    let owner = app.user("owner").await;
-    let ws = app.workspace(&owner, "ESP").await;
-    let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
+    let (app, owner, ws, dev) = one_device().await;
     for (client_id, token) in [
         (dev.id.as_str(), "lat_wrong"),
         ("someone-else", dev.token.as_str()),
@@ -386,14 +398,7 @@ async fn wrong_and_revoked_tokens_are_refused_and_revocation_drops_the_device_wi
     c.expect_closed(2 * SECOND).await;
     assert!(t0.elapsed() < SECOND, "dropped after {:?}", t0.elapsed());
     wait_online(&app, &owner, &ws, &dev.id, false).await;
-    let mut again = connect(options(
-        &dev.id,
-        &dev.id,
-        &dev.token,
-        tls_port(&app),
-        Some(&dev.creds),
-    ));
-    again.expect_closed(5 * SECOND).await;
+    expect_refused(&app, &dev).await;
     let id = app.state.router.dispatch(request(&ws, &dev.id, "RELAY_ON"));
     assert_eq!(
         wait_command(&app, &owner, &ws, &id).await["status"],
@@ -485,10 +490,7 @@ async fn a_device_cannot_reach_another_workspaces_topics_on_the_tls_listener() {
 
 #[actix_web::test]
 async fn the_last_will_marks_a_vanished_device_offline() {
-    let app = spawn_app().await;
-    let owner = app.user("owner").await;
-    let ws = app.workspace(&owner, "ESP").await;
-    let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
+    let (app, owner, ws, dev) = one_device().await;
     let c = bring_online(&app, &dev, true).await;
     wait_online(&app, &owner, &ws, &dev.id, true).await;
     // The TCP connection goes away without DISCONNECT (power cut).
@@ -538,10 +540,7 @@ fn mosquitto(
 
 #[actix_web::test]
 async fn mosquitto_clients_can_be_a_device() {
-    let app = spawn_app().await;
-    let owner = app.user("owner").await;
-    let ws = app.workspace(&owner, "ESP").await;
-    let dev = mqtt_device(&app, &owner, &ws, "Relay").await;
+    let (app, owner, ws, dev) = one_device().await;
     let dir = tempfile::tempdir().unwrap();
     let topics = dev.creds["topics"].clone();
     let sub = mosquitto("mosquitto_sub", &app, &dev, "sub", dir.path())
@@ -608,10 +607,7 @@ async fn a_thousand_devices_stay_connected() {
 
 #[actix_web::test]
 async fn suspension_and_deletion_drop_mqtt_devices() {
-    let app = spawn_app().await;
-    let admin = app.user("admin").await; // the first account is the platform admin
-    let ws = app.workspace(&admin, "ESP").await;
-    let dev = mqtt_device(&app, &admin, &ws, "Relay").await;
+    let (app, admin, ws, dev) = one_device().await;
     let mut c = bring_online(&app, &dev, true).await;
     wait_online(&app, &admin, &ws, &dev.id, true).await;
     app.post(
@@ -622,14 +618,7 @@ async fn suspension_and_deletion_drop_mqtt_devices() {
     .await
     .expect(200);
     c.expect_closed(2 * SECOND).await;
-    let mut refused = connect(options(
-        &dev.id,
-        &dev.id,
-        &dev.token,
-        tls_port(&app),
-        Some(&dev.creds),
-    ));
-    refused.expect_closed(5 * SECOND).await;
+    expect_refused(&app, &dev).await;
     app.post(
         &format!("/admin/workspaces/{ws}/unsuspend"),
         &admin.token,
@@ -646,12 +635,5 @@ async fn suspension_and_deletion_drop_mqtt_devices() {
     .await
     .expect(204);
     c.expect_closed(2 * SECOND).await;
-    let mut gone = connect(options(
-        &dev.id,
-        &dev.id,
-        &dev.token,
-        tls_port(&app),
-        Some(&dev.creds),
-    ));
-    gone.expect_closed(5 * SECOND).await;
+    expect_refused(&app, &dev).await;
 }
