@@ -338,6 +338,20 @@ async fn brokers(app: &TestApp) {
     let _ = mosquitto.wait();
 }
 
+/// POSTs JSON (with a bearer token when given) and returns the JSON answer.
+async fn post_json(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut req = client.post(url).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap().json().await.unwrap_or_default()
+}
+
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -386,45 +400,32 @@ async fn thousand_devices_memory() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let creds = json!({"email": "bench@example.com", "password": "correct horse battery"});
-    http_client
-        .post(format!("{api}/auth/register"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap();
-    let login: serde_json::Value = http_client
-        .post(format!("{api}/auth/login"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    post_json(
+        &http_client,
+        format!("{api}/auth/register"),
+        None,
+        creds.clone(),
+    )
+    .await;
+    let login = post_json(&http_client, format!("{api}/auth/login"), None, creds).await;
     let token = login["access_token"].as_str().unwrap().to_owned();
-    let ws: serde_json::Value = http_client
-        .post(format!("{api}/workspaces"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "fleet"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ws = post_json(
+        &http_client,
+        format!("{api}/workspaces"),
+        Some(&token),
+        json!({"name": "fleet"}),
+    )
+    .await;
     let ws = ws["id"].as_str().unwrap().to_owned();
     let mut devices = Vec::new();
     for i in 0..1000 {
-        let d: serde_json::Value = http_client
-            .post(format!("{api}/workspaces/{ws}/devices"))
-            .bearer_auth(&token)
-            .json(&json!({"name": format!("esp{i}"), "transport": "mqtt", "allowed_commands": ["RELAY_ON"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d = post_json(
+            &http_client,
+            format!("{api}/workspaces/{ws}/devices"),
+            Some(&token),
+            json!({"name": format!("esp{i}"), "transport": "mqtt", "allowed_commands": ["RELAY_ON"]}),
+        )
+        .await;
         devices.push((
             d["device"]["id"].as_str().unwrap().to_owned(),
             d["agent_token"].as_str().unwrap().to_owned(),

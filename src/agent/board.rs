@@ -59,13 +59,18 @@ pub struct BoardStatus {
 }
 
 impl BoardStatus {
-    fn closed(detail: impl Into<String>) -> Self {
+    /// A board we know nothing about (no HELLO yet), in state `serial`.
+    fn unknown(serial: SerialState, detail: impl Into<String>) -> Self {
         BoardStatus {
-            serial: SerialState::Closed,
+            serial,
             detail: Some(detail.into()),
             firmware: None,
             commands: None,
         }
+    }
+
+    fn closed(detail: impl Into<String>) -> Self {
+        Self::unknown(SerialState::Closed, detail)
     }
 }
 
@@ -173,12 +178,8 @@ impl Driver {
                     if self.status.borrow().detail.as_deref() != Some(&detail) {
                         tracing::warn!(port = %self.path, error = %err, "cannot open the serial port; retrying");
                     }
-                    self.status.send_replace(BoardStatus {
-                        serial: SerialState::Error,
-                        detail: Some(detail),
-                        firmware: None,
-                        commands: None,
-                    });
+                    self.status
+                        .send_replace(BoardStatus::unknown(SerialState::Error, detail));
                 }
             }
             // While the port is away, answer what arrives instead of letting it go stale.
@@ -229,12 +230,10 @@ impl Driver {
         // rebooting): it waits here until the board answers or the job expires.
         let mut waiting: Option<BoardJob> = None;
         let mut ping = tokio::time::interval(PING_EVERY);
-        self.status.send_replace(BoardStatus {
-            serial: SerialState::Open,
-            detail: Some("waiting for the board".into()),
-            firmware: None,
-            commands: None,
-        });
+        self.status.send_replace(BoardStatus::unknown(
+            SerialState::Open,
+            "waiting for the board",
+        ));
         loop {
             let reply_deadline = inflight.as_ref().map(|f| f.deadline);
             let wait_deadline = waiting.as_ref().map(|j| deadline_of(j.expires_at));
@@ -287,12 +286,10 @@ impl Driver {
                     if answering && silent_since.elapsed() > SILENCE_LIMIT {
                         answering = false;
                         tracing::warn!(port = %self.path, "the board stopped answering");
-                        self.status.send_replace(BoardStatus {
-                            serial: SerialState::Error,
-                            detail: Some("the board is not answering".into()),
-                            firmware: None,
-                            commands: None,
-                        });
+                        self.status.send_replace(BoardStatus::unknown(
+                            SerialState::Error,
+                            "the board is not answering",
+                        ));
                     }
                 }
                 job = self.jobs.recv(), if take_job => {
