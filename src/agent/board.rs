@@ -24,7 +24,9 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(3);
 const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
 const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
 const REOPEN_MIN: Duration = Duration::from_millis(500);
-const REOPEN_MAX: Duration = Duration::from_secs(5);
+/// Trying to open a missing port costs next to nothing, and a streamer who plugs the board
+/// back in expects it to come back at once.
+const REOPEN_MAX: Duration = Duration::from_secs(2);
 
 /// What became of a job on the board.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +216,9 @@ impl Driver {
         let reader = tokio::spawn(read_lines(read, lines_tx));
         let ended = self.drive(&mut write, &mut lines).await;
         reader.abort();
+        // The reader holds the port's descriptor: wait until it is closed, or the reopen
+        // would find our own exclusive lock still on the port.
+        let _ = reader.await;
         ended
     }
 

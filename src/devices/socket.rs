@@ -59,23 +59,22 @@ pub async fn agent_socket(
         .max_continuation_size(MAX_FRAME_BYTES);
 
     let device = device.device();
+    // Recorded before the device counts as online, so whoever sees it online also sees
+    // which agent version it runs.
+    let seen = device.id.clone();
+    if let Err(err) = state
+        .db
+        .run(move |conn| model::touch(conn, &seen, agent_version.as_deref()))
+        .await
+    {
+        tracing::warn!(error = ?err, "could not record the agent's visit");
+    }
     let (connection, mut outbound) = state.hub.register(&device.id, &device.workspace_id);
     state
         .metrics
         .agents_connected
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(device_id = %device.id, workspace_id = %device.workspace_id, "agent connected");
-    let db = state.db.clone();
-    let seen = device.id.clone();
-    let version = agent_version.clone();
-    actix_web::rt::spawn(async move {
-        if let Err(err) = db
-            .run(move |conn| model::touch(conn, &seen, version.as_deref()))
-            .await
-        {
-            tracing::warn!(error = ?err, "could not record the agent's visit");
-        }
-    });
 
     let hello = ServerFrame::Hello {
         protocol: 1,

@@ -54,8 +54,10 @@ async fn wait_device(
     dev: &str,
     ok: impl Fn(&Value) -> bool,
 ) -> Value {
+    // Generous: a loaded CI machine may need seconds for a replug; success returns at once.
+    let deadline = Instant::now() + 10 * SECOND;
     let mut last = Value::Null;
-    for _ in 0..250 {
+    while Instant::now() < deadline {
         last = device_view(app, user, ws, dev).await;
         if ok(&last) {
             return last;

@@ -38,6 +38,7 @@ impl PtyPair {
 
     /// (Re)creates the pair, as if the USB cable were plugged in.
     pub fn plug(&mut self) {
+        self.remove_links();
         let link = |name: &str| {
             format!(
                 "pty,raw,echo=0,link={}",
@@ -51,7 +52,8 @@ impl PtyPair {
             .spawn()
             .expect("socat (scripts/test installs it)");
         self.child = Some(child);
-        for _ in 0..200 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
             if self.dir.path().join("agent").exists() && self.board_end().exists() {
                 return;
             }
@@ -60,17 +62,21 @@ impl PtyPair {
         panic!("socat made no pty pair");
     }
 
-    /// Kills the pair, as if the cable were pulled.
+    /// Ends the pair, as if the cable were pulled: the ports vanish.
     pub fn unplug(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
+            // SIGTERM, not SIGKILL: socat then removes its links. A link left behind would
+            // point at a pty number the kernel hands out again, maybe to the next pair.
+            let pid = libc::pid_t::try_from(child.id()).unwrap();
+            unsafe { libc::kill(pid, libc::SIGTERM) };
             let _ = child.wait();
         }
-        for _ in 0..100 {
-            if !Path::new(&self.agent_end()).exists() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        self.remove_links();
+    }
+
+    fn remove_links(&self) {
+        for name in ["agent", "board"] {
+            let _ = std::fs::remove_file(self.dir.path().join(name));
         }
     }
 }
@@ -113,13 +119,11 @@ impl Board {
     /// Opens the board end and says HELLO with these commands.
     pub async fn start(path: &Path, commands: &[&str]) -> Board {
         // An emulator that was just dropped may still hold the lock for a moment.
-        let mut attempt = 0;
+        let deadline = Instant::now() + Duration::from_secs(5);
         let port = loop {
             match tokio_serial::new(path.display().to_string(), 115_200).open_native_async() {
                 Ok(port) => break port,
-                Err(err) if attempt < 50 => {
-                    attempt += 1;
-                    let _ = err;
+                Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 Err(err) => panic!("open the board end of the pty: {err}"),
