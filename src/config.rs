@@ -87,6 +87,9 @@ pub struct AuthSettings {
     pub jwt_secret: Secret,
     pub login_attempts_per_account: u32,
     pub login_attempts_per_address: u32,
+    /// A refresh token presented again this soon after its rotation is refused without
+    /// revoking its family (two browser tabs renewing at once). At most 10 000.
+    pub refresh_reuse_grace_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -202,6 +205,10 @@ impl Settings {
         anyhow::ensure!(
             self.auth.refresh_ttl_s > 0,
             "auth.refresh_ttl_s must be positive"
+        );
+        anyhow::ensure!(
+            (0..=10_000).contains(&self.auth.refresh_reuse_grace_ms),
+            "auth.refresh_reuse_grace_ms must be between 0 and 10000"
         );
         anyhow::ensure!(
             self.server.max_body_bytes >= 1024,

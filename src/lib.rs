@@ -4,6 +4,7 @@ pub mod agent;
 pub mod audit;
 pub mod auth;
 pub mod bus;
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;

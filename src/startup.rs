@@ -20,6 +20,7 @@ use crate::auth::rate_limit::RateLimiter;
 use crate::auth::secrets::random_token;
 use crate::bus::redis::{RedisBus, RedisBusSettings};
 use crate::bus::{EventBus, MemoryBus};
+use crate::changes::Changes;
 use crate::commands::record::Recorder;
 use crate::commands::router::CommandRouter;
 use crate::config::{BusKind, Settings};
@@ -35,6 +36,7 @@ use crate::mqtt::MqttBroker;
 use crate::mqtt::auth::MqttAuth;
 use crate::rules::engine::RuleEngine;
 use crate::telemetry::metrics::Metrics;
+use crate::web::csrf::CsrfKey;
 use crate::workspaces::access::AccessCache;
 
 /// Everything handlers share.
@@ -52,6 +54,10 @@ pub struct AppState {
     pub hub: Arc<AgentHub>,
     pub router: CommandRouter,
     pub rules: Addr<RuleEngine>,
+    /// Control-state changes for the live views (kill switch, devices, livestreams, rules).
+    pub changes: Changes,
+    /// Signs the dashboard's CSRF tokens.
+    pub csrf: CsrfKey,
     /// Who may connect to the MQTT broker (kept current even when the broker is disabled).
     pub mqtt_auth: Arc<MqttAuth>,
     pub mqtt: Option<Arc<MqttBroker>>,
@@ -109,7 +115,8 @@ impl Application {
         })
         .start();
         resume_livestreams(&db, &live).await;
-        let hub = Arc::new(AgentHub::new());
+        let changes = Changes::new();
+        let hub = Arc::new(AgentHub::new(changes.clone()));
         let router = CommandRouter::new(
             hub.clone(),
             Recorder::start(db.clone()),
@@ -136,6 +143,8 @@ impl Application {
 
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
+            csrf: CsrfKey::derive(jwt_secret.as_bytes()),
+            changes,
             login_by_account: RateLimiter::new(settings.auth.login_attempts_per_account),
             login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
             denylist,
@@ -175,8 +184,9 @@ impl Application {
                 .service(utoipa_actix_web::scope("/api/v1").configure(http::api_v1))
                 .configure(http::root)
                 .split_for_parts();
-            app.route("/", web::get().to(index))
+            app.configure(crate::web::pages)
                 .default_service(web::to(unknown_route))
+                .wrap(from_fn(crate::web::headers::html_headers))
                 .wrap(from_fn(request_context))
         })
         .workers(workers)
@@ -261,18 +271,16 @@ fn describe(err: AppError) -> anyhow::Error {
     }
 }
 
-async fn unknown_route() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound("no such route".into()))
-}
-
-/// A landing page until the dashboard arrives.
-async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(
-            "<!doctype html><title>livectl</title><h1>livectl</h1>\
-         <p>The API is at <a href=\"/api/v1/openapi.json\">/api/v1</a>.</p>",
-        )
+/// Unknown paths: the contract's JSON error for API clients, the 404 page for people.
+async fn unknown_route(req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError as _;
+    let path = req.path();
+    let for_programs = ["/api/", "/ws/", "/healthz", "/readyz", "/metrics"];
+    if for_programs.iter().any(|p| path.starts_with(p)) {
+        AppError::NotFound("no such route".into()).error_response()
+    } else {
+        crate::web::page::PageError::App(AppError::NotFound("no such page".into())).error_response()
+    }
 }
 
 /// Creates `dir` (and parents) readable by the owner only.

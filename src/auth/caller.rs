@@ -16,6 +16,8 @@ pub enum Caller {
         jti: String,
         /// Expiry of the access token (Unix seconds), kept for logout's deny list.
         exp: i64,
+        /// The sign-in (refresh family) the token belongs to, when it says.
+        sid: Option<String>,
     },
     ApiKey {
         key_id: String,
@@ -96,5 +98,6 @@ pub fn user_from_token(state: &AppState, token: &str) -> AppResult<Caller> {
         user_id: claims.sub,
         jti: claims.jti,
         exp: claims.exp,
+        sid: claims.sid,
     })
 }

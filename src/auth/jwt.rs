@@ -13,6 +13,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub typ: String,
+    /// The refresh-token family (the sign-in) this token was issued for. Browser sessions
+    /// derive their CSRF token from it, and signing out revokes that family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 pub struct JwtKeys {
@@ -26,6 +30,8 @@ pub struct IssuedToken {
     pub token: String,
     pub jti: String,
     pub expires_in: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 impl JwtKeys {
@@ -43,7 +49,7 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: &str) -> AppResult<IssuedToken> {
+    pub fn issue(&self, user_id: &str, sid: Option<&str>) -> AppResult<IssuedToken> {
         let iat = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_owned(),
@@ -51,6 +57,7 @@ impl JwtKeys {
             iat,
             exp: iat + self.ttl_s,
             typ: "access".to_owned(),
+            sid: sid.map(str::to_owned),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)?;
@@ -58,6 +65,7 @@ impl JwtKeys {
             token,
             jti: claims.jti,
             expires_in: self.ttl_s,
+            expires_at: claims.exp,
         })
     }
 

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod caller;
 pub mod denylist;
 pub mod jwt;
+pub mod pages;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh;

@@ -1,6 +1,10 @@
 //! Refresh tokens: opaque, stored hashed, rotated on every use. Each login starts a family;
 //! presenting a token that was already rotated revokes the whole family (a stolen token and
 //! its legitimate twin cannot both live on).
+//!
+//! One exception keeps browsers signed in: two tabs share one cookie jar and may renew with
+//! the same token at the same moment. Within `auth.refresh_reuse_grace_ms` of its rotation a token is
+//! refused without revoking anything (the other tab already holds the new pair).
 
 use diesel::prelude::*;
 
@@ -23,10 +27,22 @@ struct RefreshToken {
 
 pub enum Rotation {
     /// The token was good: here is the user and the next token of the family.
-    Rotated { user_id: String, token: String },
+    Rotated {
+        user_id: String,
+        family_id: String,
+        token: String,
+    },
+    /// The token was rotated moments ago (a concurrent renewal): refused, nothing revoked.
+    JustRotated,
     /// The token had already been rotated; its family is now revoked. The caller commits
     /// that and answers `TOKEN_REUSED`.
     Reused,
+}
+
+/// A new refresh token, in clear, and the family it belongs to.
+pub struct Issued {
+    pub token: String,
+    pub family_id: String,
 }
 
 /// Stores a new token (starting a family when `family_id` is `None`) and returns it in clear.
@@ -35,7 +51,7 @@ pub fn issue(
     user_id: &str,
     family_id: Option<&str>,
     ttl_s: u64,
-) -> AppResult<String> {
+) -> AppResult<Issued> {
     let token = random_token(32);
     let now = now_ms();
     let family = family_id.map_or_else(|| new_id(prefix::TOKEN_FAMILY), str::to_owned);
@@ -46,13 +62,16 @@ pub fn issue(
         .values((
             rt::id.eq(new_id(prefix::REFRESH_TOKEN)),
             rt::user_id.eq(user_id),
-            rt::family_id.eq(family),
+            rt::family_id.eq(&family),
             rt::token_hash.eq(hash_token(&token)),
             rt::created_at.eq(now),
             rt::expires_at.eq(now.saturating_add(ttl_ms)),
         ))
         .execute(conn)?;
-    Ok(token)
+    Ok(Issued {
+        token,
+        family_id: family,
+    })
 }
 
 fn find(conn: &mut DbConnection, presented: &str) -> AppResult<Option<RefreshToken>> {
@@ -63,17 +82,25 @@ fn find(conn: &mut DbConnection, presented: &str) -> AppResult<Option<RefreshTok
         .optional()?)
 }
 
-pub fn rotate(conn: &mut DbConnection, presented: &str, ttl_s: u64) -> AppResult<Rotation> {
+pub fn rotate(
+    conn: &mut DbConnection,
+    presented: &str,
+    ttl_s: u64,
+    grace_ms: i64,
+) -> AppResult<Rotation> {
     let invalid = || AppError::Unauthenticated("invalid refresh token".into());
     let token = find(conn, presented)?.ok_or_else(invalid)?;
-    if token.rotated_at.is_some() {
-        revoke_family(conn, &token.family_id)?;
-        return Ok(Rotation::Reused);
-    }
     if token.revoked_at.is_some() {
         return Err(AppError::Unauthenticated("refresh token revoked".into()));
     }
     let now = now_ms();
+    if let Some(rotated_at) = token.rotated_at {
+        if now.saturating_sub(rotated_at) <= grace_ms {
+            return Ok(Rotation::JustRotated);
+        }
+        revoke_family(conn, &token.family_id)?;
+        return Ok(Rotation::Reused);
+    }
     if token.expires_at <= now {
         return Err(AppError::Unauthenticated("refresh token expired".into()));
     }
@@ -87,13 +114,14 @@ pub fn rotate(conn: &mut DbConnection, presented: &str, ttl_s: u64) -> AppResult
     .set(rt::rotated_at.eq(now))
     .execute(conn)?;
     if won == 0 {
-        revoke_family(conn, &token.family_id)?;
-        return Ok(Rotation::Reused);
+        // A concurrent renewal with the same token won just now.
+        return Ok(Rotation::JustRotated);
     }
     let next = issue(conn, &token.user_id, Some(&token.family_id), ttl_s)?;
     Ok(Rotation::Rotated {
         user_id: token.user_id,
-        token: next,
+        family_id: next.family_id,
+        token: next.token,
     })
 }
 
@@ -101,6 +129,23 @@ pub fn revoke_family(conn: &mut DbConnection, family_id: &str) -> AppResult<()> 
     diesel::update(
         rt::table
             .filter(rt::family_id.eq(family_id))
+            .filter(rt::revoked_at.is_null()),
+    )
+    .set(rt::revoked_at.eq(now_ms()))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Signing out a browser session: revokes the family `family_id` if it belongs to `user_id`.
+pub fn revoke_family_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    family_id: &str,
+) -> AppResult<()> {
+    diesel::update(
+        rt::table
+            .filter(rt::family_id.eq(family_id))
+            .filter(rt::user_id.eq(user_id))
             .filter(rt::revoked_at.is_null()),
     )
     .set(rt::revoked_at.eq(now_ms()))

@@ -77,10 +77,17 @@ pub async fn register(
     state: web::Data<AppState>,
     body: ApiJson<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
-    let body = body.0;
+    let user = register_account(&state, body.0).await?;
+    Ok(HttpResponse::Created().json(UserEnvelope {
+        user: UserView::from(&user),
+    }))
+}
+
+/// Creates an account (API and dashboard). The first account becomes the platform admin.
+pub async fn register_account(state: &AppState, body: RegisterRequest) -> AppResult<User> {
     let email = users::normalise_email(&body.email)?;
     password::validate(&body.password)?;
-    let name = match body.name.as_deref() {
+    let name = match body.name.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(name) => users::normalise_name("name", name)?,
         None => email.split('@').next().unwrap_or_default().to_owned(),
     };
@@ -112,13 +119,11 @@ pub async fn register(
         })
         .await?;
     tracing::info!(user_id = %user.id, platform_admin = user.is_platform_admin, "account registered");
-    Ok(HttpResponse::Created().json(UserEnvelope {
-        user: UserView::from(&user),
-    }))
+    Ok(user)
 }
 
 /// The client address used for rate limiting.
-fn client_address(req: &HttpRequest, state: &AppState) -> String {
+pub fn client_address(req: &HttpRequest, state: &AppState) -> String {
     if state.settings.server.trust_forwarded_for
         && let Some(addr) = req.connection_info().realip_remote_addr()
     {
@@ -137,12 +142,27 @@ pub async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> AppResult<web::Json<TokenPair>> {
-    let body = body.0;
-    let email = body.email.trim().to_lowercase();
     let address = client_address(&req, &state);
+    let signed_in = sign_in(&state, body.0, &address).await?;
+    Ok(web::Json(signed_in.pair))
+}
+
+/// A new sign-in: the token pair and the refresh family it started.
+pub struct SignedIn {
+    pub pair: TokenPair,
+    pub user_id: String,
+    pub family_id: String,
+    /// When the access token expires (Unix seconds).
+    pub access_expires_at: i64,
+}
+
+/// Checks email and password (rate limited per account and per client address) and starts a
+/// new refresh family: nothing from before the sign-in is reused.
+pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> AppResult<SignedIn> {
+    let email = body.email.trim().to_lowercase();
     let limited = state
         .login_by_address
-        .hit(&address)
+        .hit(address)
         .and_then(|()| state.login_by_account.hit(&email));
     if let Err(retry_after_s) = limited {
         state
@@ -163,22 +183,64 @@ pub async fn login(
         return Err(AppError::InvalidCredentials);
     }
     let user = user.ok_or(AppError::InvalidCredentials)?;
-    issue_pair(&state, user.id).await.map(web::Json)
+    let ttl = state.settings.auth.refresh_ttl_s;
+    let user_id = user.id;
+    let owner = user_id.clone();
+    let refresh = state
+        .db
+        .run(move |conn| refresh::issue(conn, &owner, None, ttl))
+        .await?;
+    pair_for(state, user_id, refresh.family_id, refresh.token)
 }
 
-async fn issue_pair(state: &AppState, user_id: String) -> AppResult<TokenPair> {
-    let access = state.jwt.issue(&user_id)?;
-    let ttl = state.settings.auth.refresh_ttl_s;
-    let refresh_token = state
-        .db
-        .run(move |conn| refresh::issue(conn, &user_id, None, ttl))
-        .await?;
-    Ok(TokenPair {
-        access_token: access.token,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: access.expires_in,
+fn pair_for(
+    state: &AppState,
+    user_id: String,
+    family_id: String,
+    refresh_token: String,
+) -> AppResult<SignedIn> {
+    let access = state.jwt.issue(&user_id, Some(&family_id))?;
+    Ok(SignedIn {
+        pair: TokenPair {
+            access_token: access.token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+        },
+        user_id,
+        family_id,
+        access_expires_at: access.expires_at,
     })
+}
+
+pub enum Renewal {
+    Renewed(SignedIn),
+    /// Another request renewed with this token a moment ago: refused, nothing revoked.
+    AlreadyRenewed,
+}
+
+/// Rotates a refresh token. A token reused after the grace window revokes its family and
+/// fails with `TOKEN_REUSED`.
+pub async fn renew(state: &AppState, presented: String) -> AppResult<Renewal> {
+    let ttl = state.settings.auth.refresh_ttl_s;
+    let grace = state.settings.auth.refresh_reuse_grace_ms;
+    // The family's revocation must be committed even though the answer is an error.
+    let rotation = state
+        .db
+        .transaction(move |conn| refresh::rotate(conn, &presented, ttl, grace))
+        .await?;
+    match rotation {
+        Rotation::Rotated {
+            user_id,
+            family_id,
+            token,
+        } => pair_for(state, user_id, family_id, token).map(Renewal::Renewed),
+        Rotation::JustRotated => Ok(Renewal::AlreadyRenewed),
+        Rotation::Reused => {
+            tracing::warn!("refresh token reused: its family was revoked");
+            Err(AppError::TokenReused)
+        }
+    }
 }
 
 /// Rotates a refresh token: the presented one stops working, a new pair is returned.
@@ -189,27 +251,12 @@ pub async fn refresh_tokens(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
 ) -> AppResult<web::Json<TokenPair>> {
-    let presented = body.0.refresh_token;
-    let ttl = state.settings.auth.refresh_ttl_s;
-    // The family's revocation must be committed even though the answer is an error.
-    let rotation = state
-        .db
-        .transaction(move |conn| refresh::rotate(conn, &presented, ttl))
-        .await?;
-    match rotation {
-        Rotation::Rotated { user_id, token } => {
-            let access = state.jwt.issue(&user_id)?;
-            Ok(web::Json(TokenPair {
-                access_token: access.token,
-                refresh_token: token,
-                token_type: "Bearer",
-                expires_in: access.expires_in,
-            }))
-        }
-        Rotation::Reused => {
-            tracing::warn!("refresh token reused: its family was revoked");
-            Err(AppError::TokenReused)
-        }
+    match renew(&state, body.0.refresh_token).await? {
+        Renewal::Renewed(signed_in) => Ok(web::Json(signed_in.pair)),
+        Renewal::AlreadyRenewed => Err(AppError::Unauthenticated(
+            "this refresh token was renewed a moment ago by another request; use the newer one"
+                .into(),
+        )),
     }
 }
 
@@ -222,7 +269,10 @@ pub async fn logout(
     caller: Caller,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let Caller::User { user_id, jti, exp } = caller else {
+    let Caller::User {
+        user_id, jti, exp, ..
+    } = caller
+    else {
         return Err(AppError::forbidden("API keys cannot log out"));
     };
     let request: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -230,19 +280,45 @@ pub async fn logout(
     } else {
         parse_json(&body)?
     };
+    let ending = request.refresh_token.map(SignInToEnd::RefreshToken);
+    sign_out(&state, user_id, jti, exp, ending).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Which sign-in a logout ends besides denying the access token.
+pub enum SignInToEnd {
+    /// The family of this refresh token (API clients send it).
+    RefreshToken(String),
+    /// This family (browser sessions know it from their access token).
+    Family(String),
+}
+
+/// Denies the access token `jti` until it expires and revokes the sign-in's refresh family.
+pub async fn sign_out(
+    state: &AppState,
+    user_id: String,
+    jti: String,
+    exp: i64,
+    ending: Option<SignInToEnd>,
+) -> AppResult<()> {
     let denied_jti = jti.clone();
     state
         .db
         .transaction(move |conn| {
             DenyList::persist(conn, &denied_jti, exp)?;
-            if let Some(token) = request.refresh_token {
-                refresh::revoke_for_user(conn, &user_id, &token)?;
+            match ending {
+                Some(SignInToEnd::RefreshToken(token)) => {
+                    refresh::revoke_for_user(conn, &user_id, &token)
+                }
+                Some(SignInToEnd::Family(family)) => {
+                    refresh::revoke_family_of_user(conn, &user_id, &family)
+                }
+                None => Ok(()),
             }
-            Ok(())
         })
         .await?;
     state.denylist.insert(jti, exp);
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
 
 /// The caller's account and workspaces.

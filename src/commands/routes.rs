@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::changes::ChangeKind;
 use crate::db::schema::{commands, workspaces};
 use crate::devices::hub::Outbound;
 use crate::error::{AppError, AppResult};
@@ -16,7 +17,7 @@ use crate::protocol::{CommandStatus, ServerFrame};
 use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{KillSwitchView, Workspace};
-use crate::workspaces::permissions::Action;
+use crate::workspaces::permissions::{Action, Role};
 
 /// The kill switch's state.
 #[utoipa::path(tag = "safety and history", responses((status = 200, body = KillSwitchView)), security(("bearer" = []), ("api_key" = [])))]
@@ -47,13 +48,23 @@ pub async fn set_kill_switch(
     path: web::Path<String>,
     body: ApiJson<SetKillSwitch>,
 ) -> AppResult<web::Json<KillSwitchView>> {
-    let body = body.0;
+    let (workspace, role) = set_kill(&state, &caller, &path, body.0).await?;
+    Ok(web::Json(workspace.view(role).kill_switch))
+}
+
+/// Engages or releases the kill switch (API and dashboard) and tells every open view.
+pub async fn set_kill(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    body: SetKillSwitch,
+) -> AppResult<(Workspace, Role)> {
     let action = if body.engaged {
         Action::EngageKillSwitch
     } else {
         Action::ReleaseKillSwitch
     };
-    let access = authorize(&state, &caller, &path, action).await?;
+    let access = authorize(state, caller, ws, action).await?;
     let ws = access.workspace.id.clone();
     let engaged = body.engaged;
     // Stop first, record second: the hardware must not wait for the database.
@@ -66,7 +77,10 @@ pub async fn set_kill_switch(
             tracing::warn!(workspace_id = %ws, agents = reached, "kill switch engaged");
         }
     }
-    let reason = body.reason.map(|r| r.chars().take(500).collect::<String>());
+    let reason = body
+        .reason
+        .map(|r| r.trim().chars().take(500).collect::<String>())
+        .filter(|r| !r.is_empty());
     let actor = caller.owned_actor();
     let ws_id = ws.clone();
     let updated = state
@@ -102,7 +116,17 @@ pub async fn set_kill_switch(
         }
         tracing::info!(workspace_id = %ws, "kill switch released");
     }
-    Ok(web::Json(updated.view(access.role).kill_switch))
+    state.access_cache.invalidate_workspace(&ws);
+    state.changes.publish(
+        &ws,
+        ChangeKind::KillSwitch {
+            engaged,
+            reason: updated.kill_switch_reason.clone(),
+            changed_by: updated.kill_switch_changed_by.clone().unwrap_or_default(),
+            changed_at: updated.kill_switch_changed_at.unwrap_or_default(),
+        },
+    );
+    Ok((updated, access.role))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

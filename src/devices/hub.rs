@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
+use crate::changes::{ChangeKind, Changes};
 use crate::protocol::SerialState;
 
 /// What a socket task is asked to write.
@@ -35,11 +36,12 @@ pub struct AgentStatus {
     pub firmware: Option<String>,
 }
 
-#[derive(Default)]
 pub struct AgentHub {
     devices: Mutex<HashMap<String, Vec<Connection>>>,
     statuses: Mutex<HashMap<String, AgentStatus>>,
     next_id: AtomicU64,
+    /// Told whenever a device comes, goes or reports its board (the dashboards show it).
+    changes: Changes,
 }
 
 /// Outbound queue length per connection; an agent that lets it fill up is too slow to drive
@@ -47,8 +49,22 @@ pub struct AgentHub {
 const OUTBOUND_CAPACITY: usize = 64;
 
 impl AgentHub {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(changes: Changes) -> Self {
+        Self {
+            devices: Mutex::default(),
+            statuses: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            changes,
+        }
+    }
+
+    fn changed(&self, device_id: &str, workspace_id: &str) {
+        self.changes.publish(
+            workspace_id,
+            ChangeKind::Device {
+                device_id: device_id.to_owned(),
+            },
+        );
     }
 
     pub fn register(&self, device_id: &str, workspace_id: &str) -> (u64, mpsc::Receiver<Outbound>) {
@@ -63,22 +79,45 @@ impl AgentHub {
                 workspace_id: workspace_id.to_owned(),
                 tx,
             });
+        self.changed(device_id, workspace_id);
         (id, rx)
     }
 
     pub fn unregister(&self, device_id: &str, connection: u64) {
         let mut devices = self.devices.lock();
+        let mut workspace = None;
         if let Some(list) = devices.get_mut(device_id) {
+            workspace = list
+                .iter()
+                .find(|c| c.id == connection)
+                .map(|c| c.workspace_id.clone());
             list.retain(|c| c.id != connection);
             if list.is_empty() {
                 devices.remove(device_id);
                 self.statuses.lock().remove(device_id);
             }
         }
+        drop(devices);
+        if let Some(ws) = workspace {
+            self.changed(device_id, &ws);
+        }
     }
 
     pub fn set_status(&self, device_id: &str, status: AgentStatus) {
-        self.statuses.lock().insert(device_id.to_owned(), status);
+        let previous = self
+            .statuses
+            .lock()
+            .insert(device_id.to_owned(), status.clone());
+        if previous.as_ref() != Some(&status) {
+            let workspace = self
+                .devices
+                .lock()
+                .get(device_id)
+                .and_then(|l| l.first().map(|c| c.workspace_id.clone()));
+            if let Some(ws) = workspace {
+                self.changed(device_id, &ws);
+            }
+        }
     }
 
     pub fn status(&self, device_id: &str) -> Option<AgentStatus> {

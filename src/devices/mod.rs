@@ -2,5 +2,7 @@
 
 pub mod hub;
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod socket;
+pub mod views;

@@ -221,3 +221,17 @@ pub fn touch(
     };
     Ok(())
 }
+
+/// The devices of `ws` that have a token that still works (the others show as revoked).
+pub fn with_live_token(
+    conn: &mut DbConnection,
+    ws: &str,
+) -> AppResult<std::collections::HashSet<String>> {
+    let ids: Vec<String> = agent_tokens::table
+        .inner_join(devices::table)
+        .filter(devices::workspace_id.eq(ws))
+        .filter(agent_tokens::revoked_at.is_null())
+        .select(agent_tokens::device_id)
+        .load(conn)?;
+    Ok(ids.into_iter().collect())
+}

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
+use crate::changes::ChangeKind;
 use crate::db::schema::devices;
 use crate::devices::hub::Outbound;
 use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
@@ -103,8 +104,20 @@ pub async fn create_device(
     path: web::Path<String>,
     body: ApiJson<CreateDevice>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::ManageDevices).await?;
-    let (name, transport, commands, max_duration_ms, per_minute) = validate(body.0)?;
+    let created = create(&state, &caller, &path, body.0).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Registers a device (API and dashboard) within the plan's limit; the token is in clear in
+/// the answer only.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    body: CreateDevice,
+) -> AppResult<CreatedDevice> {
+    let access = authorize(state, caller, ws, Action::ManageDevices).await?;
+    let (name, transport, commands, max_duration_ms, per_minute) = validate(body)?;
     let now = now_ms();
     let row = DeviceRow {
         id: new_id(prefix::DEVICE),
@@ -167,15 +180,25 @@ pub async fn create_device(
             .set_token(&row.id, &row.workspace_id, &token);
         if state.mqtt.is_some() {
             credentials =
-                Some(crate::mqtt::routes::bundle(&state, &row.workspace_id, &row.id).await?);
+                Some(crate::mqtt::routes::bundle(state, &row.workspace_id, &row.id).await?);
         }
     }
     state.router.upsert_device(row.device());
-    Ok(HttpResponse::Created().json(CreatedDevice {
+    changed(state, &row.workspace_id, &row.id);
+    Ok(CreatedDevice {
         device: row.view(false),
         agent_token: token,
         credentials,
-    }))
+    })
+}
+
+fn changed(state: &AppState, ws: &str, device_id: &str) {
+    state.changes.publish(
+        ws,
+        ChangeKind::Device {
+            device_id: device_id.to_owned(),
+        },
+    );
 }
 
 /// The workspace's devices, with `online` and `last_seen_at`.
@@ -194,7 +217,7 @@ pub async fn list_devices(
     ))
 }
 
-async fn load(
+pub async fn load(
     state: &AppState,
     caller: &Caller,
     ws: &str,
@@ -231,7 +254,13 @@ pub async fn delete_device(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
+    delete(&state, &caller, &ws, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes a device (API and dashboard): its connections are closed at once.
+pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<()> {
+    let row = load(state, caller, ws, id, Action::ManageDevices).await?;
     let actor = caller.owned_actor();
     let device_id = row.id.clone();
     state
@@ -249,7 +278,8 @@ pub async fn delete_device(
     state.mqtt_auth.forget_device(&device_id);
     state.hub.to_device(&device_id, Outbound::Revoke);
     state.router.remove_device(&device_id);
-    Ok(HttpResponse::NoContent().finish())
+    changed(state, ws, &device_id);
+    Ok(())
 }
 
 /// Rotates the agent token: a new one is returned, the old one stops working at once.
@@ -261,7 +291,13 @@ pub async fn rotate_token(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
+    let token = rotate(&state, &caller, &ws, &id).await?;
+    Ok(HttpResponse::Created().json(RotatedToken { agent_token: token }))
+}
+
+/// A new token for the device (API and dashboard); the old one and its sockets stop at once.
+pub async fn rotate(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<String> {
+    let row = load(state, caller, ws, id, Action::ManageDevices).await?;
     let actor = caller.owned_actor();
     let device_id = row.id.clone();
     let (workspace_id, transport) = (row.workspace_id.clone(), row.device().transport);
@@ -286,7 +322,8 @@ pub async fn rotate_token(
         state.mqtt_auth.set_token(&device_id, &workspace_id, &token);
     }
     state.hub.to_device(&device_id, Outbound::Revoke);
-    Ok(HttpResponse::Created().json(RotatedToken { agent_token: token }))
+    changed(state, ws, &device_id);
+    Ok(token)
 }
 
 /// Revokes the agent token: a connected agent is disconnected within a second.
@@ -298,7 +335,13 @@ pub async fn revoke_token(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::ManageDevices).await?;
+    revoke(&state, &caller, &ws, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes the device's token (API and dashboard): its sockets close within a second.
+pub async fn revoke(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<()> {
+    let row = load(state, caller, ws, id, Action::ManageDevices).await?;
     let actor = caller.owned_actor();
     let device_id = row.id.clone();
     state
@@ -318,5 +361,6 @@ pub async fn revoke_token(
         .await?;
     state.mqtt_auth.forget_device(&device_id);
     state.hub.to_device(&device_id, Outbound::Revoke);
-    Ok(HttpResponse::NoContent().finish())
+    changed(state, ws, &device_id);
+    Ok(())
 }

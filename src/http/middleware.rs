@@ -55,10 +55,13 @@ pub async fn request_context(
 
 /// A write may change who can do what: drop the cached authorisations it could affect.
 fn forget_cached_access(state: &AppState, path: &str) {
-    if let Some(rest) = path.strip_prefix("/api/v1/workspaces/") {
+    if let Some(rest) = path
+        .strip_prefix("/api/v1/workspaces/")
+        .or_else(|| path.strip_prefix("/w/"))
+    {
         let ws = rest.split('/').next().unwrap_or_default();
         state.access_cache.invalidate_workspace(ws);
-    } else if path.starts_with("/api/v1/admin/") {
+    } else if path.starts_with("/api/v1/admin/") || path.starts_with("/admin/") {
         state.access_cache.invalidate_all();
     }
 }

@@ -31,6 +31,13 @@ impl Modify for SecuritySchemes {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
         );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "livectl_at",
+                "the dashboard's access cookie (`__Host-livectl_at` on https); only with an Origin of this server",
+            ))),
+        );
     }
 }
 

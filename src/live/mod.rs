@@ -10,7 +10,9 @@ pub mod pb {
 }
 pub mod actor;
 pub mod model;
+pub mod pages;
 pub mod registry;
 pub mod routes;
 pub mod saver;
 pub mod source;
+pub mod views;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
+use crate::changes::ChangeKind;
 use crate::db::schema::livestreams;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -60,8 +61,18 @@ pub async fn create_livestream(
     path: web::Path<String>,
     body: ApiJson<CreateLivestream>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::ManageLivestreams).await?;
-    let body = body.0;
+    let row = create(&state, &caller, &path, body.0).await?;
+    Ok(HttpResponse::Created().json(row.view(None)))
+}
+
+/// Adds a livestream (API and dashboard), within the plan's limit.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    body: CreateLivestream,
+) -> AppResult<LivestreamRow> {
+    let access = authorize(state, caller, ws, Action::ManageLivestreams).await?;
     let unique_id = model::parse_target(&body.target)?;
     let name = match body.name.as_deref() {
         Some(n) => normalise_name("name", n)?,
@@ -119,7 +130,17 @@ pub async fn create_livestream(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(row.view(None)))
+    changed(state, &row);
+    Ok(row)
+}
+
+fn changed(state: &AppState, row: &LivestreamRow) {
+    state.changes.publish(
+        &row.workspace_id,
+        ChangeKind::Livestream {
+            livestream_id: row.id.clone(),
+        },
+    );
 }
 
 /// The workspace's livestreams with their status and counters.
@@ -131,16 +152,21 @@ pub async fn list_livestreams(
     path: web::Path<String>,
 ) -> AppResult<web::Json<Vec<LivestreamView>>> {
     let access = authorize(&state, &caller, &path, Action::View).await?;
-    let ws = access.workspace.id;
+    views(&state, &access.workspace.id).await.map(web::Json)
+}
+
+/// The livestreams of a workspace, with what their running actors know.
+pub async fn views(state: &AppState, ws: &str) -> AppResult<Vec<LivestreamView>> {
+    let ws = ws.to_owned();
     let rows = state
         .db
         .run(move |conn| LivestreamRow::list(conn, &ws))
         .await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        views.push(view_of(&state, row).await);
+        views.push(view_of(state, row).await);
     }
-    Ok(web::Json(views))
+    Ok(views)
 }
 
 async fn load(
@@ -182,6 +208,7 @@ pub async fn delete_livestream(
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
     let _ = state.live.send(Disconnect(row.id.clone())).await;
+    changed(&state, &row);
     let actor = caller.owned_actor();
     state
         .db
@@ -212,17 +239,7 @@ pub async fn connect_livestream(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
-    let lid = row.id.clone();
-    state
-        .db
-        .run(move |conn| model::set_desired(conn, &lid, true))
-        .await?;
-    state
-        .live
-        .send(Connect(spec_of(&row)))
-        .await
-        .map_err(AppError::internal)?;
+    set_connected(&state, &caller, &ws, &id, true).await?;
     Ok(HttpResponse::Accepted().json(StatusAnswer {
         status: Status::Connecting,
     }))
@@ -237,20 +254,42 @@ pub async fn disconnect_livestream(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
-    let lid = row.id.clone();
-    state
-        .db
-        .run(move |conn| model::set_desired(conn, &lid, false))
-        .await?;
-    state
-        .live
-        .send(Disconnect(row.id))
-        .await
-        .map_err(AppError::internal)?;
+    set_connected(&state, &caller, &ws, &id, false).await?;
     Ok(HttpResponse::Accepted().json(StatusAnswer {
         status: Status::Idle,
     }))
+}
+
+/// Connects (its actor starts; progress shows in `status`; survives restarts) or disconnects
+/// a livestream.
+pub async fn set_connected(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: &str,
+    connected: bool,
+) -> AppResult<()> {
+    let row = load(state, caller, ws, id, Action::ManageLivestreams).await?;
+    let lid = row.id.clone();
+    state
+        .db
+        .run(move |conn| model::set_desired(conn, &lid, connected))
+        .await?;
+    if connected {
+        state
+            .live
+            .send(Connect(spec_of(&row)))
+            .await
+            .map_err(AppError::internal)?;
+    } else {
+        state
+            .live
+            .send(Disconnect(row.id.clone()))
+            .await
+            .map_err(AppError::internal)?;
+    }
+    changed(state, &row);
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -268,8 +307,19 @@ pub async fn inject_event(
     body: ApiJson<EventKind>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::InjectEvents).await?;
-    let kind = body.0;
+    let event_id = inject(&state, &caller, &ws, &id, body.0).await?;
+    Ok(HttpResponse::Accepted().json(InjectedEvent { event_id }))
+}
+
+/// Publishes a test event (`simulated: true`) of a livestream (API and dashboard).
+pub async fn inject(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: &str,
+    kind: EventKind,
+) -> AppResult<String> {
+    let row = load(state, caller, ws, id, Action::InjectEvents).await?;
     let event_id = match state.live.send(Lookup(row.id.clone())).await {
         Ok(Some(actor)) => actor.send(Inject(kind)).await.map_err(AppError::internal)?,
         _ => {
@@ -286,5 +336,5 @@ pub async fn inject_event(
             event_id
         }
     };
-    Ok(HttpResponse::Accepted().json(InjectedEvent { event_id }))
+    Ok(event_id)
 }

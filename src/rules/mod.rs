@@ -4,4 +4,6 @@
 pub mod engine;
 pub mod matcher;
 pub mod model;
+pub mod pages;
 pub mod routes;
+pub mod views;

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::changes::ChangeKind;
 use crate::db::schema::rules;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -20,11 +21,18 @@ use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
 use crate::workspaces::plans::Resource;
 
-/// Tells the engine, and waits until it has the new rules (so the next event sees them).
-async fn reload(state: &AppState, ws: &str) {
+/// Tells the engine, and waits until it has the new rules (so the next event sees them);
+/// then the open views.
+async fn reload(state: &AppState, ws: &str, rule_id: &str) {
     if let Err(err) = state.rules.send(Reload(ws.to_owned())).await {
         tracing::error!(workspace_id = ws, error = %err, "the rule engine did not take the new rules");
     }
+    state.changes.publish(
+        ws,
+        ChangeKind::Rule {
+            rule_id: rule_id.to_owned(),
+        },
+    );
 }
 
 /// Creates a rule (owner, admin). Validated against the workspace's devices and livestreams.
@@ -36,11 +44,22 @@ pub async fn create_rule(
     path: web::Path<String>,
     body: ApiJson<RuleInput>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::ManageRules).await?;
+    let row = create(&state, &caller, &path, body.0).await?;
+    Ok(HttpResponse::Created().json(row.view()?))
+}
+
+/// Creates a rule (API and dashboard): plan limit, validation against the workspace's devices
+/// and livestreams, audit, and the engine has it before this returns.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    input: RuleInput,
+) -> AppResult<RuleRow> {
+    let access = authorize(state, caller, ws, Action::ManageRules).await?;
     let ws = access.workspace.id.clone();
     let plan = access.workspace.plan();
     let actor = caller.owned_actor();
-    let input = body.0;
     let row = state
         .db
         .transaction(move |conn| {
@@ -74,8 +93,8 @@ pub async fn create_rule(
             Ok(row)
         })
         .await?;
-    reload(&state, &row.workspace_id).await;
-    Ok(HttpResponse::Created().json(row.view()?))
+    reload(state, &row.workspace_id, &row.id).await;
+    Ok(row)
 }
 
 /// The workspace's rules, highest priority first.
@@ -163,7 +182,7 @@ pub async fn replace_rule(
             Ok(row)
         })
         .await?;
-    reload(&state, &row.workspace_id).await;
+    reload(&state, &row.workspace_id, &row.id).await;
     Ok(web::Json(row.view()?))
 }
 
@@ -180,6 +199,7 @@ pub async fn delete_rule(
     let ws = access.workspace.id;
     let actor = caller.owned_actor();
     let workspace = ws.clone();
+    let rule_id = id.clone();
     state
         .db
         .transaction(move |conn| {
@@ -193,11 +213,11 @@ pub async fn delete_rule(
             )
         })
         .await?;
-    reload(&state, &workspace).await;
+    reload(&state, &workspace, &rule_id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn set_enabled(
+pub async fn set_enabled(
     state: &AppState,
     caller: &Caller,
     ws: &str,
@@ -226,7 +246,7 @@ async fn set_enabled(
             RuleRow::find(conn, &ws, &row.id)
         })
         .await?;
-    reload(state, &row.workspace_id).await;
+    reload(state, &row.workspace_id, &row.id).await;
     row.view()
 }
 
@@ -276,20 +296,32 @@ pub async fn test_rules(
     path: web::Path<String>,
     body: ApiJson<TestRequest>,
 ) -> AppResult<web::Json<Vec<TestResult>>> {
-    let access = authorize(&state, &caller, &path, Action::ManageRules).await?;
     let body = body.0;
+    dry_run(&state, &caller, &path, body.livestream_id, body.event)
+        .await
+        .map(web::Json)
+}
+
+/// Evaluates every rule against an event without moving anything (API and dashboard).
+pub async fn dry_run(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    livestream_id: Option<String>,
+    event: EventKind,
+) -> AppResult<Vec<TestResult>> {
+    let access = authorize(state, caller, ws, Action::ManageRules).await?;
     let event = Event {
         id: new_id(prefix::EVENT),
         workspace_id: access.workspace.id,
-        stream_id: body.livestream_id.unwrap_or_default(),
-        kind: body.event,
+        stream_id: livestream_id.unwrap_or_default(),
+        kind: event,
         ts: now_ms(),
         simulated: true,
     };
-    let results = state
+    state
         .rules
         .send(TestEvent(event))
         .await
-        .map_err(AppError::internal)?;
-    Ok(web::Json(results))
+        .map_err(AppError::internal)
 }

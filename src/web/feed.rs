@@ -1,24 +1,31 @@
-//! `/ws/workspaces/{ws}/feed`: the live view of one workspace for any of its members: every
-//! event (livestream status changes included) and every command outcome, as JSON text frames
-//! `{"type":"event","event":{…}}` and `{"type":"command","command":{…}}`.
+//! `/ws/workspaces/{ws}/feed`: the live view of one workspace for any of its members, as JSON
+//! text frames:
+//! - `{"type":"event","event":{…}}`: every event (livestream status changes included);
+//! - `{"type":"command","command":{…}}`: every command outcome;
+//! - `{"type":"kill_switch","engaged","reason","changed_by","changed_at"}`,
+//!   `{"type":"device","device_id"}`, `{"type":"rule","rule_id"}`,
+//!   `{"type":"livestream","livestream_id"}`: control-state changes (re-read the state);
+//! - `{"type":"lagged","dropped":n}`: this socket fell behind and `n` frames were skipped.
 //!
-//! Browsers cannot set headers on a WebSocket, so besides `Authorization: Bearer` and
-//! `x-api-key` the access token may come as `?access_token=`. A client too slow to keep up
-//! loses frames (counted on the bus), never slows the stream.
+//! Browsers authenticate with the session cookie, and then the `Origin` must be this server
+//! (a page of another site cannot borrow the cookie); other clients send `Authorization:
+//! Bearer` or `x-api-key`. Tokens never travel in the URL. A client too slow to keep up loses
+//! frames (and is told so), never slows the stream.
 
 use std::time::{Duration, Instant};
 
+use actix_web::http::header::{AUTHORIZATION, ORIGIN};
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse, get, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use futures_util::StreamExt as _;
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Caller;
-use crate::auth::caller::user_from_token;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
+use crate::web::csrf::origin_is_ours;
+use crate::web::session;
 use crate::workspaces::access::authorize;
 use crate::workspaces::permissions::Action;
 
@@ -27,13 +34,30 @@ const PING_EVERY: Duration = Duration::from_secs(10);
 const SILENCE_LIMIT: Duration = Duration::from_secs(30);
 const MAX_FRAME_BYTES: usize = 4 * 1024;
 
-#[derive(Deserialize)]
-struct FeedQuery {
-    access_token: Option<String>,
+/// The caller: headers for programs; the session cookie for browsers, from this site only.
+async fn feed_caller(req: &HttpRequest, state: &AppState) -> AppResult<Caller> {
+    let headers = req.headers();
+    if headers.contains_key(AUTHORIZATION) || headers.contains_key("x-api-key") {
+        return Caller::extract(req).await;
+    }
+    let Some(session) = session::current(req, state) else {
+        return Err(AppError::Unauthenticated(
+            "sign in, or send Authorization: Bearer <token>".into(),
+        ));
+    };
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    match origin {
+        Some(origin) if origin_is_ours(origin, req, &state.settings.server.public_url) => {
+            Ok(session.caller())
+        }
+        _ => Err(AppError::forbidden(
+            "a socket opened with the session cookie must come from this server's pages",
+        )),
+    }
 }
 
 /// The workspace's live feed (WebSocket).
-#[utoipa::path(tag = "safety and history", params(("access_token" = Option<String>, Query, description = "for browsers, which cannot send headers on a WebSocket")), responses((status = 101, description = "WebSocket"), (status = 401), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[utoipa::path(tag = "safety and history", responses((status = 101, description = "WebSocket"), (status = 401), (status = 403, description = "cookie-authenticated from another origin"), (status = 404)), security(("bearer" = []), ("api_key" = []), ("session_cookie" = [])))]
 #[get("/ws/workspaces/{ws}/feed")]
 pub async fn feed(
     req: HttpRequest,
@@ -41,11 +65,7 @@ pub async fn feed(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let query = web::Query::<FeedQuery>::from_query(req.query_string()).ok();
-    let caller = match query.and_then(|q| q.into_inner().access_token) {
-        Some(token) => user_from_token(&state, &token)?,
-        None => Caller::extract(&req).await?,
-    };
+    let caller = feed_caller(&req, &state).await?;
     let access = authorize(&state, &caller, &path, Action::View).await?;
     let ws = access.workspace.id;
     let (response, mut session, stream) = actix_ws::handle(&req, body)
@@ -55,6 +75,7 @@ pub async fn feed(
         .aggregate_continuations();
     let mut events = state.bus.watch(QUEUE);
     let mut commands = state.router.outcomes();
+    let mut changes = state.changes.subscribe();
     actix_web::rt::spawn(async move {
         let mut last_heard = Instant::now();
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -72,7 +93,17 @@ pub async fn feed(
                         "event_id": o.command.event_id, "cmd": o.command.cmd, "duration_ms": o.command.duration_ms,
                         "status": o.status, "detail": o.detail, "issued_at": o.command.issued_at, "acked_at": o.acked_at,
                     }}),
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(dropped)) => json!({"type": "lagged", "dropped": dropped}),
+                    Err(RecvError::Closed) => break None,
+                },
+                change = changes.recv() => match change {
+                    Ok(c) if c.workspace_id == ws => match serde_json::to_value(&c.kind) {
+                        Ok(frame) => frame,
+                        Err(_) => continue,
+                    },
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(dropped)) => json!({"type": "lagged", "dropped": dropped}),
                     Err(RecvError::Closed) => break None,
                 },
                 msg = stream.next() => {

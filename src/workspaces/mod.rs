@@ -4,6 +4,7 @@ pub mod access;
 pub mod admin;
 pub mod members;
 pub mod model;
+pub mod pages;
 pub mod permissions;
 pub mod plans;
 pub mod routes;

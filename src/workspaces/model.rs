@@ -133,6 +133,20 @@ impl Workspace {
     }
 }
 
+/// Every workspace the user belongs to, with their role (the dashboard's list).
+pub fn all_for_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<(Workspace, Role)>> {
+    let rows: Vec<(Workspace, String)> = workspaces::table
+        .inner_join(members::table)
+        .filter(members::user_id.eq(user_id))
+        .order(workspaces::name.asc())
+        .select((Workspace::as_select(), members::role))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(ws, role)| Role::parse(&role).map(|r| (ws, r)))
+        .collect())
+}
+
 pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<WorkspaceSummary>> {
     let rows: Vec<(String, String, String)> = workspaces::table
         .inner_join(members::table)

@@ -32,8 +32,18 @@ pub async fn create_workspace(
     caller: Caller,
     body: ApiJson<CreateWorkspace>,
 ) -> AppResult<HttpResponse> {
+    let workspace = create(&state, &caller, body.0).await?;
+    Ok(HttpResponse::Created().json(workspace.view(Role::Owner)))
+}
+
+/// Creates a workspace owned by the caller (API and dashboard).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateWorkspace,
+) -> AppResult<Workspace> {
     let user_id = caller.user_id()?.to_owned();
-    let name = normalise_name("name", &body.0.name)?;
+    let name = normalise_name("name", &body.name)?;
     let plan = state.settings.plans.default;
     let workspace = state
         .db
@@ -78,7 +88,7 @@ pub async fn create_workspace(
         })
         .await?;
     state.router.set_plan(&workspace.id, workspace.plan());
-    Ok(HttpResponse::Created().json(workspace.view(Role::Owner)))
+    Ok(workspace)
 }
 
 /// The caller's workspaces with their role in each.

@@ -88,7 +88,7 @@ async fn members_see_their_workspace_live_and_nothing_else() {
             .err(),
         Some(404)
     );
-    let mut feed = open_feed(&app, &ws, Some(&viewer.token), true)
+    let mut feed = open_feed(&app, &ws, Some(&viewer.token), false)
         .await
         .unwrap();
     let mut stranger_feed = open_feed(&app, &other, Some(&stranger.token), false)

@@ -8,6 +8,8 @@ mod agents;
 mod auth;
 mod bad_input;
 mod board;
+mod browser;
+mod dashboard;
 mod fake_tiktok;
 mod feed;
 mod firmware;

@@ -1,0 +1,349 @@
+//! `/w/{ws}/devices`: the list with live state, the add-device wizard (the token shown once,
+//! the exact command to run, then waiting live for the first connection), and the detail page
+//! with rotate, revoke and delete.
+
+use actix_web::http::StatusCode;
+use actix_web::{ResponseError as _, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::devices::model::{DeviceRow, Transport, with_live_token};
+use crate::devices::routes::{CreateDevice, create, delete, load, revoke, rotate};
+use crate::devices::views::DeviceCard;
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::web::control_room::{Board, load_board};
+use crate::web::layout::Layout;
+use crate::web::page::{PageError, PageResult, html, render, see_other};
+use crate::web::session::{PageForm, Session};
+use crate::workspaces::permissions::Action;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/w/{ws}/devices", web::get().to(list))
+        .route("/w/{ws}/devices", web::post().to(add))
+        .route("/w/{ws}/devices/new", web::get().to(new_form))
+        .route("/w/{ws}/devices/{id}", web::get().to(detail))
+        .route("/w/{ws}/devices/{id}/status", web::get().to(status_part))
+        .route("/w/{ws}/devices/{id}/{verb}", web::post().to(act));
+}
+
+#[derive(Template)]
+#[template(path = "devices/list.html")]
+struct DevicesPage {
+    layout: Layout,
+    ws_id: String,
+    board: Board,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let (layout, access) =
+        Layout::for_workspace(&state, &session, &path, Action::View, "devices", "Devices").await?;
+    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    render(&DevicesPage {
+        ws_id: access.workspace.id,
+        layout,
+        board,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewDevice {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    transport: String,
+    /// Commas or spaces separate commands.
+    #[serde(default)]
+    allowed_commands: String,
+    #[serde(default)]
+    max_duration_ms: String,
+    #[serde(default)]
+    max_commands_per_minute: String,
+}
+
+#[derive(Template)]
+#[template(path = "devices/new.html")]
+struct NewDevicePage {
+    layout: Layout,
+    ws_id: String,
+    form: NewDevice,
+    errors: std::collections::BTreeMap<String, String>,
+    error: String,
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let (layout, access) = Layout::for_workspace(
+        &state,
+        &session,
+        &path,
+        Action::ManageDevices,
+        "devices",
+        "Add a device",
+    )
+    .await?;
+    let form = NewDevice {
+        transport: "agent".to_owned(),
+        allowed_commands: "LED_ON".to_owned(),
+        max_duration_ms: "5000".to_owned(),
+        max_commands_per_minute: "60".to_owned(),
+        ..NewDevice::default()
+    };
+    render(&NewDevicePage {
+        ws_id: access.workspace.id,
+        layout,
+        form,
+        errors: Default::default(),
+        error: String::new(),
+    })
+}
+
+/// The page that shows a token once: never cached, never in htmx's history.
+#[derive(Template)]
+#[template(path = "devices/token.html")]
+struct TokenPage {
+    layout: Layout,
+    ws_id: String,
+    device: DeviceCard,
+    token: String,
+    server: String,
+    credentials: Option<crate::mqtt::routes::Credentials>,
+    mqtt_host: String,
+    mqtt_port: String,
+    rotated: bool,
+}
+
+fn optional_number(field: &str, raw: &str) -> Result<Option<i64>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        s => s
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::invalid(field, "must be a whole number")),
+    }
+}
+
+pub async fn add(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<NewDevice>,
+) -> PageResult {
+    let PageForm { session, form } = form;
+    let parsed = (|| {
+        Ok::<_, AppError>(CreateDevice {
+            name: form.name.clone(),
+            transport: if form.transport == "mqtt" {
+                Transport::Mqtt
+            } else {
+                Transport::Agent
+            },
+            allowed_commands: form
+                .allowed_commands
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            max_duration_ms: optional_number("max_duration_ms", &form.max_duration_ms)?,
+            max_commands_per_minute: optional_number(
+                "max_commands_per_minute",
+                &form.max_commands_per_minute,
+            )?,
+        })
+    })();
+    let result = match parsed {
+        Ok(body) => create(&state, &session.caller(), &path, body).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(created) => {
+            token_page(
+                &state,
+                &session,
+                &path,
+                created.device.id.clone(),
+                created.agent_token,
+                created.credentials,
+                false,
+            )
+            .await
+        }
+        Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
+        Err(err) => {
+            let status = err.status_code();
+            let (layout, access) = Layout::for_workspace(
+                &state,
+                &session,
+                &path,
+                Action::ManageDevices,
+                "devices",
+                "Add a device",
+            )
+            .await?;
+            let (errors, error) = match &err {
+                AppError::Validation { fields, .. } => (fields.clone(), String::new()),
+                AppError::PlanLimitReached { limit, plan, .. } => (
+                    Default::default(),
+                    format!(
+                        "Your plan ({plan}) allows {limit} device(s). Remove one, or ask your host for a bigger plan."
+                    ),
+                ),
+                other => (Default::default(), other.to_string()),
+            };
+            html(
+                status,
+                &NewDevicePage {
+                    ws_id: access.workspace.id,
+                    layout,
+                    form,
+                    errors,
+                    error,
+                },
+            )
+        }
+    }
+}
+
+async fn token_page(
+    state: &AppState,
+    session: &Session,
+    ws: &str,
+    device_id: String,
+    token: String,
+    credentials: Option<crate::mqtt::routes::Credentials>,
+    rotated: bool,
+) -> PageResult {
+    let (layout, access) = Layout::for_workspace(
+        state,
+        session,
+        ws,
+        Action::ManageDevices,
+        "devices",
+        "Device token",
+    )
+    .await?;
+    let device = device_card(state, &access.workspace.id, &device_id).await?;
+    let (mqtt_host, mqtt_port) = credentials
+        .as_ref()
+        .and_then(|c| c.mqtt_tls_url.strip_prefix("mqtts://"))
+        .and_then(|hp| hp.rsplit_once(':'))
+        .map(|(h, p)| (h.to_owned(), p.to_owned()))
+        .unwrap_or_default();
+    render(&TokenPage {
+        ws_id: access.workspace.id,
+        layout,
+        device,
+        token,
+        server: state
+            .settings
+            .server
+            .public_url
+            .trim_end_matches('/')
+            .to_owned(),
+        credentials,
+        mqtt_host,
+        mqtt_port,
+        rotated,
+    })
+}
+
+async fn device_card(state: &AppState, ws: &str, id: &str) -> Result<DeviceCard, PageError> {
+    let (ws, id) = (ws.to_owned(), id.to_owned());
+    let (row, live) = state
+        .db
+        .run(move |conn| {
+            let row = DeviceRow::find(conn, &ws, &id)?;
+            let tokens = with_live_token(conn, &ws)?;
+            Ok((row, tokens))
+        })
+        .await?;
+    Ok(DeviceCard::new(
+        &row.view_live(&state.hub),
+        live.contains(&row.id),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "devices/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    ws_id: String,
+    device: DeviceCard,
+    can_manage: bool,
+}
+
+pub async fn detail(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let (layout, access) =
+        Layout::for_workspace(&state, &session, &ws, Action::View, "devices", "Device").await?;
+    let device = device_card(&state, &access.workspace.id, &id).await?;
+    render(&DetailPage {
+        can_manage: crate::workspaces::permissions::allows(access.role, Action::ManageDevices),
+        ws_id: access.workspace.id,
+        layout,
+        device,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "devices/status.html")]
+struct StatusPart {
+    ws_id: String,
+    device: DeviceCard,
+}
+
+/// The live line of one device (the wizard waits on it).
+pub async fn status_part(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let row = load(&state, &session.caller(), &ws, &id, Action::View).await?;
+    let device = device_card(&state, &row.workspace_id, &row.id).await?;
+    render(&StatusPart {
+        ws_id: row.workspace_id,
+        device,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+/// `POST /w/{ws}/devices/{id}/rotate|revoke|delete`.
+pub async fn act(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    form: PageForm<NoFields>,
+) -> PageResult {
+    let (ws, id, verb) = path.into_inner();
+    let session = form.session;
+    let caller = session.caller();
+    match verb.as_str() {
+        "rotate" => {
+            let token = rotate(&state, &caller, &ws, &id).await?;
+            let mut res = token_page(&state, &session, &ws, id, token, None, true).await?;
+            res.head_mut().status = StatusCode::OK;
+            Ok(res)
+        }
+        "revoke" => {
+            revoke(&state, &caller, &ws, &id).await?;
+            Ok(see_other(&format!("/w/{ws}/devices/{id}")))
+        }
+        "delete" => {
+            delete(&state, &caller, &ws, &id).await?;
+            Ok(see_other(&format!("/w/{ws}/devices")))
+        }
+        _ => Err(AppError::NotFound("no such page".into()).into()),
+    }
+}

@@ -1,0 +1,99 @@
+//! How the dashboard shows a device: one state machine, the same on every page.
+
+use crate::devices::model::{DeviceView, Transport};
+use crate::protocol::SerialState;
+use crate::web::page::clock;
+
+/// `never_connected` → `online` ⇄ `serial_closed` → `offline`; `revoked` once no token works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceState {
+    NeverConnected,
+    Online,
+    SerialClosed,
+    Offline,
+    Revoked,
+}
+
+impl DeviceState {
+    pub fn of(view: &DeviceView, has_live_token: bool) -> Self {
+        if !has_live_token {
+            DeviceState::Revoked
+        } else if view.online {
+            match view.serial {
+                Some(SerialState::Closed | SerialState::Error) => DeviceState::SerialClosed,
+                _ => DeviceState::Online,
+            }
+        } else if view.last_seen_at.is_some() {
+            DeviceState::Offline
+        } else {
+            DeviceState::NeverConnected
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceState::NeverConnected => "never_connected",
+            DeviceState::Online => "online",
+            DeviceState::SerialClosed => "serial_closed",
+            DeviceState::Offline => "offline",
+            DeviceState::Revoked => "revoked",
+        }
+    }
+}
+
+pub struct DeviceCard {
+    pub id: String,
+    pub name: String,
+    pub mqtt: bool,
+    pub state: DeviceState,
+    /// The state in words, with what to do when it is not fine.
+    pub label: String,
+    pub firmware: String,
+    pub allowed_commands: Vec<String>,
+    pub max_duration_ms: i64,
+}
+
+impl DeviceCard {
+    pub fn new(view: &DeviceView, has_live_token: bool) -> Self {
+        let state = DeviceState::of(view, has_live_token);
+        let mqtt = view.transport == Transport::Mqtt;
+        let label = match state {
+            DeviceState::NeverConnected if mqtt => {
+                "never connected: flash the ESP32 with its certificate and token".to_owned()
+            }
+            DeviceState::NeverConnected => {
+                "never connected: run `livectl agent` with its token".to_owned()
+            }
+            DeviceState::Online => "online".to_owned(),
+            DeviceState::SerialClosed => match &view.serial_detail {
+                Some(detail) => {
+                    format!("agent online, board unplugged or not answering ({detail})")
+                }
+                None => "agent online, board unplugged or not answering".to_owned(),
+            },
+            DeviceState::Offline => match view.last_seen_at {
+                Some(at) => format!("offline since {}", clock(at)),
+                None => "offline".to_owned(),
+            },
+            DeviceState::Revoked => "token revoked: rotate it to connect again".to_owned(),
+        };
+        Self {
+            id: view.id.clone(),
+            name: view.name.clone(),
+            mqtt,
+            state,
+            label,
+            firmware: view.firmware.clone().unwrap_or_default(),
+            allowed_commands: view.allowed_commands.clone(),
+            max_duration_ms: view.max_duration_ms,
+        }
+    }
+
+    pub fn state_str(&self) -> &'static str {
+        self.state.as_str()
+    }
+
+    pub fn is_fine(&self) -> bool {
+        self.state == DeviceState::Online
+    }
+}

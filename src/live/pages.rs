@@ -1,0 +1,151 @@
+//! `/w/{ws}/livestreams`: the list with live status, adding one, connecting and disconnecting.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, ResponseError as _, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::live::model::SourceKind;
+use crate::live::routes::{CreateLivestream, create, set_connected};
+use crate::startup::AppState;
+use crate::web::control_room::{Board, load_board};
+use crate::web::layout::Layout;
+use crate::web::page::{PageResult, html, see_other};
+use crate::web::session::{PageForm, Session};
+use crate::workspaces::permissions::Action;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/w/{ws}/livestreams", web::get().to(list))
+        .route("/w/{ws}/livestreams", web::post().to(add))
+        .route(
+            "/w/{ws}/livestreams/{id}/{verb}",
+            web::post().to(connect_or_disconnect),
+        );
+}
+
+#[derive(Template)]
+#[template(path = "live/list.html")]
+struct LivestreamsPage {
+    layout: Layout,
+    ws_id: String,
+    board: Board,
+    form: AddLivestream,
+    error: String,
+    /// Set when the plan's limit stopped the add.
+    plan_limit: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AddLivestream {
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    ws: &str,
+    form: AddLivestream,
+    error: String,
+    plan_limit: bool,
+) -> Result<LivestreamsPage, crate::web::page::PageError> {
+    let (layout, access) = Layout::for_workspace(
+        state,
+        session,
+        ws,
+        Action::View,
+        "livestreams",
+        "Livestreams",
+    )
+    .await?;
+    let board = load_board(state, &access.workspace.id, access.role).await?;
+    Ok(LivestreamsPage {
+        ws_id: access.workspace.id,
+        layout,
+        board,
+        form,
+        error,
+        plan_limit,
+    })
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let form = AddLivestream {
+        source: "tiktok".to_owned(),
+        ..AddLivestream::default()
+    };
+    html(
+        StatusCode::OK,
+        &page(&state, &session, &path, form, String::new(), false).await?,
+    )
+}
+
+pub async fn add(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<AddLivestream>,
+) -> PageResult {
+    let PageForm { session, form } = form;
+    let source = match form.source.as_str() {
+        "simulator" => SourceKind::Simulator,
+        _ => SourceKind::Tiktok,
+    };
+    let body = CreateLivestream {
+        target: form.target.clone(),
+        source: Some(source),
+        name: Some(form.name.trim().to_owned()).filter(|n| !n.is_empty()),
+        auto_reconnect: None,
+    };
+    match create(&state, &session.caller(), &path, body).await {
+        Ok(_) => Ok(see_other(&format!("/w/{path}/livestreams"))),
+        Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
+        Err(err) => {
+            let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
+            let message = match &err {
+                AppError::PlanLimitReached { limit, plan, .. } => format!(
+                    "Your plan ({plan}) allows {limit} livestream(s). Remove one, or ask your host for a bigger plan."
+                ),
+                AppError::Validation { fields, .. } => fields
+                    .iter()
+                    .map(|(f, r)| format!("{f}: {r}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            let status = err.status_code();
+            html(
+                status,
+                &page(&state, &session, &path, form, message, plan_limit).await?,
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+pub async fn connect_or_disconnect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    form: PageForm<NoFields>,
+) -> PageResult {
+    let (ws, id, verb) = path.into_inner();
+    let connected = match verb.as_str() {
+        "connect" => true,
+        "disconnect" => false,
+        _ => return Err(AppError::NotFound("no such page".into()).into()),
+    };
+    set_connected(&state, &form.session.caller(), &ws, &id, connected).await?;
+    let fallback = format!("/w/{ws}/livestreams");
+    Ok(see_other(&crate::web::control_room::back(&req, &fallback)))
+}

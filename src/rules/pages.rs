@@ -1,0 +1,337 @@
+//! `/w/{ws}/rules`: the list with enable switches, and the rule builder whose fields follow
+//! the chosen event and whose command and duration follow the chosen device.
+
+use std::collections::BTreeMap;
+
+use actix_web::{ResponseError as _, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::devices::model::DeviceRow;
+use crate::error::AppError;
+use crate::protocol::EVENT_TYPES;
+use crate::rules::model::{RuleInput, ThenInput, Unit, When};
+use crate::rules::routes::create;
+use crate::startup::AppState;
+use crate::web::control_room::{Board, load_board};
+use crate::web::layout::Layout;
+use crate::web::page::{PageError, PageResult, html, render, see_other};
+use crate::web::session::{PageForm, Session};
+use crate::workspaces::permissions::Action;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/w/{ws}/rules", web::get().to(list))
+        .route("/w/{ws}/rules", web::post().to(add))
+        .route("/w/{ws}/rules/new", web::get().to(new_form));
+}
+
+#[derive(Template)]
+#[template(path = "rules/list.html")]
+struct RulesPage {
+    layout: Layout,
+    ws_id: String,
+    board: Board,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let (layout, access) =
+        Layout::for_workspace(&state, &session, &path, Action::View, "rules", "Rules").await?;
+    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    render(&RulesPage {
+        ws_id: access.workspace.id,
+        layout,
+        board,
+    })
+}
+
+/// The builder's fields: the `when` keys by their own names (`dashboard.md` § Forms).
+#[derive(Deserialize, Default)]
+pub struct RuleForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub livestream_id: String,
+    #[serde(default)]
+    pub event: String,
+    #[serde(default)]
+    pub contains: String,
+    #[serde(default)]
+    pub equals: String,
+    #[serde(default)]
+    pub starts_with: String,
+    #[serde(default)]
+    pub any_of: String,
+    #[serde(default)]
+    pub regex: String,
+    #[serde(default)]
+    pub gift_name: String,
+    #[serde(default)]
+    pub gift_id: String,
+    #[serde(default)]
+    pub min_diamonds: String,
+    #[serde(default)]
+    pub min_count: String,
+    #[serde(default)]
+    pub every: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub viewers_at_least: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub device_id: String,
+    #[serde(default)]
+    pub command: String,
+    #[serde(default)]
+    pub duration_ms: String,
+    #[serde(default)]
+    pub cooldown_ms: String,
+    #[serde(default)]
+    pub per_user_cooldown_ms: String,
+    #[serde(default)]
+    pub priority: String,
+}
+
+fn text(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl RuleForm {
+    /// The API's rule, or every field that is not even a number, at once.
+    pub fn parse(&self) -> Result<RuleInput, BTreeMap<String, String>> {
+        let mut errors = BTreeMap::new();
+        let mut num = |field: &str, raw: &str| -> Option<i64> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return None;
+            }
+            match raw.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.insert(field.to_owned(), "must be a whole number".to_owned());
+                    None
+                }
+            }
+        };
+        let gift_id = num("gift_id", &self.gift_id);
+        let min_diamonds = num("min_diamonds", &self.min_diamonds);
+        let min_count = num("min_count", &self.min_count);
+        let every = num("every", &self.every);
+        let viewers_at_least = num("viewers_at_least", &self.viewers_at_least);
+        let duration_ms = num("duration_ms", &self.duration_ms);
+        let cooldown_ms = num("cooldown_ms", &self.cooldown_ms);
+        let per_user_cooldown_ms = num("per_user_cooldown_ms", &self.per_user_cooldown_ms);
+        let priority = num("priority", &self.priority);
+        let unit = match self.unit.trim() {
+            "" => None,
+            "events" => Some(Unit::Events),
+            "likes" => Some(Unit::Likes),
+            "diamonds" => Some(Unit::Diamonds),
+            _ => {
+                errors.insert("unit".to_owned(), "events, likes or diamonds".to_owned());
+                None
+            }
+        };
+        let priority = match priority.map(i32::try_from) {
+            Some(Err(_)) => {
+                errors.insert("priority".to_owned(), "too large".to_owned());
+                None
+            }
+            Some(Ok(p)) => Some(p),
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Only the fields of the chosen event count: the others may hold what was typed
+        // before the event was changed.
+        let event = self.event.trim().to_owned();
+        let comment = event == "comment";
+        let gift = event == "gift";
+        Ok(RuleInput {
+            id: None,
+            livestream_id: text(&self.livestream_id),
+            name: self.name.clone(),
+            enabled: None,
+            priority,
+            when: When {
+                contains: text(&self.contains).filter(|_| comment),
+                equals: text(&self.equals).filter(|_| comment),
+                starts_with: text(&self.starts_with).filter(|_| comment),
+                any_of: text(&self.any_of).filter(|_| comment).map(|words| {
+                    words
+                        .split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                }),
+                regex: text(&self.regex).filter(|_| comment),
+                gift_name: text(&self.gift_name).filter(|_| gift),
+                gift_id: gift_id.filter(|_| gift),
+                min_diamonds: min_diamonds.filter(|_| gift),
+                min_count: min_count.filter(|_| gift || event == "like"),
+                every,
+                unit: unit.filter(|_| every.is_some()),
+                viewers_at_least: viewers_at_least.filter(|_| event == "viewer_count"),
+                user: text(&self.user).map(|u| u.trim_start_matches('@').to_owned()),
+                event,
+            },
+            then: ThenInput {
+                device_id: text(&self.device_id),
+                command: self.command.trim().to_owned(),
+                duration_ms,
+                duration: None,
+                params: None,
+            },
+            cooldown_ms,
+            per_user_cooldown_ms,
+            created_at: None,
+            updated_at: None,
+        })
+    }
+}
+
+/// A device as the builder's pickers need it.
+pub struct DeviceChoice {
+    pub id: String,
+    pub name: String,
+    pub commands: Vec<String>,
+    pub max_duration_ms: i64,
+}
+
+#[derive(Template)]
+#[template(path = "rules/new.html")]
+struct BuilderPage {
+    layout: Layout,
+    ws_id: String,
+    form: RuleForm,
+    errors: BTreeMap<String, String>,
+    error: String,
+    devices: Vec<DeviceChoice>,
+    livestreams: Vec<(String, String)>,
+    events: &'static [&'static str],
+}
+
+async fn builder(
+    state: &AppState,
+    session: &Session,
+    ws: &str,
+    form: RuleForm,
+    errors: BTreeMap<String, String>,
+    error: String,
+) -> Result<BuilderPage, PageError> {
+    let (layout, access) =
+        Layout::for_workspace(state, session, ws, Action::ManageRules, "rules", "New rule").await?;
+    let ws_id = access.workspace.id.clone();
+    let rows = state
+        .db
+        .run(move |conn| DeviceRow::list(conn, &ws_id))
+        .await?;
+    let devices = rows
+        .iter()
+        .map(|r| {
+            let d = r.device();
+            DeviceChoice {
+                id: d.id,
+                name: d.name,
+                commands: d.allowed_commands,
+                max_duration_ms: d.max_duration_ms,
+            }
+        })
+        .collect();
+    let livestreams = crate::live::routes::views(state, &access.workspace.id)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    Ok(BuilderPage {
+        ws_id: access.workspace.id,
+        layout,
+        form,
+        errors,
+        error,
+        devices,
+        livestreams,
+        events: &EVENT_TYPES,
+    })
+}
+
+pub async fn new_form(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let form = RuleForm {
+        event: "comment".to_owned(),
+        duration_ms: "1000".to_owned(),
+        cooldown_ms: "0".to_owned(),
+        per_user_cooldown_ms: "0".to_owned(),
+        priority: "0".to_owned(),
+        ..RuleForm::default()
+    };
+    let page = builder(
+        &state,
+        &session,
+        &path,
+        form,
+        BTreeMap::new(),
+        String::new(),
+    )
+    .await?;
+    render(&page)
+}
+
+pub async fn add(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<RuleForm>,
+) -> PageResult {
+    let PageForm { session, form } = form;
+    let (status, errors, error) = match form.parse() {
+        Err(errors) => (
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            String::new(),
+        ),
+        Ok(input) => match create(&state, &session.caller(), &path, input).await {
+            Ok(_) => return Ok(see_other(&format!("/w/{path}/rules"))),
+            Err(AppError::Internal(cause)) => return Err(AppError::Internal(cause).into()),
+            Err(err) => {
+                let status = err.status_code();
+                match err {
+                    AppError::Validation { fields, .. } => (
+                        status,
+                        fields
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let key = k
+                                    .strip_prefix("when.")
+                                    .or_else(|| k.strip_prefix("then."))
+                                    .unwrap_or(&k)
+                                    .replace("duration", "duration_ms")
+                                    .replace("duration_ms_ms", "duration_ms");
+                                (key, v)
+                            })
+                            .collect(),
+                        String::new(),
+                    ),
+                    AppError::PlanLimitReached { limit, plan, .. } => (
+                        status,
+                        BTreeMap::new(),
+                        format!(
+                            "Your plan ({plan}) allows {limit} rules. Remove one, or ask your host for a bigger plan."
+                        ),
+                    ),
+                    other => (status, BTreeMap::new(), other.to_string()),
+                }
+            }
+        },
+    };
+    let page = builder(&state, &session, &path, form, errors, error).await?;
+    html(status, &page)
+}

@@ -1,0 +1,40 @@
+//! Headers every HTML answer carries: a strict Content-Security-Policy (no inline script, no
+//! eval), no caching (pages are per user and per role, and may hold once-shown secrets),
+//! `Vary` on htmx's headers so a fragment is never served for a full page, and the usual
+//! hardening headers.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue, REFERRER_POLICY, VARY,
+    X_CONTENT_TYPE_OPTIONS,
+};
+use actix_web::middleware::Next;
+
+/// `frame-ancestors 'self'`: the dock loads in an OBS dock, which is a browser, not a frame.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
+pub async fn html_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let is_html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_html {
+        let headers = res.headers_mut();
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        headers.insert(
+            VARY,
+            HeaderValue::from_static("Cookie, HX-Request, HX-History-Restore-Request"),
+        );
+    }
+    Ok(res)
+}

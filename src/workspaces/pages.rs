@@ -1,0 +1,142 @@
+//! `/` and `/w`: where a signed-in person lands, their workspaces, and creating one.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::web::layout::Layout;
+use crate::web::page::{PageError, PageResult, html, see_other, sign_in_url};
+use crate::web::session::{self, PageForm, Session};
+use crate::workspaces::model::all_for_user;
+use crate::workspaces::routes::{CreateWorkspace, create};
+
+/// Remembers the workspace last opened, so `/` goes back to it (not a secret).
+pub const LAST_WORKSPACE_COOKIE: &str = "livectl_last_ws";
+
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
+    if session::current(&req, &state).is_none() {
+        let renew = req
+            .cookie(session::CookieNames::for_url(&state.settings.server.public_url).marker)
+            .is_some();
+        return Ok(see_other(&sign_in_url("/", renew)));
+    }
+    match req.cookie(LAST_WORKSPACE_COOKIE) {
+        Some(c) if c.value().starts_with("ws_") && c.value().len() < 64 => {
+            Ok(see_other(&format!("/w/{}", c.value())))
+        }
+        _ => Ok(see_other("/w")),
+    }
+}
+
+/// The cookie that makes `/` open this workspace next time.
+pub fn remember_workspace(res: &mut actix_web::HttpResponseBuilder, ws: &str) {
+    res.cookie(
+        Cookie::build(LAST_WORKSPACE_COOKIE, ws.to_owned())
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::days(365))
+            .finish(),
+    );
+}
+
+pub struct WorkspaceCard {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    pub plan: &'static str,
+    pub stopped: bool,
+    pub suspended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "workspaces/list.html")]
+struct WorkspacesPage {
+    layout: Layout,
+    workspaces: Vec<WorkspaceCard>,
+    name: String,
+    error: String,
+}
+
+async fn list_page(
+    state: &AppState,
+    session: &Session,
+    name: String,
+    error: String,
+) -> Result<WorkspacesPage, PageError> {
+    let layout = Layout::for_user(state, session, "Workspaces").await?;
+    let user_id = session.user_id.clone();
+    let rows = state
+        .db
+        .run(move |conn| all_for_user(conn, &user_id))
+        .await?;
+    let workspaces = rows
+        .into_iter()
+        .map(|(ws, role)| WorkspaceCard {
+            stopped: ws.kill_switch_engaged,
+            suspended: ws.is_suspended(),
+            plan: ws.plan().as_str(),
+            role: role.as_str(),
+            id: ws.id,
+            name: ws.name,
+        })
+        .collect();
+    Ok(WorkspacesPage {
+        layout,
+        workspaces,
+        name,
+        error,
+    })
+}
+
+pub async fn workspaces(state: web::Data<AppState>, session: Session) -> PageResult {
+    let page = list_page(&state, &session, String::new(), String::new()).await?;
+    html(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NewWorkspace {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_workspace(
+    state: web::Data<AppState>,
+    form: PageForm<NewWorkspace>,
+) -> PageResult {
+    let PageForm { session, form } = form;
+    match create(
+        &state,
+        &session.caller(),
+        CreateWorkspace {
+            name: form.name.clone(),
+        },
+    )
+    .await
+    {
+        Ok(ws) => {
+            let mut res = HttpResponse::SeeOther();
+            remember_workspace(&mut res, &ws.id);
+            Ok(res
+                .insert_header((actix_web::http::header::LOCATION, format!("/w/{}", ws.id)))
+                .finish())
+        }
+        Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
+        Err(err) => {
+            let status = actix_web::ResponseError::status_code(&err);
+            let message = match &err {
+                AppError::Validation { fields, .. } => fields
+                    .get("name")
+                    .map(|r| format!("Name {r}."))
+                    .unwrap_or_else(|| err.to_string()),
+                other => other.to_string(),
+            };
+            let page = list_page(&state, &session, form.name, message).await?;
+            html(status, &page)
+        }
+    }
+}

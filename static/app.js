@@ -1,0 +1,416 @@
+// livectl dashboard: the live socket, silent session renewal, dialogs and small form helpers.
+// No inline script anywhere (strict CSP): everything hooks in from here. Text that comes from
+// TikTok or from devices is untrusted and is only ever set with textContent.
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var meta = function (name) {
+    var el = document.querySelector('meta[name="' + name + '"]');
+    return el ? el.getAttribute("content") : null;
+  };
+  var csrf = meta("csrf-token");
+
+  // ---- toasts and announcements ---------------------------------------------------------
+  var toastTimer = null;
+  function toast(message) {
+    var el = document.getElementById("toast");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 8000);
+  }
+  function announce(message) {
+    var el = document.getElementById("announce");
+    if (el) el.textContent = message;
+  }
+
+  // ---- htmx: CSRF header on every request, errors in words --------------------------------
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (csrf) e.detail.headers["X-CSRF-Token"] = csrf;
+  });
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    var text = "The server refused that (" + xhr.status + ").";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var msg = doc.querySelector("[data-error-message]");
+      if (msg) text = msg.textContent;
+    } catch (_) { /* keep the generic text */ }
+    toast(text);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("The server could not be reached. Nothing was changed.");
+  });
+
+  // ---- session renewal: one tab at a time (Web Locks), before the access cookie runs out ----
+  var expiresAt = Number(meta("session-expires") || 0);
+  var renewTimer = null;
+  function scheduleRenewal() {
+    if (!expiresAt) return;
+    clearTimeout(renewTimer);
+    var wait = Math.max(1000, (expiresAt - 60) * 1000 - Date.now());
+    renewTimer = setTimeout(renew, wait);
+  }
+  function sharedExpiry() {
+    var v = Number(localStorage.getItem("livectl.session_expires") || 0);
+    return isFinite(v) ? v : 0;
+  }
+  function renewOnce() {
+    // Another tab may have renewed while this one waited for the lock: adopt its result.
+    if (sharedExpiry() - Date.now() / 1000 > 120) {
+      expiresAt = sharedExpiry();
+      return Promise.resolve();
+    }
+    return fetch("/auth/session/refresh", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf || "" }
+    }).then(function (res) {
+      if (res.ok) {
+        return res.json().then(function (j) {
+          expiresAt = j.expires_at;
+          localStorage.setItem("livectl.session_expires", String(j.expires_at));
+        });
+      }
+      if (res.status === 409) { // another tab won the race a moment ago
+        expiresAt = Math.max(sharedExpiry(), Date.now() / 1000 + 120);
+        return;
+      }
+      if (res.status === 401) {
+        expiresAt = 0;
+        toast("Your session ended. Sign in again to keep control.");
+        window.location.href = "/login?reason=expired&next=" + encodeURIComponent(location.pathname);
+      }
+    });
+  }
+  function renew() {
+    var run = navigator.locks && navigator.locks.request
+      ? navigator.locks.request("livectl-session-renewal", renewOnce)
+      : renewOnce();
+    Promise.resolve(run).catch(function () {
+      expiresAt = Date.now() / 1000 + 90; // network trouble: try again soon
+    }).then(scheduleRenewal);
+  }
+  scheduleRenewal();
+
+  // ---- dialogs (never window.confirm: it is blocked in OBS docks and background tabs) -------
+  document.addEventListener("click", function (e) {
+    var opener = e.target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+      if (dialog && dialog.showModal) {
+        e.preventDefault();
+        dialog.showModal();
+        var cancel = dialog.querySelector("[autofocus]");
+        if (cancel) cancel.focus();
+      }
+      return;
+    }
+    var closer = e.target.closest("[data-close-dialog]");
+    if (closer) {
+      var d = closer.closest("dialog");
+      if (d) d.close();
+      return;
+    }
+    var copy = e.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy"));
+      if (!source) return;
+      var text = source.textContent;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { announce("Copied."); });
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(source);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        announce("Selected: press Ctrl+C to copy.");
+      }
+    }
+  });
+
+  // ---- forms whose fields follow a choice ----------------------------------------------------
+  function showFieldsFor(select) {
+    var value = select.value;
+    var form = select.form || document;
+    form.querySelectorAll("[data-for-event]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-for-event").split(" ").indexOf(value) < 0;
+    });
+  }
+  function followDevice(picker) {
+    var form = picker.form;
+    if (!form) return;
+    var commands = form.querySelector("[data-command-picker]");
+    var chosen = picker.value;
+    if (commands) {
+      var first = null;
+      commands.querySelectorAll("optgroup").forEach(function (group) {
+        var mine = group.getAttribute("data-device") === chosen;
+        group.hidden = !mine;
+        group.disabled = !mine;
+        if (mine && !first) first = group.querySelector("option");
+      });
+      var current = commands.selectedOptions[0];
+      if ((!current || current.parentElement.disabled) && first) first.selected = true;
+    }
+    var option = picker.selectedOptions[0];
+    var duration = form.querySelector('[name="duration_ms"]');
+    if (option && duration) {
+      var max = option.getAttribute("data-max");
+      duration.max = max;
+      var cap = document.getElementById("duration-cap");
+      if (cap) cap.textContent = "(at most " + max + " ms for this device)";
+    }
+  }
+  function enhanceForms(root) {
+    root.querySelectorAll("[data-shows-fields]").forEach(function (s) {
+      showFieldsFor(s);
+      s.addEventListener("change", function () { showFieldsFor(s); });
+    });
+    root.querySelectorAll("[data-device-picker]").forEach(function (p) {
+      followDevice(p);
+      p.addEventListener("change", function () { followDevice(p); });
+    });
+  }
+  enhanceForms(document);
+
+  // The kill switch answers at once: "Stopping…" until the server confirms.
+  document.addEventListener("submit", function (e) {
+    var button = e.target.querySelector("#kill-switch");
+    if (button) {
+      button.setAttribute("aria-busy", "true");
+      button.textContent = "Stopping…";
+    }
+  });
+
+  // ---- the workspace's live socket -----------------------------------------------------------
+  var workspace = body.getAttribute("data-workspace");
+  if (!workspace) return;
+
+  var conn = document.getElementById("conn");
+  var feed = document.getElementById("feed");
+  var feedStatus = document.getElementById("feed-status");
+  var MAX_ROWS = 500;
+  var paused = false;
+  var held = [];
+  var lastConfirmed = null;
+
+  function setConn(state, text) {
+    if (!conn) return;
+    conn.setAttribute("data-state", state);
+    conn.textContent = text;
+  }
+  function clock(ms) {
+    var d = ms ? new Date(ms) : new Date();
+    return d.toLocaleTimeString();
+  }
+
+  function applyStopped() {
+    var safety = document.getElementById("safety");
+    var engaged = !!safety && safety.getAttribute("data-engaged") === "true";
+    body.setAttribute("data-stopped", engaged ? "true" : "false");
+    var title = body.getAttribute("data-page-title") || "";
+    var name = body.getAttribute("data-workspace-name") || "";
+    document.title = engaged ? "STOPPED · " + title + " · " + name : title + " · " + name + " · livectl";
+    document.querySelectorAll("[data-disabled-when-stopped]").forEach(function (el) {
+      el.disabled = engaged;
+      var why = document.getElementById(el.getAttribute("aria-describedby") || "");
+      if (why) {
+        why.textContent = engaged
+          ? "Disabled while the kill switch is engaged: release it first."
+          : "A sent test event goes through the rules and can move hardware.";
+      }
+    });
+  }
+  applyStopped();
+  document.addEventListener("htmx:afterSettle", function (e) {
+    applyStopped();
+    enhanceForms(e.target);
+  });
+
+  var pending = {};
+  function refresh(selector) {
+    // Coalesce bursts (100 events/s must not become 100 requests/s).
+    if (pending[selector]) return;
+    pending[selector] = setTimeout(function () {
+      delete pending[selector];
+      document.querySelectorAll(selector).forEach(function (el) {
+        var url = el.getAttribute("data-part");
+        if (url && window.htmx) htmx.ajax("GET", url, { target: el, swap: "outerHTML" });
+      });
+    }, 150);
+  }
+  function resync() {
+    refresh("[data-part]");
+  }
+
+  function category(kind, type) {
+    if (kind === "command") return "command";
+    if (type === "comment" || type === "gift" || type === "like") return type;
+    if (type === "follow" || type === "share" || type === "join" || type === "super_fan") return "social";
+    return "status";
+  }
+  function deviceName(id) {
+    var card = document.querySelector('[data-device-id="' + CSS.escape(id) + '"] strong');
+    return card ? card.textContent : id;
+  }
+  function row(kind, idAttr, id, cat, problem, parts) {
+    var li = document.createElement("li");
+    li.setAttribute("data-kind", kind);
+    if (idAttr) li.setAttribute(idAttr, id);
+    li.setAttribute("data-category", cat);
+    li.setAttribute("data-problem", problem ? "true" : "false");
+    var time = document.createElement("time");
+    time.textContent = clock();
+    li.appendChild(time);
+    parts.forEach(function (p) {
+      var span = document.createElement("span");
+      span.className = p[0];
+      span.textContent = p[1];
+      li.appendChild(span);
+    });
+    return li;
+  }
+  function eventRow(ev) {
+    var p = ev.payload || {};
+    var user = p.user ? (p.user.nickname || p.user.unique_id || "") : "";
+    var what;
+    switch (ev.event_type) {
+      case "comment": what = "“" + (p.text || "") + "”"; break;
+      case "gift": what = "sent " + (p.gift_name || "a gift") + " × " + (p.repeat_count || 1) + " (" + (p.total_diamonds || 0) + " 💎)"; break;
+      case "like": what = "liked × " + (p.count || 1); break;
+      case "viewer_count": what = (p.viewers || 0) + " viewers"; break;
+      case "stream_status": what = "stream " + (p.status || ""); break;
+      default: what = ev.event_type.replace("_", " ");
+    }
+    var parts = [["who", user], ["what", what]];
+    if (ev.simulated) parts.push(["badge", "test"]);
+    return row("event", "data-event-id", ev.id, category("event", ev.event_type), false, parts);
+  }
+  var PROBLEMS = { rejected: 1, failed: 1, expired: 1, busy: 1, undeliverable: 1, blocked: 1 };
+  function commandRow(c) {
+    var latency = c.acked_at && c.issued_at ? " · " + (c.acked_at - c.issued_at) + " ms" : "";
+    var parts = [
+      ["what", c.cmd + " " + c.duration_ms + " ms → " + deviceName(c.device_id)],
+      ["status status-" + c.status, c.status + latency]
+    ];
+    if (c.detail) parts.push(["detail", c.detail]);
+    return row("command", "data-command-id", c.id, "command", !!PROBLEMS[c.status], parts);
+  }
+  function noticeRow(text) {
+    return row("notice", null, null, "status", true, [["what", text]]);
+  }
+
+  function visible(li) {
+    var only = document.getElementById("only-problems");
+    if (only && only.checked && li.getAttribute("data-problem") !== "true") return false;
+    var box = document.querySelector('[data-filter="' + li.getAttribute("data-category") + '"]');
+    return !box || box.checked;
+  }
+  function applyFilters() {
+    if (!feed) return;
+    feed.querySelectorAll("li").forEach(function (li) { li.hidden = !visible(li); });
+  }
+  document.querySelectorAll("[data-filter], #only-problems").forEach(function (box) {
+    box.addEventListener("change", applyFilters);
+  });
+  var pauseButton = document.getElementById("feed-pause");
+  function showHeld() {
+    if (feedStatus) feedStatus.textContent = paused ? held.length + " new (paused)" : "";
+  }
+  if (pauseButton) {
+    pauseButton.addEventListener("click", function () {
+      paused = !paused;
+      pauseButton.setAttribute("aria-pressed", paused ? "true" : "false");
+      pauseButton.textContent = paused ? "Resume" : "Pause";
+      if (!paused) { held.splice(0).forEach(prepend); }
+      showHeld();
+    });
+  }
+  function prepend(li) {
+    if (!feed) return;
+    li.hidden = !visible(li);
+    feed.insertBefore(li, feed.firstChild);
+    while (feed.children.length > MAX_ROWS) feed.removeChild(feed.lastChild);
+  }
+  function add(li) {
+    if (feedStatus && !paused) feedStatus.textContent = "";
+    if (paused) { held.push(li); if (held.length > MAX_ROWS) held.shift(); showHeld(); return; }
+    prepend(li);
+  }
+
+  function onFrame(frame) {
+    lastConfirmed = Date.now();
+    switch (frame.type) {
+      case "event":
+        add(eventRow(frame.event));
+        if (frame.event.event_type === "stream_status" || frame.event.event_type === "viewer_count") {
+          refresh("#livestreams");
+          refresh("#checklist");
+        }
+        break;
+      case "command":
+        add(commandRow(frame.command));
+        if (PROBLEMS[frame.command.status]) announce("Command " + frame.command.status + ": " + (frame.command.detail || frame.command.cmd));
+        refresh("#checklist");
+        break;
+      case "kill_switch":
+        refresh("#safety");
+        announce(frame.engaged ? "Kill switch engaged: all hardware stopped." : "Kill switch released.");
+        add(noticeRow(frame.engaged ? "Kill switch engaged" + (frame.reason ? ": " + frame.reason : "") : "Kill switch released" + (frame.reason ? ": " + frame.reason : "")));
+        break;
+      case "device":
+        refresh("#devices");
+        refresh('[data-refresh-on~="device"]');
+        refresh("#checklist");
+        break;
+      case "rule":
+        refresh("#rules");
+        refresh("#checklist");
+        break;
+      case "livestream":
+        refresh("#livestreams");
+        refresh("#checklist");
+        break;
+      case "lagged":
+        add(noticeRow(frame.dropped + " updates skipped (this page fell behind); state re-read."));
+        resync();
+        break;
+    }
+  }
+
+  var socket = null;
+  var backoff = 500;
+  var everOpen = false;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/workspaces/" + encodeURIComponent(workspace) + "/feed");
+    socket.onopen = function () {
+      backoff = 500;
+      setConn("live", "live");
+      // Whatever happened while away (or since the page was rendered, if that was a while
+      // ago): re-read it. A page rendered a moment ago is already current.
+      if (everOpen || performance.now() > 3000) resync();
+      everOpen = true;
+    };
+    socket.onmessage = function (m) {
+      try { onFrame(JSON.parse(m.data)); } catch (_) { /* not ours */ }
+    };
+    socket.onclose = function () {
+      var asOf = lastConfirmed ? " · state as of " + clock(lastConfirmed) : "";
+      setConn(navigator.onLine === false ? "offline" : "reconnecting", "reconnecting" + asOf);
+      var safety = document.getElementById("safety");
+      if (safety) safety.setAttribute("data-stale", "true");
+      var wait = Math.min(30000, backoff) * (0.8 + Math.random() * 0.4);
+      backoff = Math.min(30000, backoff * 2);
+      setTimeout(connect, wait);
+    };
+  }
+  connect();
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && socket && socket.readyState === 1) resync();
+  });
+})();

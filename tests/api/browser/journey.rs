@@ -1,0 +1,173 @@
+//! The whole journey by form, as a streamer does it: register, workspace, a simulator
+//! livestream, a device (token shown once, the page waiting for the agent), a rule, a test
+//! event from the control room, the command reaching the agent and its outcome in the feed.
+
+use serde_json::json;
+
+use super::{Browser, workspace_of};
+use crate::agents::{connect_agent, next_json, send_json};
+use crate::helpers::{PASSWORD, spawn_app_with};
+
+#[actix_web::test]
+async fn sign_up_to_a_moving_motor_by_form() {
+    // The simulator's own made-up comments would fire the rule too: keep it quiet.
+    let app = spawn_app_with(|s| s.tiktok.simulator_interval_ms = 3_600_000).await;
+    let b = Browser::start("journey").await;
+
+    // Signed out, any page goes to the login form and comes back after.
+    b.open(&app, "/w").await;
+    b.wait_path("/login").await;
+    assert!(b.path().await.contains("next=/w"), "{}", b.path().await);
+    b.shot("login").await;
+    b.click("a[href^='/register']").await;
+    b.wait_path("/register").await;
+    b.fill("#name", "Ann Streamer").await;
+    b.fill("#email", "ann@example.com").await;
+    b.fill("#password", PASSWORD).await;
+    b.shot("register").await;
+    b.click("form[action='/register'] button[type=submit]")
+        .await;
+    b.wait_path("/w").await;
+    b.shot("workspaces-empty").await;
+    b.assert_clean_console().await;
+
+    b.fill("#ws-name", "Ann's studio").await;
+    b.click("form[action='/w'] button[type=submit]").await;
+    b.wait_path("/w/ws_").await;
+    let ws = workspace_of(&b.path().await);
+    b.wait_live().await;
+    b.shot("control-room-new").await;
+    assert_eq!(b.text("#checklist-title").await, "Getting started · 0 of 4");
+    b.assert_clean_console().await;
+
+    // A simulator livestream, connected.
+    b.open(&app, &format!("/w/{ws}/livestreams")).await;
+    b.fill("#ls-target", "@ann_live").await;
+    b.click("input[name=source][value=simulator]").await;
+    b.click("form[action$='/livestreams'] button[type=submit]")
+        .await;
+    b.find("[data-livestream-id]").await;
+    b.click("[data-livestream-id] form button").await;
+    b.wait_attr("[data-livestream-id]", "data-status", "live")
+        .await;
+    b.shot("livestreams").await;
+    b.assert_clean_console().await;
+
+    // A device: its token shown once, then the page waits for the agent.
+    b.open(&app, &format!("/w/{ws}/devices/new")).await;
+    b.fill("#dev-name", "Desk motor").await;
+    b.fill("#dev-commands", "MOTOR_SPIN, LED_ON").await;
+    b.fill("#dev-max", "3000").await;
+    b.shot("device-new").await;
+    b.click("form[action$='/devices'] button[type=submit]")
+        .await;
+    let token = b.text("#agent-token").await;
+    assert!(token.starts_with("lat_"), "{token}");
+    assert!(b.text("#agent-command").await.contains(&token));
+    b.wait_attr("#device-status", "data-state", "never_connected")
+        .await;
+    b.wait_live().await;
+    b.shot("device-token").await;
+    let stored = b
+        .eval("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
+        .await;
+    assert!(
+        !stored.as_str().unwrap_or_default().contains(&token),
+        "a once-shown token reached browser storage"
+    );
+    let mut agent = connect_agent(&app, &token).await.expect("agent connects");
+    send_json(
+        &mut agent.socket,
+        json!({"type": "status", "serial": "open", "firmware": "livectl-uno 1.0"}),
+    )
+    .await;
+    b.wait_attr("#device-status", "data-state", "online").await;
+    b.wait_until(
+        "the firmware on the status line",
+        "document.querySelector('#device-status').textContent.includes('livectl-uno 1.0')",
+    )
+    .await;
+    b.shot("device-connected").await;
+
+    // A rule: comment "spin" → MOTOR_SPIN for 1 s.
+    b.open(&app, &format!("/w/{ws}/rules/new")).await;
+    b.fill("#rule-name", "Spin on comment").await;
+    b.fill("#rule-contains", "spin").await;
+    b.find("#rule-command")
+        .await
+        .select_by_value("MOTOR_SPIN")
+        .await
+        .unwrap();
+    b.fill("#rule-duration_ms", "1000").await;
+    b.shot("rule-builder").await;
+    b.click("form.rule-builder button[type=submit]").await;
+    b.wait_path(&format!("/w/{ws}/rules")).await;
+    b.find("[data-rule-id][data-enabled=true]").await;
+    b.shot("rules").await;
+    b.assert_clean_console().await;
+
+    // The control room: a test event through the rules moves the motor.
+    b.open(&app, &format!("/w/{ws}")).await;
+    b.wait_live().await;
+    b.fill("#test-text", "spin!").await;
+    b.click("button[name=mode][value=send]").await;
+    b.wait_until(
+        "the event in the feed",
+        "document.querySelector('#feed li[data-kind=event]')",
+    )
+    .await;
+    let command = loop {
+        let frame = next_json(&mut agent.socket).await.expect("a command");
+        if frame["type"] == "command" {
+            break frame;
+        }
+    };
+    assert_eq!(command["cmd"], "MOTOR_SPIN");
+    assert_eq!(command["duration_ms"], 1000);
+    send_json(
+        &mut agent.socket,
+        json!({"type": "ack", "id": command["id"], "status": "done"}),
+    )
+    .await;
+    let row = format!("#feed li[data-command-id={}]", command["id"]);
+    b.wait_until(
+        "the command done in the feed",
+        &format!("document.querySelector('{row}') && document.querySelector('{row}').textContent.includes('done')"),
+    )
+    .await;
+    assert!(
+        b.text(&row)
+            .await
+            .contains("MOTOR_SPIN 1000 ms → Desk motor")
+    );
+    // Every step of the checklist was seen by the server: it hides itself.
+    b.wait_until(
+        "the checklist complete",
+        "document.querySelector('#checklist') && document.querySelector('#checklist').hidden",
+    )
+    .await;
+    b.shot("control-room").await;
+    b.assert_clean_console().await;
+
+    // The dry run says why, and moves nothing.
+    b.fill("#test-text", "hello").await;
+    b.click("button[name=mode][value=dry_run]").await;
+    b.wait_until(
+        "the dry run's answer",
+        "document.querySelector('#test-result').textContent.includes('No rule would fire')",
+    )
+    .await;
+    b.shot("dry-run").await;
+
+    b.open(&app, &format!("/w/{ws}/dock")).await;
+    b.wait_live().await;
+    b.shot("dock").await;
+    b.assert_clean_console().await;
+
+    // Sign out: the session is gone, pages send to the login form again.
+    b.click("form[action='/logout'] button").await;
+    b.wait_path("/login").await;
+    b.open(&app, &format!("/w/{ws}")).await;
+    b.wait_path("/login").await;
+    b.close().await;
+}
