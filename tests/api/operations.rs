@@ -81,7 +81,12 @@ async fn unknown_routes_and_methods_get_the_error_shape() {
     // Outside the API, people get the dashboard's 404 page.
     let page = app.call(Method::GET, "/not-api", None, None).await;
     assert_eq!(page.status.as_u16(), 404);
-    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let wrong_method = app.call(Method::PUT, "/healthz", None, None).await;
     assert!(
         matches!(wrong_method.status.as_u16(), 404 | 405),
