@@ -78,8 +78,18 @@ async fn unknown_routes_and_methods_get_the_error_shape() {
     app.call(Method::GET, "/api/v2/anything", None, None)
         .await
         .expect_error(404, "NOT_FOUND");
+    app.call(Method::GET, "/not-api", None, None)
+        .await
+        .expect_error(404, "NOT_FOUND");
     // Outside the API, people get the dashboard's 404 page.
-    let page = app.call(Method::GET, "/not-api", None, None).await;
+    let page = app
+        .call(
+            Method::GET,
+            &format!("{}/not-a-page", app.address),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(page.status.as_u16(), 404);
     assert!(
         page.headers["content-type"]
