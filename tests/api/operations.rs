@@ -83,16 +83,14 @@ async fn unknown_routes_and_methods_get_the_error_shape() {
         .expect_error(404, "NOT_FOUND");
     // Outside the API, people get the dashboard's 404 page.
     let page = app
-        .call(
-            Method::GET,
-            &format!("{}/not-a-page", app.address),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(page.status.as_u16(), 404);
+        .client
+        .get(format!("{}/not-a-page", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 404);
     assert!(
-        page.headers["content-type"]
+        page.headers()["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/html")
