@@ -35,6 +35,7 @@ use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry:
 use crate::mqtt::MqttBroker;
 use crate::mqtt::auth::MqttAuth;
 use crate::rules::engine::RuleEngine;
+use crate::rules::trace::Traces;
 use crate::telemetry::metrics::Metrics;
 use crate::web::csrf::CsrfKey;
 use crate::workspaces::access::AccessCache;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub rules: Addr<RuleEngine>,
     /// Control-state changes for the live views (kill switch, devices, livestreams, rules).
     pub changes: Changes,
+    /// Per-event rule traces for the live views that ask (the "why?" panel).
+    pub traces: Arc<Traces>,
     /// Signs the dashboard's CSRF tokens.
     pub csrf: CsrfKey,
     /// Who may connect to the MQTT broker (kept current even when the broker is disabled).
@@ -125,8 +128,15 @@ impl Application {
             settings.commands.ack_timeout_ms,
         );
         load_router(&db, &router).await?;
-        let rules =
-            RuleEngine::new(db.clone(), router.clone(), metrics.clone(), bus.clone()).start();
+        let traces = Arc::new(Traces::new());
+        let rules = RuleEngine::new(
+            db.clone(),
+            router.clone(),
+            metrics.clone(),
+            bus.clone(),
+            traces.clone(),
+        )
+        .start();
         let mqtt_auth = Arc::new(mqtt_auth);
         let mqtt = if settings.mqtt.enabled {
             Some(Arc::new(MqttBroker::start(
@@ -145,6 +155,7 @@ impl Application {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
             csrf: CsrfKey::derive(jwt_secret.as_bytes()),
             changes,
+            traces,
             login_by_account: RateLimiter::new(settings.auth.login_attempts_per_account),
             login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
             denylist,

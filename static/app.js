@@ -232,7 +232,7 @@
   });
 
   var pending = {};
-  function refresh(selector) {
+  function refresh(selector, delay) {
     // Coalesce bursts (100 events/s must not become 100 requests/s).
     if (pending[selector]) return;
     pending[selector] = setTimeout(function () {
@@ -241,7 +241,7 @@
         var url = el.getAttribute("data-part");
         if (url && window.htmx) htmx.ajax("GET", url, { target: el, swap: "outerHTML" });
       });
-    }, 150);
+    }, delay || 150);
   }
   function resync() {
     refresh("[data-part]");
@@ -274,6 +274,56 @@
     });
     return li;
   }
+  // ---- why? traces, by event ----
+  var traces = new Map();
+  var whyFor = null;
+  function ruleName(id) {
+    var el = document.querySelector('[data-rule-id="' + CSS.escape(id) + '"] strong');
+    return el ? el.textContent : (id === "draft" ? "this draft" : id);
+  }
+  function commandStatus(id) {
+    var row = id && document.querySelector('#feed li[data-command-id="' + CSS.escape(id) + '"] .status');
+    return row ? row.textContent : null;
+  }
+  function renderWhy() {
+    var list = document.getElementById("why-lines");
+    if (!list || !whyFor) return;
+    list.textContent = "";
+    var lines = traces.get(whyFor);
+    if (!lines) {
+      var wait = document.createElement("li");
+      wait.textContent = "Waiting for the rule engine…";
+      list.appendChild(wait);
+      return;
+    }
+    if (lines.length === 0) {
+      var none = document.createElement("li");
+      none.textContent = "This workspace has no rules.";
+      list.appendChild(none);
+    }
+    lines.forEach(function (l) {
+      var li = document.createElement("li");
+      li.className = l.matched ? "fired" : "skipped";
+      li.setAttribute("data-trace-rule", l.rule_id);
+      li.setAttribute("data-matched", l.matched ? "true" : "false");
+      var name = document.createElement("strong");
+      name.textContent = (l.matched ? "✓ " : "✗ ") + ruleName(l.rule_id);
+      li.appendChild(name);
+      li.appendChild(document.createTextNode(": " + l.reason));
+      var status = commandStatus(l.command_id);
+      if (status) li.appendChild(document.createTextNode(" → " + status));
+      list.appendChild(li);
+    });
+  }
+  function openWhy(eventId, summary) {
+    var dialog = document.getElementById("why-dialog");
+    if (!dialog) return;
+    whyFor = eventId;
+    document.getElementById("why-event").textContent = summary;
+    renderWhy();
+    dialog.showModal();
+  }
+
   function eventRow(ev) {
     var p = ev.payload || {};
     var user = p.user ? (p.user.nickname || p.user.unique_id || "") : "";
@@ -288,7 +338,15 @@
     }
     var parts = [["who", user], ["what", what]];
     if (ev.simulated) parts.push(["badge", "test"]);
-    return row("event", "data-event-id", ev.id, category("event", ev.event_type), false, parts);
+    var li = row("event", "data-event-id", ev.id, category("event", ev.event_type), false, parts);
+    var why = document.createElement("button");
+    why.type = "button";
+    why.className = "link why-button";
+    why.textContent = "Why?";
+    why.setAttribute("aria-label", "Why did " + ev.event_type.replace("_", " ") + " " + what + " fire or not?");
+    why.addEventListener("click", function () { openWhy(ev.id, (user ? user + " " : "") + what); });
+    li.appendChild(why);
+    return li;
   }
   var PROBLEMS = { rejected: 1, failed: 1, expired: 1, busy: 1, undeliverable: 1, blocked: 1 };
   function commandRow(c) {
@@ -347,15 +405,19 @@
     switch (frame.type) {
       case "event":
         add(eventRow(frame.event));
-        if (frame.event.event_type === "stream_status" || frame.event.event_type === "viewer_count") {
+        if (frame.event.event_type === "stream_status") {
           refresh("#livestreams");
           refresh("#checklist");
+        } else {
+          refresh("#livestreams", 2000); // counters and viewers, at most every 2 s
         }
         break;
       case "command":
         add(commandRow(frame.command));
         if (PROBLEMS[frame.command.status]) announce("Command " + frame.command.status + ": " + (frame.command.detail || frame.command.cmd));
-        refresh("#checklist");
+        // The outcome reaches the database a moment after it reaches this socket.
+        refresh("#checklist", 1000);
+        refresh("#devices", 1000);
         break;
       case "kill_switch":
         refresh("#safety");
@@ -375,6 +437,11 @@
         refresh("#livestreams");
         refresh("#checklist");
         break;
+      case "trace":
+        traces.set(frame.event_id, frame.results);
+        if (traces.size > MAX_ROWS) traces.delete(traces.keys().next().value);
+        if (whyFor === frame.event_id) renderWhy();
+        break;
       case "lagged":
         add(noticeRow(frame.dropped + " updates skipped (this page fell behind); state re-read."));
         resync();
@@ -387,7 +454,7 @@
   var everOpen = false;
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/workspaces/" + encodeURIComponent(workspace) + "/feed");
+    socket = new WebSocket(scheme + location.host + "/ws/workspaces/" + encodeURIComponent(workspace) + "/feed" + (feed ? "?trace=1" : ""));
     socket.onopen = function () {
       backoff = 500;
       setConn("live", "live");

@@ -23,20 +23,25 @@ pub trait EventBus: Send + Sync + 'static {
     /// Prometheus lines about this bus.
     fn render_metrics(&self, out: &mut String);
     /// Every event from now on, for this process alone (live views). Unlike `subscribe`, which
-    /// on a shared bus splits events between the nodes of a group, each watcher sees them all.
-    fn watch(&self, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
-        self.subscribe("watch", capacity)
-    }
+    /// on a shared bus splits events between the nodes of a group, each watcher sees them all,
+    /// and learns how many it lost to a full queue.
+    fn watch(&self, capacity: usize) -> Watch;
     /// Whether the bus works (for `/readyz`).
     fn ready(&self) -> bool {
         true
     }
 }
 
+/// A live view's events, and how many of them were dropped because it fell behind.
+pub struct Watch {
+    pub events: mpsc::Receiver<Arc<Event>>,
+    pub dropped: Arc<AtomicU64>,
+}
+
 struct Subscriber {
     name: String,
     tx: mpsc::Sender<Arc<Event>>,
-    dropped: AtomicU64,
+    dropped: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -56,6 +61,22 @@ impl MemoryBus {
             .iter()
             .map(|s| s.dropped.load(Ordering::Relaxed))
             .sum()
+    }
+}
+
+impl MemoryBus {
+    fn add_subscriber(&self, name: &str, capacity: usize) -> Watch {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        self.subscribers.write().push(Arc::new(Subscriber {
+            name: name.to_owned(),
+            tx,
+            dropped: dropped.clone(),
+        }));
+        Watch {
+            events: rx,
+            dropped,
+        }
     }
 }
 
@@ -82,13 +103,11 @@ impl EventBus for MemoryBus {
     }
 
     fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        self.subscribers.write().push(Arc::new(Subscriber {
-            name: name.to_owned(),
-            tx,
-            dropped: AtomicU64::new(0),
-        }));
-        rx
+        self.add_subscriber(name, capacity).events
+    }
+
+    fn watch(&self, capacity: usize) -> Watch {
+        self.add_subscriber("watch", capacity)
     }
 
     fn render_metrics(&self, out: &mut String) {

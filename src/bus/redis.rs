@@ -18,7 +18,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use tokio::sync::mpsc;
 
-use crate::bus::EventBus;
+use crate::bus::{EventBus, Watch};
 use crate::protocol::Event;
 
 const PUBLISH_QUEUE: usize = 65_536;
@@ -153,16 +153,20 @@ impl EventBus for RedisBus {
         self.is_up()
     }
 
-    fn watch(&self, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+    fn watch(&self, capacity: usize) -> Watch {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        tokio::spawn(watch_loop(self.shared.clone(), tx));
-        rx
+        let dropped = Arc::new(AtomicU64::new(0));
+        tokio::spawn(watch_loop(self.shared.clone(), tx, dropped.clone()));
+        Watch {
+            events: rx,
+            dropped,
+        }
     }
 }
 
 /// Follows every stream from the watch's start with plain `XREAD` (no group: a watcher sees
 /// everything, acknowledges nothing).
-async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
+async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>, dropped: Arc<AtomicU64>) {
     let config = ConnectionManagerConfig::new().set_response_timeout(None);
     let Ok(mut conn) = shared
         .client
@@ -201,7 +205,7 @@ async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>) {
             Ok(Some(reply)) => {
                 for stream in reply.keys {
                     for entry in &stream.ids {
-                        deliver(&shared, entry, &tx);
+                        deliver_counted(&shared, entry, &tx, Some(&dropped));
                     }
                     if let Some(entry) = stream.ids.last() {
                         last.insert(stream.key.clone(), entry.id.clone());
@@ -305,7 +309,18 @@ async fn write_loop(
 }
 
 /// Hands one stream entry to the subscriber; true if it should be acknowledged.
+/// Hands an entry on; true when it is handled (acknowledged), even if a full queue dropped it.
 fn deliver(shared: &Shared, entry: &StreamId, tx: &mpsc::Sender<Arc<Event>>) -> bool {
+    deliver_counted(shared, entry, tx, None)
+}
+
+/// [`deliver`], also counting a drop in `dropped` (a live view learns that it fell behind).
+fn deliver_counted(
+    shared: &Shared,
+    entry: &StreamId,
+    tx: &mpsc::Sender<Arc<Event>>,
+    dropped: Option<&AtomicU64>,
+) -> bool {
     let Some(data) = entry.get::<String>("data") else {
         return true;
     };
@@ -313,6 +328,9 @@ fn deliver(shared: &Shared, entry: &StreamId, tx: &mpsc::Sender<Arc<Event>>) -> 
         Ok(event) => {
             if tx.try_send(Arc::new(event)).is_err() {
                 shared.dropped.fetch_add(1, Ordering::Relaxed);
+                if let Some(counter) = dropped {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
             }
             true
         }

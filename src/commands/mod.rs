@@ -1,5 +1,6 @@
 //! The command router, the kill switch, command history.
 
+pub mod history;
 pub mod record;
 pub mod router;
 pub mod routes;

@@ -1,5 +1,6 @@
 //! How the dashboard shows a device: one state machine, the same on every page.
 
+use crate::commands::history::LastCommand;
 use crate::devices::model::{DeviceView, Transport};
 use crate::protocol::SerialState;
 use crate::web::page::clock;
@@ -51,9 +52,23 @@ pub struct DeviceCard {
     pub firmware: String,
     pub allowed_commands: Vec<String>,
     pub max_duration_ms: i64,
+    /// `MOTOR_SPIN · done · 18 ms` (empty before the first command).
+    pub last_command: String,
+    pub last_command_ok: bool,
 }
 
 impl DeviceCard {
+    pub fn with_last_command(mut self, last: Option<&LastCommand>) -> Self {
+        if let Some(last) = last {
+            self.last_command = match last.issued_to_ack_ms {
+                Some(ms) => format!("{} · {} · {ms} ms", last.cmd, last.status),
+                None => format!("{} · {}", last.cmd, last.status),
+            };
+            self.last_command_ok = last.status == "done";
+        }
+        self
+    }
+
     pub fn new(view: &DeviceView, has_live_token: bool) -> Self {
         let state = DeviceState::of(view, has_live_token);
         let mqtt = view.transport == Transport::Mqtt;
@@ -86,6 +101,8 @@ impl DeviceCard {
             firmware: view.firmware.clone().unwrap_or_default(),
             allowed_commands: view.allowed_commands.clone(),
             max_duration_ms: view.max_duration_ms,
+            last_command: String::new(),
+            last_command_ok: false,
         }
     }
 

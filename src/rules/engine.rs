@@ -20,6 +20,7 @@ use crate::ids::now_ms;
 use crate::protocol::{Event, EventKind};
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, CounterState, RuleRow};
+use crate::rules::trace::{Trace, TraceLine, Traces};
 use crate::telemetry::metrics::Metrics;
 
 /// Events the engine may fall behind by before the bus drops them (counted in /metrics).
@@ -54,6 +55,7 @@ pub struct RuleEngine {
     router: CommandRouter,
     metrics: Arc<Metrics>,
     bus: Arc<dyn EventBus>,
+    traces: Arc<Traces>,
     /// workspace → event type → rules, highest priority first.
     rules: HashMap<String, Index>,
     state: HashMap<String, RuleState>,
@@ -68,6 +70,7 @@ pub struct RuleEngine {
 /// Why a rule did or did not fire on one event (the "why didn't it fire" view).
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct TestResult {
+    /// The rule's id, or `draft` for the unsaved rule sent with the test.
     pub rule_id: String,
     pub matched: bool,
     pub reason: String,
@@ -79,8 +82,10 @@ impl RuleEngine {
         router: CommandRouter,
         metrics: Arc<Metrics>,
         bus: Arc<dyn EventBus>,
+        traces: Arc<Traces>,
     ) -> Self {
         Self {
+            traces,
             db,
             router,
             metrics,
@@ -233,17 +238,20 @@ impl RuleEngine {
             return;
         }
         self.metrics.rule_events.fetch_add(1, Ordering::Relaxed);
-        let Some(rules) = self
+        let mut trace = self
+            .traces
+            .wanted(&event.workspace_id)
+            .then(Vec::<TraceLine>::new);
+        let rules = self
             .rules
             .get(&event.workspace_id)
             .and_then(|i| i.get(event.kind.name()))
             .cloned()
-        else {
-            return;
-        };
+            .unwrap_or_default();
         let now = now_ms();
         for rule in rules {
-            if self.evaluate(&rule, event, now, true).is_ok() {
+            let result = self.evaluate(&rule, event, now, true);
+            let command_id = result.is_ok().then(|| {
                 self.metrics.rule_matches.fetch_add(1, Ordering::Relaxed);
                 self.router.dispatch(Request {
                     workspace_id: event.workspace_id.clone(),
@@ -254,9 +262,77 @@ impl RuleEngine {
                     rule_id: Some(rule.id.clone()),
                     event_id: Some(event.id.clone()),
                     event_at: Some(event.ts),
-                });
+                })
+            });
+            if let Some(lines) = trace.as_mut() {
+                lines.push(self.trace_line(&rule, result, command_id));
             }
         }
+        if let Some(mut lines) = trace {
+            self.trace_other_rules(event, &mut lines);
+            self.traces.publish(Trace {
+                workspace_id: event.workspace_id.clone(),
+                event_id: event.id.clone(),
+                results: lines,
+            });
+        }
+    }
+
+    fn trace_line(
+        &self,
+        rule: &CompiledRule,
+        result: Result<(), String>,
+        command_id: Option<String>,
+    ) -> TraceLine {
+        let reason = match result {
+            Err(reason) => reason,
+            Ok(()) if self.router.kill_engaged(&rule.workspace_id) => {
+                "all conditions hold, but the kill switch is engaged: the command was blocked"
+                    .to_owned()
+            }
+            Ok(()) => format!(
+                "fired: {} for {} ms",
+                rule.then.command, rule.then.duration_ms
+            ),
+        };
+        TraceLine {
+            rule_id: rule.id.clone(),
+            matched: command_id.is_some(),
+            reason,
+            command_id,
+        }
+    }
+
+    /// The rules that listen for other event types, so that the trace lists every rule.
+    fn trace_other_rules(&self, event: &Event, lines: &mut Vec<TraceLine>) {
+        let Some(index) = self.rules.get(&event.workspace_id) else {
+            return;
+        };
+        let mut ordered: Vec<(i32, &str, TraceLine)> = Vec::new();
+        for (kind, rules) in index {
+            for rule in rules {
+                let line = if kind == event.kind.name() {
+                    match lines.iter().find(|l| l.rule_id == rule.id) {
+                        Some(line) => line.clone(),
+                        None => continue,
+                    }
+                } else {
+                    TraceLine {
+                        rule_id: rule.id.clone(),
+                        matched: false,
+                        reason: format!(
+                            "event is {}, the rule wants {}",
+                            event.kind.name(),
+                            rule.event
+                        ),
+                        command_id: None,
+                    }
+                };
+                ordered.push((rule.priority, &rule.id, line));
+            }
+        }
+        ordered.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        *lines = ordered.into_iter().map(|(_, _, line)| line).collect();
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
@@ -375,23 +451,31 @@ impl Handler<Reload> for RuleEngine {
     }
 }
 
-/// Evaluates every rule of the workspace on an event, changing nothing.
+/// Evaluates every rule of the workspace on an event, changing nothing; an unsaved `draft`
+/// is evaluated first, as if it had just been saved (no cooldown or counter yet).
 #[derive(Message)]
 #[rtype(result = "Vec<TestResult>")]
-pub struct TestEvent(pub Event);
+pub struct TestEvent {
+    pub event: Event,
+    pub draft: Option<CompiledRule>,
+}
 
 impl Handler<TestEvent> for RuleEngine {
     type Result = MessageResult<TestEvent>;
 
     fn handle(&mut self, msg: TestEvent, _ctx: &mut Self::Context) -> Self::Result {
-        let event = msg.0;
+        let TestEvent { event, draft } = msg;
         let mut rules: Vec<Arc<CompiledRule>> = self
             .rules
             .get(&event.workspace_id)
             .map(|i| i.values().flatten().cloned().collect())
             .unwrap_or_default();
         rules.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+        if let Some(draft) = draft {
+            rules.insert(0, Arc::new(draft));
+        }
         let now = now_ms();
+        let kill = self.router.kill_engaged(&event.workspace_id);
         MessageResult(
             rules
                 .iter()
@@ -399,7 +483,11 @@ impl Handler<TestEvent> for RuleEngine {
                     Ok(()) => TestResult {
                         rule_id: rule.id.clone(),
                         matched: true,
-                        reason: "all conditions hold; it would fire".into(),
+                        reason: if kill {
+                            "all conditions hold; it would fire, but the kill switch is engaged: the command would be blocked".into()
+                        } else {
+                            "all conditions hold; it would fire".into()
+                        },
                     },
                     Err(reason) => TestResult {
                         rule_id: rule.id.clone(),

@@ -6,4 +6,5 @@ pub mod matcher;
 pub mod model;
 pub mod pages;
 pub mod routes;
+pub mod trace;
 pub mod views;

@@ -11,8 +11,9 @@ use crate::devices::model::DeviceRow;
 use crate::error::AppError;
 use crate::protocol::EVENT_TYPES;
 use crate::rules::model::{RuleInput, ThenInput, Unit, When};
-use crate::rules::routes::create;
+use crate::rules::routes::{create, dry_run};
 use crate::startup::AppState;
+use crate::web::control_room::TestForm;
 use crate::web::control_room::{Board, load_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageError, PageResult, html, render, see_other};
@@ -22,7 +23,8 @@ use crate::workspaces::permissions::Action;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/w/{ws}/rules", web::get().to(list))
         .route("/w/{ws}/rules", web::post().to(add))
-        .route("/w/{ws}/rules/new", web::get().to(new_form));
+        .route("/w/{ws}/rules/new", web::get().to(new_form))
+        .route("/w/{ws}/rules/try", web::post().to(try_draft));
 }
 
 #[derive(Template)]
@@ -215,6 +217,26 @@ struct BuilderPage {
     devices: Vec<DeviceChoice>,
     livestreams: Vec<(String, String)>,
     events: &'static [&'static str],
+    try_form: TestForm,
+    tried: Tried,
+}
+
+/// What "try it" found for the unsaved rule and the saved ones.
+#[derive(Default)]
+pub struct Tried {
+    pub error: String,
+    /// Fields of the draft that are wrong, with why.
+    pub fields: Vec<(String, String)>,
+    pub lines: Vec<TriedLine>,
+    /// The draft as the API would take it.
+    pub json: String,
+}
+
+pub struct TriedLine {
+    pub rule_id: String,
+    pub name: String,
+    pub matched: bool,
+    pub reason: String,
 }
 
 async fn builder(
@@ -224,6 +246,30 @@ async fn builder(
     form: RuleForm,
     errors: BTreeMap<String, String>,
     error: String,
+) -> Result<BuilderPage, PageError> {
+    builder_with(
+        state,
+        session,
+        ws,
+        form,
+        errors,
+        error,
+        TestForm::default(),
+        Tried::default(),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn builder_with(
+    state: &AppState,
+    session: &Session,
+    ws: &str,
+    form: RuleForm,
+    errors: BTreeMap<String, String>,
+    error: String,
+    try_form: TestForm,
+    tried: Tried,
 ) -> Result<BuilderPage, PageError> {
     let (layout, access) =
         Layout::for_workspace(state, session, ws, Action::ManageRules, "rules", "New rule").await?;
@@ -258,6 +304,8 @@ async fn builder(
         devices,
         livestreams,
         events: &EVENT_TYPES,
+        try_form,
+        tried,
     })
 }
 
@@ -308,15 +356,7 @@ pub async fn add(
                         status,
                         fields
                             .into_iter()
-                            .map(|(k, v)| {
-                                let key = k
-                                    .strip_prefix("when.")
-                                    .or_else(|| k.strip_prefix("then."))
-                                    .unwrap_or(&k)
-                                    .replace("duration", "duration_ms")
-                                    .replace("duration_ms_ms", "duration_ms");
-                                (key, v)
-                            })
+                            .map(|(k, v)| (form_field(&k), v))
                             .collect(),
                         String::new(),
                     ),
@@ -334,4 +374,163 @@ pub async fn add(
     };
     let page = builder(&state, &session, &path, form, errors, error).await?;
     html(status, &page)
+}
+
+/// The builder's field for an API field path (`when.contains` → `contains`).
+fn form_field(api_field: &str) -> String {
+    let field = api_field
+        .strip_prefix("when.")
+        .or_else(|| api_field.strip_prefix("then."))
+        .unwrap_or(api_field);
+    match field {
+        "duration" => "duration_ms".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// The builder's fields plus an example event (`try_…`), for "try it".
+#[derive(Deserialize)]
+pub struct TryForm {
+    #[serde(flatten)]
+    rule: RuleForm,
+    #[serde(default)]
+    try_text: String,
+    #[serde(default)]
+    try_gift_name: String,
+    #[serde(default)]
+    try_repeat_count: String,
+    #[serde(default)]
+    try_count: String,
+    #[serde(default)]
+    try_viewers: String,
+}
+
+#[derive(Template)]
+#[template(path = "rules/try_result.html")]
+struct TriedPart {
+    tried: Tried,
+}
+
+/// `POST /w/{ws}/rules/try`: the unsaved rule and every saved one against an example event.
+pub async fn try_draft(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<TryForm>,
+) -> PageResult {
+    let PageForm { session, form } = form;
+    let example = TestForm {
+        event_type: form.rule.event.clone(),
+        text: form.try_text.clone(),
+        gift_name: form.try_gift_name.clone(),
+        repeat_count: form.try_repeat_count.clone(),
+        count: form.try_count.clone(),
+        viewers: form.try_viewers.clone(),
+        ..TestForm::default()
+    };
+    let tried = try_it(&state, &session, &path, &form.rule, &example).await?;
+    if crate::web::page::is_htmx(&req) {
+        return render(&TriedPart { tried });
+    }
+    let page = builder_with(
+        &state,
+        &session,
+        &path,
+        form.rule,
+        BTreeMap::new(),
+        String::new(),
+        example,
+        tried,
+    )
+    .await?;
+    render(&page)
+}
+
+async fn try_it(
+    state: &AppState,
+    session: &Session,
+    ws: &str,
+    rule: &RuleForm,
+    example: &TestForm,
+) -> Result<Tried, PageError> {
+    let input = match rule.parse() {
+        Ok(input) => input,
+        Err(fields) => {
+            return Ok(Tried {
+                fields: fields.into_iter().collect(),
+                ..Tried::default()
+            });
+        }
+    };
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "name": input.name,
+        "livestream_id": input.livestream_id,
+        "priority": input.priority.unwrap_or(0),
+        "when": input.when,
+        "then": {
+            "device_id": input.then.device_id,
+            "command": input.then.command,
+            "duration_ms": input.then.duration_ms.unwrap_or(0),
+        },
+        "cooldown_ms": input.cooldown_ms.unwrap_or(0),
+        "per_user_cooldown_ms": input.per_user_cooldown_ms.unwrap_or(0),
+    }))
+    .unwrap_or_default();
+    let event = match example.event() {
+        Ok(event) => event,
+        Err(err) => {
+            return Ok(Tried {
+                error: err.to_string(),
+                json,
+                ..Tried::default()
+            });
+        }
+    };
+    let livestream = Some(input.livestream_id.clone()).flatten();
+    let caller = session.caller();
+    match dry_run(state, &caller, ws, livestream, event, Some(input)).await {
+        Ok(results) => {
+            let ws_id = ws.to_owned();
+            let rows = state
+                .db
+                .run(move |conn| crate::rules::model::RuleRow::list(conn, &ws_id))
+                .await?;
+            let names: std::collections::HashMap<String, String> =
+                rows.into_iter().map(|r| (r.id, r.name)).collect();
+            Ok(Tried {
+                lines: results
+                    .into_iter()
+                    .map(|r| TriedLine {
+                        name: if r.rule_id == "draft" {
+                            "this draft".to_owned()
+                        } else {
+                            names
+                                .get(&r.rule_id)
+                                .cloned()
+                                .unwrap_or_else(|| r.rule_id.clone())
+                        },
+                        rule_id: r.rule_id,
+                        matched: r.matched,
+                        reason: r.reason,
+                    })
+                    .collect(),
+                json,
+                ..Tried::default()
+            })
+        }
+        Err(AppError::Validation { fields, .. }) => Ok(Tried {
+            fields: fields
+                .into_iter()
+                .map(|(k, v)| (form_field(&k), v))
+                .collect(),
+            json,
+            ..Tried::default()
+        }),
+        Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
+        Err(other) => Ok(Tried {
+            error: other.to_string(),
+            json,
+            ..Tried::default()
+        }),
+    }
 }

@@ -14,6 +14,7 @@ use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::protocol::{Event, EventKind};
 use crate::rules::engine::{Reload, TestEvent, TestResult};
+use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleInput, RuleRow, RuleView};
 use crate::startup::AppState;
 use crate::workspaces::access::authorize;
@@ -48,6 +49,25 @@ pub async fn create_rule(
     Ok(HttpResponse::Created().json(row.view()?))
 }
 
+/// A new rule's row from its validated input.
+fn new_row(id: String, ws: &str, input: RuleInput, then: &model::Then) -> AppResult<RuleRow> {
+    let now = now_ms();
+    Ok(RuleRow {
+        id,
+        workspace_id: ws.to_owned(),
+        livestream_id: input.livestream_id,
+        name: input.name,
+        enabled: input.enabled.unwrap_or(true),
+        priority: input.priority.unwrap_or(0),
+        when_json: serde_json::to_string(&input.when)?,
+        then_json: serde_json::to_string(then)?,
+        cooldown_ms: input.cooldown_ms.unwrap_or(0),
+        per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
 /// Creates a rule (API and dashboard): plan limit, validation against the workspace's devices
 /// and livestreams, audit, and the engine has it before this returns.
 pub async fn create(
@@ -66,21 +86,7 @@ pub async fn create(
             Workspace::lock(conn, &ws)?;
             plan.check(Resource::Rules, ws_model::counts(conn, &ws)?.rules)?;
             let (input, then) = model::validate(conn, &ws, input)?;
-            let now = now_ms();
-            let row = RuleRow {
-                id: new_id(prefix::RULE),
-                workspace_id: ws.clone(),
-                livestream_id: input.livestream_id,
-                name: input.name,
-                enabled: input.enabled.unwrap_or(true),
-                priority: input.priority.unwrap_or(0),
-                when_json: serde_json::to_string(&input.when)?,
-                then_json: serde_json::to_string(&then)?,
-                cooldown_ms: input.cooldown_ms.unwrap_or(0),
-                per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
-                created_at: now,
-                updated_at: now,
-            };
+            let row = new_row(new_id(prefix::RULE), &ws, input, &then)?;
             diesel::insert_into(rules::table)
                 .values(&row)
                 .execute(conn)?;
@@ -284,6 +290,10 @@ pub struct TestRequest {
     pub livestream_id: Option<String>,
     /// `{event_type, payload}` as on the bus.
     pub event: EventKind,
+    /// An unsaved rule to try as well (validated like a new one); its line comes first, with
+    /// `rule_id: "draft"`.
+    #[serde(default)]
+    pub rule: Option<RuleInput>,
 }
 
 /// For every rule: would this event fire it, and if not, which condition or cooldown stops it.
@@ -297,9 +307,16 @@ pub async fn test_rules(
     body: ApiJson<TestRequest>,
 ) -> AppResult<web::Json<Vec<TestResult>>> {
     let body = body.0;
-    dry_run(&state, &caller, &path, body.livestream_id, body.event)
-        .await
-        .map(web::Json)
+    dry_run(
+        &state,
+        &caller,
+        &path,
+        body.livestream_id,
+        body.event,
+        body.rule,
+    )
+    .await
+    .map(web::Json)
 }
 
 /// Evaluates every rule against an event without moving anything (API and dashboard).
@@ -309,8 +326,23 @@ pub async fn dry_run(
     ws: &str,
     livestream_id: Option<String>,
     event: EventKind,
+    draft: Option<RuleInput>,
 ) -> AppResult<Vec<TestResult>> {
     let access = authorize(state, caller, ws, Action::ManageRules).await?;
+    let draft = match draft {
+        Some(input) => {
+            let ws = access.workspace.id.clone();
+            let row = state
+                .db
+                .run(move |conn| {
+                    let (input, then) = model::validate(conn, &ws, input)?;
+                    new_row("draft".to_owned(), &ws, input, &then)
+                })
+                .await?;
+            Some(CompiledRule::compile(&row)?)
+        }
+        None => None,
+    };
     let event = Event {
         id: new_id(prefix::EVENT),
         workspace_id: access.workspace.id,
@@ -321,7 +353,7 @@ pub async fn dry_run(
     };
     state
         .rules
-        .send(TestEvent(event))
+        .send(TestEvent { event, draft })
         .await
         .map_err(AppError::internal)
 }

@@ -11,6 +11,8 @@ pub struct RuleLine {
     pub priority: i32,
     pub trigger: String,
     pub action: String,
+    /// The rule as the API reads and writes it, for the raw view.
+    pub json: String,
 }
 
 impl RuleLine {
@@ -37,6 +39,7 @@ impl RuleLine {
             priority: rule.priority,
             trigger: trigger(&rule.when),
             action,
+            json: serde_json::to_string_pretty(rule).unwrap_or_default(),
         }
     }
 }

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, web};
 use askama::Template;
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::Caller;
+use crate::commands::history::{any_done, last_by_device};
 use crate::commands::routes::{SetKillSwitch, set_kill};
-use crate::db::schema::commands;
 use crate::devices::model::{DeviceRow, with_live_token};
 use crate::devices::views::DeviceCard;
 use crate::error::{AppError, AppResult};
@@ -68,18 +67,14 @@ impl Checklist {
 pub async fn load_board(state: &AppState, ws: &str, role: Role) -> AppResult<Board> {
     let views = crate::live::routes::views(state, ws).await?;
     let ws_id = ws.to_owned();
-    let (devices, live_tokens, rules, any_done) = state
+    let (devices, live_tokens, rules, last, any_done) = state
         .db
         .run(move |conn| {
             let devices = DeviceRow::list(conn, &ws_id)?;
             let tokens = with_live_token(conn, &ws_id)?;
             let rules = RuleRow::list(conn, &ws_id)?;
-            let done: i64 = commands::table
-                .filter(commands::workspace_id.eq(&ws_id))
-                .filter(commands::status.eq("done"))
-                .count()
-                .get_result(conn)?;
-            Ok((devices, tokens, rules, done > 0))
+            let last = last_by_device(conn, &ws_id)?;
+            Ok((devices, tokens, rules, last, any_done(conn, &ws_id)?))
         })
         .await?;
     let names: HashMap<String, String> = devices
@@ -88,7 +83,10 @@ pub async fn load_board(state: &AppState, ws: &str, role: Role) -> AppResult<Boa
         .collect();
     let devices: Vec<DeviceCard> = devices
         .iter()
-        .map(|d| DeviceCard::new(&d.view_live(&state.hub), live_tokens.contains(&d.id)))
+        .map(|d| {
+            DeviceCard::new(&d.view_live(&state.hub), live_tokens.contains(&d.id))
+                .with_last_command(last.get(&d.id))
+        })
         .collect();
     let rules = rules
         .iter()
@@ -528,7 +526,7 @@ async fn run_test(
             ..TestOutcome::default()
         });
     }
-    let results = dry_run(state, caller, ws, livestream_id, event).await?;
+    let results = dry_run(state, caller, ws, livestream_id, event, None).await?;
     let ws_id = ws.to_owned();
     let rules = state
         .db

@@ -5,6 +5,8 @@
 //! - `{"type":"kill_switch","engaged","reason","changed_by","changed_at"}`,
 //!   `{"type":"device","device_id"}`, `{"type":"rule","rule_id"}`,
 //!   `{"type":"livestream","livestream_id"}`: control-state changes (re-read the state);
+//! - `{"type":"trace","event_id","results":[{rule_id,matched,reason,command_id?}]}`: why each
+//!   rule did or did not fire on an event, only with `?trace=1`;
 //! - `{"type":"lagged","dropped":n}`: this socket fell behind and `n` frames were skipped.
 //!
 //! Browsers authenticate with the session cookie, and then the `Origin` must be this server
@@ -57,7 +59,7 @@ async fn feed_caller(req: &HttpRequest, state: &AppState) -> AppResult<Caller> {
 }
 
 /// The workspace's live feed (WebSocket).
-#[utoipa::path(tag = "safety and history", responses((status = 101, description = "WebSocket"), (status = 401), (status = 403, description = "cookie-authenticated from another origin"), (status = 404)), security(("bearer" = []), ("api_key" = []), ("session_cookie" = [])))]
+#[utoipa::path(tag = "safety and history", params(("trace" = Option<bool>, Query, description = "`1`: also send a `trace` frame per event (why each rule fired or not)")), responses((status = 101, description = "WebSocket"), (status = 401), (status = 403, description = "cookie-authenticated from another origin"), (status = 404)), security(("bearer" = []), ("api_key" = []), ("session_cookie" = [])))]
 #[get("/ws/workspaces/{ws}/feed")]
 pub async fn feed(
     req: HttpRequest,
@@ -66,6 +68,10 @@ pub async fn feed(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let caller = feed_caller(&req, &state).await?;
+    let wants_traces = req
+        .query_string()
+        .split('&')
+        .any(|pair| pair == "trace=1" || pair == "trace=true");
     let access = authorize(&state, &caller, &path, Action::View).await?;
     let ws = access.workspace.id;
     let (response, mut session, stream) = actix_ws::handle(&req, body)
@@ -73,14 +79,32 @@ pub async fn feed(
     let mut stream = stream
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations();
-    let mut events = state.bus.watch(QUEUE);
+    let watch = state.bus.watch(QUEUE);
+    let (mut events, dropped_events) = (watch.events, watch.dropped);
+    let mut reported_drops = 0u64;
     let mut commands = state.router.outcomes();
     let mut changes = state.changes.subscribe();
+    // Tracing costs the engine work for every event: only for views that ask, while they last.
+    let (trace_guard, mut traces) = if wants_traces {
+        let (guard, rx) = state.traces.watch(&ws);
+        (Some(guard), Some(rx))
+    } else {
+        (None, None)
+    };
     actix_web::rt::spawn(async move {
         let mut last_heard = Instant::now();
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
         let close = loop {
+            // Events the bus dropped for this socket: say so before the next frame.
+            let dropped = dropped_events.load(std::sync::atomic::Ordering::Relaxed);
+            if dropped > reported_drops {
+                let lag = json!({"type": "lagged", "dropped": dropped - reported_drops});
+                reported_drops = dropped;
+                if session.text(lag.to_string()).await.is_err() {
+                    break None;
+                }
+            }
             let frame = tokio::select! {
                 event = events.recv() => match event {
                     Some(event) if event.workspace_id == ws => json!({"type": "event", "event": &*event}),
@@ -93,6 +117,17 @@ pub async fn feed(
                         "event_id": o.command.event_id, "cmd": o.command.cmd, "duration_ms": o.command.duration_ms,
                         "status": o.status, "detail": o.detail, "issued_at": o.command.issued_at, "acked_at": o.acked_at,
                     }}),
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(dropped)) => json!({"type": "lagged", "dropped": dropped}),
+                    Err(RecvError::Closed) => break None,
+                },
+                trace = async {
+                    match traces.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match trace {
+                    Ok(t) if t.workspace_id == ws => json!({"type": "trace", "event_id": t.event_id, "results": t.results}),
                     Ok(_) => continue,
                     Err(RecvError::Lagged(dropped)) => json!({"type": "lagged", "dropped": dropped}),
                     Err(RecvError::Closed) => break None,
@@ -131,6 +166,7 @@ pub async fn feed(
             }
         };
         let _ = session.close(close).await;
+        drop(trace_guard);
     });
     Ok(response)
 }

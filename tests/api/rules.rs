@@ -604,3 +604,42 @@ async fn a_gift_streak_from_tiktok_fires_once() {
     s.expect_nothing().await;
     let _ = wait_command(&s.app, &s.owner, &s.ws, f["id"].as_str().unwrap()).await;
 }
+
+#[actix_web::test]
+async fn an_unsaved_rule_can_be_tried_before_it_is_saved() {
+    let s = setup().await;
+    let saved = s
+        .rule(json!({"name": "Lamp", "when": {"event": "comment", "contains": "lamp"}, "then": {"device_id": s.dev, "command": "LAMP_ON", "duration_ms": 100}}))
+        .await;
+    let path = format!("/workspaces/{}/rules/test", s.ws);
+    let draft = json!({"name": "Spin", "when": {"event": "comment", "contains": "spin"}, "then": {"device_id": s.dev, "command": "MOTOR_SPIN", "duration_ms": 500}, "cooldown_ms": 5000});
+    let results = s
+        .app
+        .post(
+            &path,
+            &s.owner.token,
+            json!({"livestream_id": s.ls, "event": {"event_type": "comment", "payload": {"text": "spin it"}}, "rule": draft}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(results[0]["rule_id"], "draft", "{results}");
+    assert_eq!(results[0]["matched"], true);
+    assert_eq!(results[1]["rule_id"], saved.as_str());
+    assert_eq!(results[1]["matched"], false);
+    // Nothing was saved and nothing moved.
+    let rules = s
+        .app
+        .get(&format!("/workspaces/{}/rules", s.ws), &s.owner.token)
+        .await
+        .expect(200);
+    assert_eq!(rules.as_array().unwrap().len(), 1);
+    // A draft that would not validate says which field, like a create would.
+    s.app
+        .post(
+            &path,
+            &s.owner.token,
+            json!({"event": {"event_type": "comment", "payload": {"text": "x"}}, "rule": {"name": "Bad", "when": {"event": "comment"}, "then": {"device_id": s.dev, "command": "NOT_ALLOWED"}}}),
+        )
+        .await
+        .expect_error(422, "VALIDATION_FAILED");
+}

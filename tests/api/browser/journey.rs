@@ -99,8 +99,13 @@ async fn sign_up_to_a_moving_motor_by_form() {
         .await
         .unwrap();
     b.fill("#rule-duration_ms", "1000").await;
+    // Try the unsaved rule first: nothing moves, nothing is saved.
+    b.fill("#try-text", "spin please").await;
+    b.click("#try-it").await;
+    b.find("#try-result [data-trace-rule=draft][data-matched=true]")
+        .await;
     b.shot("rule-builder").await;
-    b.click("form.rule-builder button[type=submit]").await;
+    b.click("#save-rule").await;
     b.wait_path(&format!("/w/{ws}/rules")).await;
     b.find("[data-rule-id][data-enabled=true]").await;
     b.shot("rules").await;
@@ -140,6 +145,20 @@ async fn sign_up_to_a_moving_motor_by_form() {
             .await
             .contains("MOTOR_SPIN 1000 ms → Desk motor")
     );
+    // Why did it fire? The engine's own trace, for every rule.
+    b.click("#feed li[data-kind=event] .why-button").await;
+    b.wait_until(
+        "the why panel",
+        "document.querySelector('#why-dialog').open",
+    )
+    .await;
+    b.wait_until(
+        "the rule's line",
+        "document.querySelector('#why-lines li[data-matched=true]') && document.querySelector('#why-lines').textContent.includes('Spin on comment')",
+    )
+    .await;
+    b.shot("why").await;
+    b.click("#why-dialog [data-close-dialog]").await;
     // Every step of the checklist was seen by the server: it hides itself.
     b.wait_until(
         "the checklist complete",
