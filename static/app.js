@@ -258,7 +258,8 @@
     return card ? card.textContent : id;
   }
   function row(kind, idAttr, id, cat, problem, parts) {
-    var li = document.createElement("li");
+    var li = document.createElement("div");
+    li.className = "row";
     li.setAttribute("data-kind", kind);
     if (idAttr) li.setAttribute(idAttr, id);
     li.setAttribute("data-category", cat);
@@ -282,7 +283,7 @@
     return el ? el.textContent : (id === "draft" ? "this draft" : id);
   }
   function commandStatus(id) {
-    var row = id && document.querySelector('#feed li[data-command-id="' + CSS.escape(id) + '"] .status');
+    var row = id && document.querySelector('#feed [data-command-id="' + CSS.escape(id) + '"] .status');
     return row ? row.textContent : null;
   }
   function renderWhy() {
@@ -370,7 +371,7 @@
   }
   function applyFilters() {
     if (!feed) return;
-    feed.querySelectorAll("li").forEach(function (li) { li.hidden = !visible(li); });
+    feed.querySelectorAll(".row").forEach(function (li) { li.hidden = !visible(li); });
   }
   document.querySelectorAll("[data-filter], #only-problems").forEach(function (box) {
     box.addEventListener("change", applyFilters);

@@ -18,27 +18,25 @@ async fn sign_up_to_a_moving_motor_by_form() {
     b.open(&app, "/w").await;
     b.wait_path("/login").await;
     assert!(b.path().await.contains("next=/w"), "{}", b.path().await);
-    b.shot("login").await;
+    b.check("login").await;
     b.click("a[href^='/register']").await;
     b.wait_path("/register").await;
     b.fill("#name", "Ann Streamer").await;
     b.fill("#email", "ann@example.com").await;
     b.fill("#password", PASSWORD).await;
-    b.shot("register").await;
+    b.check("register").await;
     b.click("form[action='/register'] button[type=submit]")
         .await;
     b.wait_path("/w").await;
-    b.shot("workspaces-empty").await;
-    b.assert_clean_console().await;
+    b.check("workspaces-empty").await;
 
     b.fill("#ws-name", "Ann's studio").await;
     b.click("form[action='/w'] button[type=submit]").await;
     b.wait_path("/w/ws_").await;
     let ws = workspace_of(&b.path().await);
     b.wait_live().await;
-    b.shot("control-room-new").await;
+    b.check("control-room-new").await;
     assert_eq!(b.text("#checklist-title").await, "Getting started · 0 of 4");
-    b.assert_clean_console().await;
 
     // A simulator livestream, connected.
     b.open(&app, &format!("/w/{ws}/livestreams")).await;
@@ -50,15 +48,14 @@ async fn sign_up_to_a_moving_motor_by_form() {
     b.click("[data-livestream-id] form button").await;
     b.wait_attr("[data-livestream-id]", "data-status", "live")
         .await;
-    b.shot("livestreams").await;
-    b.assert_clean_console().await;
+    b.check("livestreams").await;
 
     // A device: its token shown once, then the page waits for the agent.
     b.open(&app, &format!("/w/{ws}/devices/new")).await;
     b.fill("#dev-name", "Desk motor").await;
     b.fill("#dev-commands", "MOTOR_SPIN, LED_ON").await;
     b.fill("#dev-max", "3000").await;
-    b.shot("device-new").await;
+    b.check("device-new").await;
     b.click("form[action$='/devices'] button[type=submit]")
         .await;
     let token = b.text("#agent-token").await;
@@ -67,7 +64,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
     b.wait_attr("#device-status", "data-state", "never_connected")
         .await;
     b.wait_live().await;
-    b.shot("device-token").await;
+    b.check("device-token").await;
     let stored = b
         .eval("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
         .await;
@@ -87,7 +84,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
         "document.querySelector('#device-status').textContent.includes('livectl-uno 1.0')",
     )
     .await;
-    b.shot("device-connected").await;
+    b.check("device-connected").await;
 
     // A rule: comment "spin" → MOTOR_SPIN for 1 s.
     b.open(&app, &format!("/w/{ws}/rules/new")).await;
@@ -104,12 +101,11 @@ async fn sign_up_to_a_moving_motor_by_form() {
     b.click("#try-it").await;
     b.find("#try-result [data-trace-rule=draft][data-matched=true]")
         .await;
-    b.shot("rule-builder").await;
+    b.check("rule-builder").await;
     b.click("#save-rule").await;
     b.wait_path(&format!("/w/{ws}/rules")).await;
     b.find("[data-rule-id][data-enabled=true]").await;
-    b.shot("rules").await;
-    b.assert_clean_console().await;
+    b.check("rules").await;
 
     // The control room: a test event through the rules moves the motor.
     b.open(&app, &format!("/w/{ws}")).await;
@@ -118,7 +114,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
     b.click("button[name=mode][value=send]").await;
     b.wait_until(
         "the event in the feed",
-        "document.querySelector('#feed li[data-kind=event]')",
+        "document.querySelector('#feed [data-kind=event]')",
     )
     .await;
     let command = loop {
@@ -134,7 +130,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
         json!({"type": "ack", "id": command["id"], "status": "done"}),
     )
     .await;
-    let row = format!("#feed li[data-command-id={}]", command["id"]);
+    let row = format!("#feed [data-command-id={}]", command["id"]);
     b.wait_until(
         "the command done in the feed",
         &format!("document.querySelector('{row}') && document.querySelector('{row}').textContent.includes('done')"),
@@ -146,7 +142,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
             .contains("MOTOR_SPIN 1000 ms → Desk motor")
     );
     // Why did it fire? The engine's own trace, for every rule.
-    b.click("#feed li[data-kind=event] .why-button").await;
+    b.click("#feed [data-kind=event] .why-button").await;
     b.wait_until(
         "the why panel",
         "document.querySelector('#why-dialog').open",
@@ -157,7 +153,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
         "document.querySelector('#why-lines li[data-matched=true]') && document.querySelector('#why-lines').textContent.includes('Spin on comment')",
     )
     .await;
-    b.shot("why").await;
+    b.check("why").await;
     b.click("#why-dialog [data-close-dialog]").await;
     // Every step of the checklist was seen by the server: it hides itself.
     b.wait_until(
@@ -165,8 +161,7 @@ async fn sign_up_to_a_moving_motor_by_form() {
         "document.querySelector('#checklist') && document.querySelector('#checklist').hidden",
     )
     .await;
-    b.shot("control-room").await;
-    b.assert_clean_console().await;
+    b.check("control-room").await;
 
     // The dry run says why, and moves nothing.
     b.fill("#test-text", "hello").await;
@@ -176,12 +171,11 @@ async fn sign_up_to_a_moving_motor_by_form() {
         "document.querySelector('#test-result').textContent.includes('No rule would fire')",
     )
     .await;
-    b.shot("dry-run").await;
+    b.check("dry-run").await;
 
     b.open(&app, &format!("/w/{ws}/dock")).await;
     b.wait_live().await;
-    b.shot("dock").await;
-    b.assert_clean_console().await;
+    b.check("dock").await;
 
     // Sign out: the session is gone, pages send to the login form again.
     b.click("form[action='/logout'] button").await;

@@ -66,7 +66,7 @@ async fn engaged_by_keyboard_flips_every_tab_and_only_the_owner_releases() {
         "document.title.startsWith('STOPPED')",
     )
     .await;
-    a.shot("engaged").await;
+    a.check("engaged").await;
 
     // The operator sees the release control, disabled, and why.
     b.find("#kill-release").await;
@@ -75,7 +75,7 @@ async fn engaged_by_keyboard_flips_every_tab_and_only_the_owner_releases() {
         "operators cannot release"
     );
     assert!(b.text("#release-why").await.contains("Only the owner"));
-    b.shot("engaged-operator").await;
+    b.check("engaged-operator").await;
     // … and posting anyway is refused, and changes nothing.
     let csrf = b
         .eval("return document.querySelector('meta[name=csrf-token]').content")
@@ -108,7 +108,7 @@ async fn engaged_by_keyboard_flips_every_tab_and_only_the_owner_releases() {
         focused.attr("data-close-dialog").await.unwrap().as_deref(),
         Some("")
     );
-    a.shot("release-dialog").await;
+    a.check("release-dialog").await;
     a.fill("#release-reason", "motor checked").await;
     a.click("#release-dialog button[type=submit]").await;
     a.wait_attr("#kill-switch", "data-state", "released").await;
@@ -162,10 +162,10 @@ async fn a_phone_sees_the_kill_switch_without_scrolling() {
         .eval("return document.querySelector('#kill-switch').getBoundingClientRect().top")
         .await;
     assert!(top.as_f64().unwrap() < 844.0, "scrolled out of view: {top}");
-    p.shot("control-room").await;
+    p.check("control-room").await;
     p.open(&app, &format!("/w/{ws}/dock")).await;
     p.wait_live().await;
-    p.shot("dock").await;
+    p.check("dock").await;
     p.assert_clean_console().await;
     p.close().await;
 }

@@ -241,6 +241,46 @@ impl Browser {
         std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("save shot");
     }
 
+    /// Runs axe-core on the page as it is now; fails on any serious or critical violation.
+    pub async fn assert_accessible(&self, name: &str) {
+        let source = std::fs::read_to_string(axe_path()).unwrap_or_else(|e| {
+            panic!(
+                "axe-core is missing ({e}): run scripts/test, which installs tests/browser-deps with npm ci"
+            )
+        });
+        self.client
+            .execute(&source, vec![])
+            .await
+            .expect("inject axe-core");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']})
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                 nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))))
+                   .catch(e => done([{id: 'axe-failed', help: String(e)}]));",
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        assert_eq!(
+            found,
+            json!([]),
+            "{}-{name}: accessibility violations",
+            self.label
+        );
+    }
+
+    /// A page as a person meets it: a screenshot to look at, axe-core clean, no console error.
+    pub async fn check(&self, name: &str) {
+        self.shot(name).await;
+        self.assert_accessible(name).await;
+        self.assert_clean_console().await;
+    }
+
     /// Every console message of level SEVERE since the last call.
     pub async fn console_errors(&self) -> Vec<String> {
         let logs = self
@@ -314,6 +354,16 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// axe-core, pinned in `tests/browser-deps` (`LIVECTL_TEST_AXE` may point elsewhere).
+fn axe_path() -> PathBuf {
+    std::env::var_os("LIVECTL_TEST_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/browser-deps/node_modules/axe-core/axe.min.js")
+        })
 }
 
 fn is_stale(e: &fantoccini::error::CmdError) -> bool {

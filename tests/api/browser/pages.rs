@@ -44,7 +44,7 @@ async fn a_viewer_sees_no_edit_controls_and_a_stranger_gets_404() {
             .await
             .contains("cannot engage the kill switch")
     );
-    v.shot("control-room").await;
+    v.check("control-room").await;
     // Posting anyway is refused, and changes nothing.
     let csrf = v
         .eval("return document.querySelector('meta[name=csrf-token]').content")
@@ -95,6 +95,9 @@ async fn a_viewer_sees_no_edit_controls_and_a_stranger_gets_404() {
         "the same 404 for missing and foreign"
     );
     s.shot("not-found").await;
+    s.assert_accessible("not-found").await;
+    let errors = s.console_errors().await;
+    assert!(errors.iter().all(|e| e.contains("404")), "{errors:?}");
     s.close().await;
 }
 
@@ -118,10 +121,10 @@ async fn hostile_comments_and_names_show_as_text() {
     .expect(202);
     b.wait_until(
         "the comment in the feed",
-        "document.querySelector('#feed li[data-kind=event]')",
+        "document.querySelector('#feed [data-kind=event]')",
     )
     .await;
-    let row = b.text("#feed li[data-kind=event]").await;
+    let row = b.text("#feed [data-kind=event]").await;
     assert!(row.contains(hostile), "{row}");
     assert!(row.contains("<b>bold</b>"), "{row}");
     assert_eq!(
@@ -133,7 +136,7 @@ async fn hostile_comments_and_names_show_as_text() {
         b.eval("return window.__pwned === undefined").await,
         json!(true)
     );
-    b.shot("feed").await;
+    b.check("feed").await;
     b.assert_clean_console().await;
     b.close().await;
 }

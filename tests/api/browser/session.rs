@@ -58,7 +58,7 @@ async fn two_tabs_renewing_at_once_stay_signed_in() {
         .await
         .unwrap();
     assert_eq!(revoked, 0, "a renewal race revoked the sign-in");
-    b.shot("after-renewal").await;
+    b.check("after-renewal").await;
     b.assert_clean_console().await;
     b.close().await;
 }
