@@ -221,6 +221,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// Stops the HTTP server from outside (tests restart a server on the same port).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

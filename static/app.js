@@ -196,7 +196,7 @@
   var MAX_ROWS = 500;
   var paused = false;
   var held = [];
-  var lastConfirmed = null;
+  var lastConfirmed = Date.now(); // the page itself was rendered from the server's state
 
   function setConn(state, text) {
     if (!conn) return;
@@ -458,6 +458,7 @@
     socket = new WebSocket(scheme + location.host + "/ws/workspaces/" + encodeURIComponent(workspace) + "/feed" + (feed ? "?trace=1" : ""));
     socket.onopen = function () {
       backoff = 500;
+      lastConfirmed = Date.now();
       setConn("live", "live");
       // Whatever happened while away (or since the page was rendered, if that was a while
       // ago): re-read it. A page rendered a moment ago is already current.
@@ -471,7 +472,14 @@
       var asOf = lastConfirmed ? " · state as of " + clock(lastConfirmed) : "";
       setConn(navigator.onLine === false ? "offline" : "reconnecting", "reconnecting" + asOf);
       var safety = document.getElementById("safety");
-      if (safety) safety.setAttribute("data-stale", "true");
+      if (safety) {
+        safety.setAttribute("data-stale", "true");
+        var state = safety.querySelector(".kill-state");
+        var note = safety.querySelector(".stale-note") || document.createElement("em");
+        note.className = "stale-note";
+        note.textContent = " Last confirmed at " + clock(lastConfirmed) + "; reconnecting…";
+        if (state && !note.parentNode) state.appendChild(note);
+      }
       var wait = Math.min(30000, backoff) * (0.8 + Math.random() * 0.4);
       backoff = Math.min(30000, backoff * 2);
       setTimeout(connect, wait);

@@ -22,6 +22,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: actix_web::web::Data<AppState>,
     pub data_dir: tempfile::TempDir,
+    pub server: actix_web::dev::ServerHandle,
 }
 
 pub struct Answer {
@@ -112,12 +113,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
+    let server = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         state,
         data_dir,
+        server,
     }
 }
 
@@ -286,6 +289,25 @@ impl TestApp {
             s.server.data_dir = dir;
             s.database.url = url;
             adjust(s);
+        })
+        .await
+    }
+
+    /// Stops this server's HTTP side (its sockets close) and starts another on the same port,
+    /// database and data folder: a restart, as browsers see it.
+    pub async fn restart(&self) -> TestApp {
+        let port: u16 = self.address.rsplit(':').next().unwrap().parse().unwrap();
+        self.server.stop(false).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "port {port} never came free"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.sibling(move |s| {
+            s.server.http_addr = format!("127.0.0.1:{port}").parse().unwrap();
         })
         .await
     }

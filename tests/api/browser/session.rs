@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use livectl::db::schema::refresh_tokens;
 
 use super::Browser;
-use crate::helpers::spawn_app_with;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn two_tabs_renewing_at_once_stay_signed_in() {
@@ -60,5 +60,69 @@ async fn two_tabs_renewing_at_once_stay_signed_in() {
     assert_eq!(revoked, 0, "a renewal race revoked the sign-in");
     b.check("after-renewal").await;
     b.assert_clean_console().await;
+    b.close().await;
+}
+
+#[actix_web::test]
+async fn the_feed_survives_a_server_restart_and_shows_no_stale_state() {
+    let app = spawn_app().await;
+    let owner = app.user("restart").await;
+    let ws = app.workspace(&owner, "Restart").await;
+    let b = Browser::start("restart").await;
+    b.sign_in(&app, &owner.email).await;
+    b.open(&app, &format!("/w/{ws}")).await;
+    b.wait_live().await;
+    assert_eq!(
+        b.attr("#kill-switch", "data-state").await.as_deref(),
+        Some("released")
+    );
+
+    // The server goes away: the page says so, and says its state is the last one confirmed.
+    app.server.stop(false).await;
+    b.wait_until(
+        "the page to notice",
+        "document.querySelector('#conn').getAttribute('data-state') !== 'live'",
+    )
+    .await;
+    b.wait_until(
+        "the stale mark",
+        "document.querySelector('#safety').getAttribute('data-stale') === 'true'",
+    )
+    .await;
+    assert!(b.text("#conn").await.contains("state as of"));
+    b.shot("server-down").await;
+    // Meanwhile the workspace was stopped (no frame can tell this page).
+    let id = ws.clone();
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use livectl::db::schema::workspaces as w;
+            diesel::update(w::table.find(&id))
+                .set((
+                    w::kill_switch_engaged.eq(true),
+                    w::kill_switch_reason.eq("while away"),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    // The server comes back on the same port: the page reconnects and re-reads the truth.
+    let _restarted = app.restart().await;
+    b.wait_live().await;
+    b.wait_attr("#kill-switch", "data-state", "engaged").await;
+    assert!(b.text("#safety").await.contains("while away"));
+    b.shot("reconnected").await;
+    b.assert_accessible("reconnected").await;
+    // The only console lines are the browser's notes of the refused reconnection attempts.
+    let errors = b.console_errors().await;
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("WebSocket") || e.contains("ERR_CONNECTION_REFUSED")),
+        "{errors:?}"
+    );
     b.close().await;
 }
