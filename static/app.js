@@ -177,6 +177,26 @@
   }
   enhanceForms(document);
 
+  // Forms whose consequence must be read first (rotate, revoke, delete): an in-page dialog,
+  // never window.confirm. Without script the consequence is written beside the button.
+  var confirmed = null;
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var text = form.getAttribute && form.getAttribute("data-confirm");
+    if (!text || confirmed === form) { confirmed = null; return; }
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || !dialog.showModal) return;
+    e.preventDefault();
+    document.getElementById("confirm-text").textContent = text;
+    var yes = document.getElementById("confirm-yes");
+    yes.onclick = function () {
+      dialog.close();
+      confirmed = form;
+      form.requestSubmit ? form.requestSubmit() : form.submit();
+    };
+    dialog.showModal();
+  }, true);
+
   // The kill switch answers at once: "Stopping…" until the server confirms.
   document.addEventListener("submit", function (e) {
     var button = e.target.querySelector("#kill-switch");

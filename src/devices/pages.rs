@@ -2,7 +2,6 @@
 //! the exact command to run, then waiting live for the first connection), and the detail page
 //! with rotate, revoke and delete.
 
-use actix_web::http::StatusCode;
 use actix_web::{ResponseError as _, web};
 use askama::Template;
 use serde::Deserialize;
@@ -118,6 +117,8 @@ struct TokenPage {
     mqtt_host: String,
     mqtt_port: String,
     rotated: bool,
+    /// A new certificate for an existing device: no token to show.
+    certificate_only: bool,
 }
 
 fn optional_number(field: &str, raw: &str) -> Result<Option<i64>, AppError> {
@@ -163,16 +164,11 @@ pub async fn add(
     };
     match result {
         Ok(created) => {
-            token_page(
-                &state,
-                &session,
-                &path,
-                created.device.id.clone(),
-                created.agent_token,
-                created.credentials,
-                false,
-            )
-            .await
+            let shown = Shown::Created {
+                token: created.agent_token,
+                credentials: created.credentials,
+            };
+            token_page(&state, &session, &path, &created.device.id, shown).await
         }
         Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
         Err(err) => {
@@ -210,15 +206,37 @@ pub async fn add(
     }
 }
 
+/// The secrets a page shows once.
+enum Shown {
+    Created {
+        token: String,
+        credentials: Option<crate::mqtt::routes::Credentials>,
+    },
+    Rotated {
+        token: String,
+    },
+    Certificate {
+        credentials: crate::mqtt::routes::Credentials,
+    },
+}
+
 async fn token_page(
     state: &AppState,
     session: &Session,
     ws: &str,
-    device_id: String,
-    token: String,
-    credentials: Option<crate::mqtt::routes::Credentials>,
-    rotated: bool,
+    device_id: &str,
+    shown: Shown,
 ) -> PageResult {
+    let (token, credentials, rotated, certificate_only) = match shown {
+        Shown::Created { token, credentials } => (token, credentials, false, false),
+        Shown::Rotated { token } => (token, None, true, false),
+        Shown::Certificate { credentials } => (
+            "lat_… (the token shown when the device was created or rotated)".to_owned(),
+            Some(credentials),
+            false,
+            true,
+        ),
+    };
     let (layout, access) = Layout::for_workspace(
         state,
         session,
@@ -228,7 +246,7 @@ async fn token_page(
         "Device token",
     )
     .await?;
-    let device = device_card(state, &access.workspace.id, &device_id).await?;
+    let device = device_card(state, &access.workspace.id, device_id).await?;
     let (mqtt_host, mqtt_port) = credentials
         .as_ref()
         .and_then(|c| c.mqtt_tls_url.strip_prefix("mqtts://"))
@@ -250,6 +268,7 @@ async fn token_page(
         mqtt_host,
         mqtt_port,
         rotated,
+        certificate_only,
     })
 }
 
@@ -332,9 +351,7 @@ pub async fn act(
     match verb.as_str() {
         "rotate" => {
             let token = rotate(&state, &caller, &ws, &id).await?;
-            let mut res = token_page(&state, &session, &ws, id, token, None, true).await?;
-            res.head_mut().status = StatusCode::OK;
-            Ok(res)
+            token_page(&state, &session, &ws, &id, Shown::Rotated { token }).await
         }
         "revoke" => {
             revoke(&state, &caller, &ws, &id).await?;
@@ -343,6 +360,17 @@ pub async fn act(
         "delete" => {
             delete(&state, &caller, &ws, &id).await?;
             Ok(see_other(&format!("/w/{ws}/devices")))
+        }
+        "credentials" => {
+            let credentials = crate::mqtt::routes::issue(&state, &caller, &ws, &id).await?;
+            token_page(
+                &state,
+                &session,
+                &ws,
+                &id,
+                Shown::Certificate { credentials },
+            )
+            .await
         }
         _ => Err(AppError::NotFound("no such page".into()).into()),
     }

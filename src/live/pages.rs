@@ -18,6 +18,7 @@ use crate::workspaces::permissions::Action;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/w/{ws}/livestreams", web::get().to(list))
         .route("/w/{ws}/livestreams", web::post().to(add))
+        .route("/w/{ws}/livestreams/preview", web::get().to(preview))
         .route(
             "/w/{ws}/livestreams/{id}/{verb}",
             web::post().to(connect_or_disconnect),
@@ -34,6 +35,8 @@ struct LivestreamsPage {
     error: String,
     /// Set when the plan's limit stopped the add.
     plan_limit: bool,
+    /// The plan's limit in words ("Your plan (free) allows 1 livestream: 1 added").
+    allowance: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -64,7 +67,18 @@ async fn page(
     )
     .await?;
     let board = load_board(state, &access.workspace.id, access.role).await?;
+    let plan = access.workspace.plan();
+    let used = board.livestreams.len();
+    let allowance = match plan.limits().livestreams {
+        Some(limit) => format!(
+            "Your plan ({}) allows {limit} livestream{}: {used} added.",
+            plan.as_str(),
+            if limit == 1 { "" } else { "s" }
+        ),
+        None => format!("Your plan ({}) has no limit on livestreams.", plan.as_str()),
+    };
     Ok(LivestreamsPage {
+        allowance,
         ws_id: access.workspace.id,
         layout,
         board,
@@ -148,4 +162,43 @@ pub async fn connect_or_disconnect(
     set_connected(&state, &form.session.caller(), &ws, &id, connected).await?;
     let fallback = format!("/w/{ws}/livestreams");
     Ok(see_other(&crate::web::control_room::back(&req, &fallback)))
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    #[serde(default)]
+    target: String,
+}
+
+/// `GET /w/{ws}/livestreams/preview?target=…`: what the typed account will be followed as
+/// (the server's own parsing, so the preview never disagrees with the add).
+pub async fn preview(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    query: web::Query<PreviewQuery>,
+) -> PageResult {
+    crate::workspaces::access::authorize(&state, &session.caller(), &path, Action::View).await?;
+    let text = if query.target.trim().is_empty() {
+        String::new()
+    } else {
+        match crate::live::model::parse_target(&query.target) {
+            Ok(handle) => format!("Will follow @{handle}"),
+            Err(AppError::Validation { fields, .. }) => fields
+                .get("target")
+                .map(|r| format!("Not a TikTok account: {r}"))
+                .unwrap_or_default(),
+            Err(other) => other.to_string(),
+        }
+    };
+    crate::web::page::render(&Preview { text })
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"<span id="ls-target-preview" class="hint" role="status">{{ text }}</span>"#,
+    ext = "html"
+)]
+struct Preview {
+    text: String,
 }

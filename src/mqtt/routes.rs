@@ -49,8 +49,20 @@ pub async fn issue_credentials(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let access = authorize(&state, &caller, &ws, Action::ManageDevices).await?;
+    let creds = issue(&state, &caller, &ws, &id).await?;
+    Ok(HttpResponse::Created().json(creds))
+}
+
+/// A new certificate for an MQTT device (API and dashboard), audited.
+pub async fn issue(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: &str,
+) -> AppResult<Credentials> {
+    let access = authorize(state, caller, ws, Action::ManageDevices).await?;
     let ws = access.workspace.id.clone();
+    let id = id.to_owned();
     let lookup = ws.clone();
     let row = state
         .db
@@ -61,7 +73,7 @@ pub async fn issue_credentials(
             "only devices registered with transport \"mqtt\" get certificates".into(),
         ));
     }
-    let creds = bundle(&state, &ws, &row.id).await?;
+    let creds = bundle(state, &ws, &row.id).await?;
     let actor = caller.owned_actor();
     let target = row.id.clone();
     state
@@ -74,7 +86,7 @@ pub async fn issue_credentials(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(creds))
+    Ok(creds)
 }
 
 /// A new certificate and key for `device_id` of workspace `ws`, with the CA and topics. Used

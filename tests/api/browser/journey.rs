@@ -40,7 +40,13 @@ async fn sign_up_to_a_moving_motor_by_form() {
 
     // A simulator livestream, connected.
     b.open(&app, &format!("/w/{ws}/livestreams")).await;
-    b.fill("#ls-target", "@ann_live").await;
+    b.fill("#ls-target", "https://www.tiktok.com/@Ann_Live/live")
+        .await;
+    b.wait_until(
+        "the preview of the account",
+        "document.querySelector('#ls-target-preview').textContent === 'Will follow @ann_live'",
+    )
+    .await;
     b.click("input[name=source][value=simulator]").await;
     b.click("form[action$='/livestreams'] button[type=submit]")
         .await;
