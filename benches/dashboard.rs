@@ -1,0 +1,171 @@
+//! Benchmarks of the dashboard (issue "Dashboard I"). Run with `cargo bench --bench dashboard`
+//! (release; needs Debian's `chromium` and `chromium-driver`, which `scripts/test` installs).
+//! Prints:
+//!   - the control room's answer time with 100 rules and 50 devices, p50/p99 (target p99 < 20 ms);
+//!   - bytes a cold control-room load transfers: the page and every file it loads (< 150 KB);
+//!   - event published on the bus → its row in the browser's `#feed`, p50/p99 at 100 events/s
+//!     (target p99 < 100 ms), with the page tracing every rule on every event.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/browser/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use livectl::protocol::{Event, EventKind, EventUser};
+use serde_json::{Value, json};
+
+fn percentiles(label: &str, mut samples: Vec<f64>) {
+    samples.sort_by(f64::total_cmp);
+    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+    println!(
+        "{label}: n={} p50={:.2} ms p99={:.2} ms max={:.2} ms",
+        samples.len(),
+        at(0.50),
+        at(0.99),
+        at(1.0)
+    );
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as f64
+        / 1000.0
+}
+
+fn main() {
+    actix_web::rt::System::new().block_on(async {
+        let app = helpers::spawn_app_with(|s| {
+            s.tiktok.simulator_interval_ms = 3_600_000;
+            s.server.workers = 2;
+        })
+        .await;
+        let owner = app.user("bench").await;
+        let ws = app.workspace(&owner, "Bench studio").await;
+        let ls = app.simulator_livestream(&owner, &ws).await;
+        for d in 0..50 {
+            let created = app
+                .post(&format!("/workspaces/{ws}/devices"), &owner.token, json!({"name": format!("board {d}"), "transport": "agent", "allowed_commands": ["MOTOR_SPIN", "LED_ON"], "max_duration_ms": 3000}))
+                .await
+                .expect(201);
+            let dev = created["device"]["id"].as_str().unwrap().to_owned();
+            for r in 0..2 {
+                app.post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": format!("rule {d}-{r}"), "when": {"event": "comment", "contains": format!("go{d}x{r}")}, "then": {"device_id": dev, "command": "LED_ON", "duration_ms": 500}}))
+                    .await
+                    .expect(201);
+            }
+        }
+
+        // A browser session's cookies, through the login form.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let login = http
+            .post(format!("{}/login", app.address))
+            .form(&[("email", owner.email.as_str()), ("password", helpers::PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = login
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let page = format!("{}/w/{ws}", app.address);
+
+        // 1. The control room's answer time.
+        let get = || http.get(&page).header("cookie", &cookie).send();
+        for _ in 0..50 {
+            get().await.unwrap().bytes().await.unwrap();
+        }
+        let mut samples = Vec::new();
+        for _ in 0..1000 {
+            let started = Instant::now();
+            let res = get().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            res.bytes().await.unwrap();
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        percentiles("control room render (100 rules, 50 devices), HTTP answer", samples);
+
+        // 2. A cold load: the page and every file it names.
+        let html = get().await.unwrap().text().await.unwrap();
+        let mut total = html.len();
+        let mut files = vec![("page".to_owned(), html.len())];
+        for piece in html.split("\"/static/").skip(1) {
+            let path = format!("/static/{}", piece.split('"').next().unwrap());
+            let body = http.get(format!("{}{path}", app.address)).send().await.unwrap().bytes().await.unwrap();
+            total += body.len();
+            files.push((path, body.len()));
+        }
+        let favicon = http.get(format!("{}/favicon.ico", app.address)).send().await.unwrap().bytes().await.unwrap();
+        total += favicon.len();
+        println!("cold control room load: {:.1} KB uncompressed ({files:?} + favicon {} B)", total as f64 / 1024.0, favicon.len());
+
+        // 3. Event on the bus → row in the browser's #feed, at 100 events/s.
+        let b = harness::Browser::start("bench").await;
+        b.sign_in(&app, &owner.email).await;
+        b.open(&app, &format!("/w/{ws}")).await;
+        b.wait_live().await;
+        b.eval(
+            "window.__rows = [];
+             new MutationObserver(ms => {
+               const t = performance.timeOrigin + performance.now();
+               for (const m of ms) for (const n of m.addedNodes)
+                 if (n.dataset && n.dataset.kind === 'event') window.__rows.push([n.querySelector('.what').textContent, t]);
+             }).observe(document.getElementById('feed'), {childList: true});
+             return true;",
+        )
+        .await;
+        let events = 1000;
+        let mut published = Vec::with_capacity(events);
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        for n in 0..events {
+            tick.tick().await;
+            published.push(now_ms());
+            app.state.bus.publish(Arc::new(Event {
+                id: format!("evt_bench{n}"),
+                workspace_id: ws.clone(),
+                stream_id: ls.clone(),
+                kind: EventKind::Comment {
+                    text: format!("b{n}"),
+                    user: EventUser {
+                        id: "1".into(),
+                        unique_id: "bench".into(),
+                        nickname: "Bench".into(),
+                    },
+                },
+                ts: published[n] as i64,
+                simulated: true,
+            }));
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let rows = loop {
+            let rows = b.eval("return window.__rows").await;
+            if rows.as_array().unwrap().len() >= events || Instant::now() > deadline {
+                break rows;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let mut latencies = Vec::new();
+        for row in rows.as_array().unwrap() {
+            let text = row[0].as_str().unwrap();
+            let n: usize = text.trim_matches(['“', '”']).trim_start_matches('b').parse().unwrap();
+            latencies.push(row[1].as_f64().unwrap() - published[n]);
+        }
+        println!("rows seen: {} of {events}", latencies.len());
+        percentiles("event on the bus → row in #feed at 100 events/s", latencies);
+        let _: Value = b.eval("return true").await;
+        b.close().await;
+    });
+}
