@@ -98,19 +98,31 @@ fn main() {
         }
         percentiles("control room render (100 rules, 50 devices), HTTP answer", samples);
 
-        // 2. A cold load: the page and every file it names.
+        // 2. A cold load: the page and every file it names, as a browser transfers them (gzip
+        // accepted: bytes on the wire) and uncompressed.
         let html = get().await.unwrap().text().await.unwrap();
-        let mut total = html.len();
-        let mut files = vec![("page".to_owned(), html.len())];
+        let fetch = |path: String, gzip: bool| {
+            let mut req = http.get(format!("{}{path}", app.address)).header("cookie", &cookie);
+            req = req.header("accept-encoding", if gzip { "gzip" } else { "identity" });
+            async move { req.send().await.unwrap().bytes().await.unwrap().len() }
+        };
+        let mut paths = vec![format!("/w/{ws}"), "/favicon.ico".to_owned()];
         for piece in html.split("\"/static/").skip(1) {
-            let path = format!("/static/{}", piece.split('"').next().unwrap());
-            let body = http.get(format!("{}{path}", app.address)).send().await.unwrap().bytes().await.unwrap();
-            total += body.len();
-            files.push((path, body.len()));
+            paths.push(format!("/static/{}", piece.split('"').next().unwrap()));
         }
-        let favicon = http.get(format!("{}/favicon.ico", app.address)).send().await.unwrap().bytes().await.unwrap();
-        total += favicon.len();
-        println!("cold control room load: {:.1} KB uncompressed ({files:?} + favicon {} B)", total as f64 / 1024.0, favicon.len());
+        let (mut wire, mut plain) = (0, 0);
+        let mut files = Vec::new();
+        for path in paths {
+            let (w, p) = (fetch(path.clone(), true).await, fetch(path.clone(), false).await);
+            wire += w;
+            plain += p;
+            files.push(format!("{path}: {w} B ({p} B)"));
+        }
+        println!(
+            "cold control room load: {:.1} KB transferred with gzip, {:.1} KB uncompressed: {files:?}",
+            wire as f64 / 1024.0,
+            plain as f64 / 1024.0
+        );
 
         // 3. Event on the bus → row in the browser's #feed, at 100 events/s.
         let b = harness::Browser::start("bench").await;

@@ -198,6 +198,9 @@ impl Application {
             app.configure(crate::web::pages)
                 .default_service(web::to(unknown_route))
                 .wrap(from_fn(crate::web::headers::html_headers))
+                // Pages and files travel compressed when the browser accepts it (sockets are
+                // never compressed: an upgrade has no body to encode).
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(from_fn(request_context))
         })
         .workers(workers)

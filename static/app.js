@@ -206,6 +206,32 @@
     }
   });
 
+  // ---- the dock: keep a phone's screen on (secure contexts only: https or localhost) -------
+  var wakeButton = document.getElementById("wake-lock");
+  if (wakeButton && "wakeLock" in navigator && window.isSecureContext) {
+    var lock = null;
+    var wanted = false;
+    var acquire = function () {
+      navigator.wakeLock.request("screen").then(function (l) {
+        lock = l;
+        wakeButton.setAttribute("aria-pressed", "true");
+        wakeButton.textContent = "Screen stays on";
+        l.addEventListener("release", function () {
+          wakeButton.setAttribute("aria-pressed", "false");
+          wakeButton.textContent = "Keep the screen on";
+        });
+      }).catch(function () { toast("This browser refused to keep the screen on."); });
+    };
+    wakeButton.hidden = false;
+    wakeButton.addEventListener("click", function () {
+      wanted = !wanted;
+      if (wanted) acquire(); else if (lock) { lock.release(); lock = null; }
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (wanted && document.visibilityState === "visible") acquire();
+    });
+  }
+
   // ---- the workspace's live socket -----------------------------------------------------------
   var workspace = body.getAttribute("data-workspace");
   if (!workspace) return;
@@ -441,7 +467,17 @@
         refresh("#devices", 1000);
         break;
       case "kill_switch":
-        refresh("#safety");
+        // Flip at once from the frame; the full banner (who, when, why) follows from the server.
+        var safety = document.getElementById("safety");
+        var button = document.getElementById("kill-switch");
+        if (safety && button) {
+          safety.setAttribute("data-engaged", frame.engaged ? "true" : "false");
+          safety.classList.toggle("engaged", !!frame.engaged);
+          button.setAttribute("data-state", frame.engaged ? "engaged" : "released");
+          button.textContent = frame.engaged ? "⛔ STOPPED" : "■ STOP ALL HARDWARE";
+          applyStopped();
+        }
+        refresh("#safety", 10);
         announce(frame.engaged ? "Kill switch engaged: all hardware stopped." : "Kill switch released.");
         add(noticeRow(frame.engaged ? "Kill switch engaged" + (frame.reason ? ": " + frame.reason : "") : "Kill switch released" + (frame.reason ? ": " + frame.reason : "")));
         break;

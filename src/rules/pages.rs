@@ -42,7 +42,8 @@ pub async fn list(
 ) -> PageResult {
     let (layout, access) =
         Layout::for_workspace(&state, &session, &path, Action::View, "rules", "Rules").await?;
-    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    let mut board = load_board(&state, &access.workspace.id, access.role).await?;
+    board.rule_json = true;
     render(&RulesPage {
         ws_id: access.workspace.id,
         layout,

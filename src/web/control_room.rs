@@ -36,6 +36,8 @@ pub struct Board {
     pub can_manage: bool,
     /// Operators too: enable and disable rules.
     pub can_toggle: bool,
+    /// Each rule's JSON beside it (the rules page; the control room stays light).
+    pub rule_json: bool,
 }
 
 /// The first-run steps, ticked as the server sees them happen.
@@ -106,6 +108,7 @@ pub async fn load_board(state: &AppState, ws: &str, role: Role) -> AppResult<Boa
         checklist,
         can_manage: allows(role, Action::ManageLivestreams),
         can_toggle: allows(role, Action::ToggleRule),
+        rule_json: false,
     })
 }
 

@@ -59,6 +59,13 @@ async fn feed_caller(req: &HttpRequest, state: &AppState) -> AppResult<Caller> {
 }
 
 /// The workspace's live feed (WebSocket).
+///
+/// JSON text frames: `event` and `command` (every event and command outcome); `kill_switch`
+/// (`engaged`, `reason`, `changed_by`, `changed_at`), `device` (`device_id`), `rule`
+/// (`rule_id`) and `livestream` (`livestream_id`) when the control state changed; `trace`
+/// (`event_id`, `results`: `rule_id`, `matched`, `reason`, `command_id`) with `?trace=1`;
+/// `lagged` (`dropped`) when this socket fell behind. Browsers authenticate with the session
+/// cookie and must send this server's `Origin`; programs send a bearer token or an API key.
 #[utoipa::path(tag = "safety and history", params(("trace" = Option<bool>, Query, description = "`1`: also send a `trace` frame per event (why each rule fired or not)")), responses((status = 101, description = "WebSocket"), (status = 401), (status = 403, description = "cookie-authenticated from another origin"), (status = 404)), security(("bearer" = []), ("api_key" = []), ("session_cookie" = [])))]
 #[get("/ws/workspaces/{ws}/feed")]
 pub async fn feed(

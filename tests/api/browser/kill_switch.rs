@@ -51,6 +51,10 @@ async fn engaged_by_keyboard_flips_every_tab_and_only_the_owner_releases() {
     let seen_in = b.wait_attr("#kill-switch", "data-state", "engaged").await;
     eprintln!("kill switch seen by the other member's tab {seen_in:?} after the owner's tab");
     assert!(
+        seen_in < Duration::from_secs(1),
+        "the other tab took {seen_in:?} to show the kill switch"
+    );
+    assert!(
         app.state.router.kill_engaged(&ws),
         "the server stopped the workspace"
     );
