@@ -64,8 +64,10 @@ fn main() {
         }
 
         // A browser session's cookies, through the login form.
+        // No automatic decompression: a body's length is what travelled.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_gzip()
             .build()
             .unwrap();
         let login = http

@@ -323,10 +323,11 @@ pub async fn renew_in_background(req: HttpRequest, state: web::Data<AppState>) -
             HttpResponse::Conflict().json(json!({"error": "ALREADY_RENEWED"}))
         }
         Err(err) => {
-            let mut res = HttpResponse::Unauthorized();
-            if matches!(err, AppError::TokenReused | AppError::Unauthenticated(_)) {
-                session::clear_cookies(&mut res, &state);
+            if let AppError::Internal(_) = err {
+                return err.error_response();
             }
+            let mut res = HttpResponse::Unauthorized();
+            session::clear_cookies(&mut res, &state);
             res.json(json!({"error": err.code()}))
         }
     }

@@ -11,7 +11,7 @@ use crate::devices::routes::{CreateDevice, create, delete, load, revoke, rotate}
 use crate::devices::views::DeviceCard;
 use crate::error::AppError;
 use crate::startup::AppState;
-use crate::web::control_room::{Board, load_board};
+use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageError, PageResult, html, render, see_other};
 use crate::web::session::{PageForm, Session};
@@ -39,11 +39,9 @@ pub async fn list(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, access) =
-        Layout::for_workspace(&state, &session, &path, Action::View, "devices", "Devices").await?;
-    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    let (layout, ws_id, board) = with_board(&state, &session, &path, "devices", "Devices").await?;
     render(&DevicesPage {
-        ws_id: access.workspace.id,
+        ws_id,
         layout,
         board,
     })

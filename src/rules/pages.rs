@@ -14,7 +14,7 @@ use crate::rules::model::{RuleInput, ThenInput, Unit, When};
 use crate::rules::routes::{create, dry_run};
 use crate::startup::AppState;
 use crate::web::control_room::TestForm;
-use crate::web::control_room::{Board, load_board};
+use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageError, PageResult, html, render, see_other};
 use crate::web::session::{PageForm, Session};
@@ -40,12 +40,10 @@ pub async fn list(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, access) =
-        Layout::for_workspace(&state, &session, &path, Action::View, "rules", "Rules").await?;
-    let mut board = load_board(&state, &access.workspace.id, access.role).await?;
+    let (layout, ws_id, mut board) = with_board(&state, &session, &path, "rules", "Rules").await?;
     board.rule_json = true;
     render(&RulesPage {
-        ws_id: access.workspace.id,
+        ws_id,
         layout,
         board,
     })

@@ -112,6 +112,20 @@ pub async fn load_board(state: &AppState, ws: &str, role: Role) -> AppResult<Boa
     })
 }
 
+/// The frame and the board of a workspace page that any member may view.
+pub async fn with_board(
+    state: &AppState,
+    session: &Session,
+    ws: &str,
+    section: &'static str,
+    title: &str,
+) -> Result<(Layout, String, Board), PageError> {
+    let (layout, access) =
+        Layout::for_workspace(state, session, ws, Action::View, section, title).await?;
+    let board = load_board(state, &access.workspace.id, access.role).await?;
+    Ok((layout, access.workspace.id, board))
+}
+
 /// What the test panel shows after a dry run or a sent event.
 #[derive(Default)]
 pub struct TestOutcome {
@@ -144,19 +158,11 @@ pub async fn control_room(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, access) = Layout::for_workspace(
-        &state,
-        &session,
-        &path,
-        Action::View,
-        "control",
-        "Control room",
-    )
-    .await?;
-    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    let (layout, ws_id, board) =
+        with_board(&state, &session, &path, "control", "Control room").await?;
     let form = TestForm::defaults(&board);
     render(&ControlRoom {
-        ws_id: access.workspace.id,
+        ws_id,
         layout,
         board,
         test: TestOutcome::default(),
@@ -169,11 +175,9 @@ pub async fn dock(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, access) =
-        Layout::for_workspace(&state, &session, &path, Action::View, "dock", "Dock").await?;
-    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    let (layout, ws_id, board) = with_board(&state, &session, &path, "dock", "Dock").await?;
     render(&Dock {
-        ws_id: access.workspace.id,
+        ws_id,
         layout,
         board,
     })
@@ -349,11 +353,9 @@ pub async fn toggle_rule(
     let caller = form.session.caller();
     set_enabled(&state, &caller, &ws, id, enabled).await?;
     if is_htmx(&req) {
-        let (layout, access) =
-            Layout::for_workspace(&state, &form.session, &ws, Action::View, "control", "").await?;
-        let board = load_board(&state, &access.workspace.id, access.role).await?;
+        let (layout, ws_id, board) = with_board(&state, &form.session, &ws, "control", "").await?;
         return render(&RulesPart {
-            ws_id: access.workspace.id,
+            ws_id,
             board,
             csrf: layout.csrf().to_owned(),
         });
@@ -484,18 +486,10 @@ pub async fn test_event(
     if is_htmx(&req) {
         return render(&TestResultPart { test });
     }
-    let (layout, access) = Layout::for_workspace(
-        &state,
-        &session,
-        &path,
-        Action::View,
-        "control",
-        "Control room",
-    )
-    .await?;
-    let board = load_board(&state, &access.workspace.id, access.role).await?;
+    let (layout, ws_id, board) =
+        with_board(&state, &session, &path, "control", "Control room").await?;
     render(&ControlRoom {
-        ws_id: access.workspace.id,
+        ws_id,
         layout,
         board,
         test,
