@@ -113,6 +113,27 @@ async fn engaged_by_keyboard_flips_every_tab_and_only_the_owner_releases() {
         Some("")
     );
     a.check("release-dialog").await;
+    // The same release as a page of its own (no script, or a bookmarked link).
+    b.open(&app, &format!("/w/{ws}/release")).await;
+    assert!(
+        b.text("h1").await.contains("Not allowed"),
+        "operators get no release page"
+    );
+    b.console_errors().await;
+    b.open(&app, &format!("/w/{ws}")).await;
+    b.wait_live().await;
+    a.click("#release-dialog [data-close-dialog]").await;
+    a.open(&app, &format!("/w/{ws}/release")).await;
+    a.find("#page-release-reason").await;
+    a.check("release-page").await;
+    a.open(&app, &format!("/w/{ws}")).await;
+    a.wait_live().await;
+    a.click("#kill-release").await;
+    a.wait_until(
+        "the dialog open again",
+        "document.querySelector('#release-dialog').open",
+    )
+    .await;
     a.fill("#release-reason", "motor checked").await;
     a.click("#release-dialog button[type=submit]").await;
     a.wait_attr("#kill-switch", "data-state", "released").await;

@@ -78,6 +78,8 @@ async fn a_viewer_sees_no_edit_controls_and_a_stranger_gets_404() {
             .await
             .contains("viewers cannot create, edit, delete or test rules")
     );
+    v.shot("forbidden").await;
+    v.assert_accessible("forbidden").await;
     // The only console line is the browser's note of the 403 itself.
     let errors = v.console_errors().await;
     assert!(errors.iter().all(|e| e.contains("403")), "{errors:?}");
