@@ -53,6 +53,9 @@ pub struct Settings {
     pub plans: PlanSettings,
 }
 
+/// `server.public_url` in `config/default.toml`.
+pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServerSettings {
     pub http_addr: SocketAddr,
@@ -225,6 +228,22 @@ impl Settings {
         Ok(())
     }
 
+    /// Where people reach this server once it listens on `bound`: `server.public_url`, unless
+    /// that was left at its built-in default while the server listens elsewhere (`--http
+    /// 127.0.0.1:9000`): then the address it really listens on.
+    pub fn reachable_url(&self, bound: SocketAddr) -> String {
+        let configured = self.server.public_url.trim_end_matches('/');
+        if configured != DEFAULT_PUBLIC_URL || bound.port() == 8080 {
+            return configured.to_owned();
+        }
+        let host = match bound.ip() {
+            ip if ip.is_unspecified() || ip.is_loopback() => "localhost".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        format!("http://{host}:{}", bound.port())
+    }
+
     /// `database.url`, or the SQLite file in the data folder when it is empty.
     pub fn database_url(&self) -> Secret {
         if self.database.url.is_empty() {
@@ -235,5 +254,33 @@ impl Settings {
         } else {
             self.database.url.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod reachable_url_tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_url_is_where_the_server_listens() {
+        let mut settings = Settings::defaults().unwrap();
+        let at = |a: &str| a.parse::<SocketAddr>().unwrap();
+        assert_eq!(
+            settings.reachable_url(at("0.0.0.0:8080")),
+            "http://localhost:8080"
+        );
+        assert_eq!(
+            settings.reachable_url(at("127.0.0.1:9000")),
+            "http://localhost:9000"
+        );
+        assert_eq!(
+            settings.reachable_url(at("192.168.1.5:9000")),
+            "http://192.168.1.5:9000"
+        );
+        settings.server.public_url = "https://live.example.com/".into();
+        assert_eq!(
+            settings.reachable_url(at("127.0.0.1:9000")),
+            "https://live.example.com"
+        );
     }
 }

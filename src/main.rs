@@ -42,9 +42,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .map(|h| vec![("server.http_addr", h)])
         .unwrap_or_default();
     let settings = load(&args.config, extra)?;
-    let public_url = settings.server.public_url.clone();
     let addr = settings.server.http_addr;
     let app = Application::build(settings).await?;
+    let public_url = app.state().settings.server.public_url.clone();
     tracing::info!(%addr, port = app.port(), "livectl is listening");
     let mqtt = app
         .state()

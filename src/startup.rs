@@ -75,7 +75,12 @@ pub struct Application {
 impl Application {
     /// Prepares the data folder and database, binds the listener (port 0 picks a free one)
     /// and builds the server. Nothing is served until [`Application::run_until_stopped`].
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        // Bound first: links, cookies and the agent command line name the real address.
+        let listener = TcpListener::bind(settings.server.http_addr)
+            .with_context(|| format!("binding {}", settings.server.http_addr))?;
+        let bound = listener.local_addr()?;
+        settings.server.public_url = settings.reachable_url(bound);
         let settings = Arc::new(settings);
         let data_dir = settings.server.data_dir.clone();
         let setup = settings.clone();
@@ -172,9 +177,7 @@ impl Application {
             settings: settings.clone(),
         });
 
-        let listener = TcpListener::bind(settings.server.http_addr)
-            .with_context(|| format!("binding {}", settings.server.http_addr))?;
-        let port = listener.local_addr()?.port();
+        let port = bound.port();
         let openapi_json = web::Data::new(OpenApiJson(
             openapi::document()
                 .to_json()

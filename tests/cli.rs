@@ -49,6 +49,11 @@ fn serve(dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> (Runnin
         .next()
         .and_then(|p| p.trim().trim_end_matches(')').parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
+    // The printed address is one that reaches this server (not the default's port 8080).
+    assert!(
+        line.contains(&format!("Dashboard: http://localhost:{port}/")),
+        "{line:?}"
+    );
     (Running(child), port)
 }
 
