@@ -51,6 +51,7 @@ pub struct Settings {
     pub tiktok: TiktokSettings,
     pub commands: CommandSettings,
     pub plans: PlanSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// `server.public_url` in `config/default.toml`.
@@ -105,6 +106,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// Empty: loopback only. Set: `Authorization: Bearer <token>` required, from anywhere.
+    pub token: Secret,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -200,7 +200,7 @@ impl Application {
                 .split_for_parts();
             app.configure(crate::web::pages)
                 .default_service(web::to(unknown_route))
-                .wrap(from_fn(crate::web::headers::html_headers))
+                .wrap(from_fn(crate::web::headers::response_headers))
                 // Pages and files travel compressed when the browser accepts it (sockets are
                 // never compressed: an upgrade has no body to encode).
                 .wrap(actix_web::middleware::Compress::default())

@@ -55,13 +55,45 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+/// Prometheus text: from this machine only, or with the configured `metrics.token`.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 401, description = "metrics.token is set and was not sent"), (status = 403, description = "not from this machine and no metrics.token is configured")))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(err) = metrics_allowed(&req, &state.settings.metrics.token) {
+        return actix_web::ResponseError::error_response(&err);
+    }
     let mut text = state.metrics.render(state.db.pool_state());
     state.bus.render_metrics(&mut text);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text)
+}
+
+/// Who may read `/metrics`: anyone with the token when one is set, else this machine only.
+fn metrics_allowed(
+    req: &actix_web::HttpRequest,
+    token: &crate::config::Secret,
+) -> Result<(), crate::error::AppError> {
+    use subtle::ConstantTimeEq as _;
+    if !token.is_empty() {
+        let sent = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        return if bool::from(sent.as_bytes().ct_eq(token.expose().as_bytes())) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Unauthenticated(
+                "send Authorization: Bearer <metrics.token>".into(),
+            ))
+        };
+    }
+    match req.peer_addr() {
+        Some(peer) if peer.ip().is_loopback() => Ok(()),
+        _ => Err(crate::error::AppError::forbidden(
+            "metrics are served to this machine only; set metrics.token to read them from elsewhere",
+        )),
+    }
 }

@@ -9,7 +9,9 @@ use crate::config::LogFormat;
 
 /// Installs the global subscriber once; later calls are ignored (tests build many apps).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The embedded broker logs every subscription at INFO: only its warnings by default.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rumqttd=warn"));
     let writer = std::io::stderr.with_max_level(tracing::Level::TRACE);
     let result = match format {
         LogFormat::Text => tracing_subscriber::fmt()

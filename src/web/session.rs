@@ -113,10 +113,13 @@ fn sign_in_needed(req: &HttpRequest, state: &AppState) -> PageError {
             .and_then(|url| url.find("://").map(|i| &url[i + 3..]))
             .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
             .unwrap_or_else(|| "/".to_owned())
-    } else {
+    } else if req.method() == actix_web::http::Method::GET {
         req.uri()
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
+    } else {
+        // A form posted after the session ran out cannot be replayed by a redirect: start over.
+        "/".to_owned()
     };
     PageError::SignIn {
         next,

@@ -507,3 +507,59 @@ async fn the_feed_takes_the_cookie_only_from_this_site() {
     assert_eq!(frame["reason"], "feed");
     assert_eq!(frame["changed_by"], owner.id);
 }
+
+#[actix_web::test]
+async fn api_answers_are_never_cached_and_https_pins_itself() {
+    let app = spawn_app().await;
+    let owner = app.user("headers").await;
+    let res = app
+        .call(
+            reqwest::Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": owner.email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        res.headers["cache-control"], "no-store",
+        "token answers are not cached"
+    );
+    assert_eq!(res.headers["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers["referrer-policy"], "same-origin");
+    assert!(
+        !res.headers.contains_key("strict-transport-security"),
+        "no HSTS on plain http"
+    );
+    let secure = spawn_app_with(|s| s.server.public_url = "https://live.example.com".into()).await;
+    let res = secure
+        .call(reqwest::Method::GET, "/healthz", None, None)
+        .await;
+    assert_eq!(res.headers["strict-transport-security"], "max-age=31536000");
+}
+
+#[actix_web::test]
+async fn metrics_with_a_token_need_the_token() {
+    let app =
+        spawn_app_with(|s| s.metrics.token = livectl::config::Secret::new("a-metrics-token")).await;
+    let url = app.url("/metrics");
+    assert_eq!(
+        app.client.get(&url).send().await.unwrap().status().as_u16(),
+        401
+    );
+    let wrong = app
+        .client
+        .get(&url)
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let right = app
+        .client
+        .get(&url)
+        .bearer_auth("a-metrics-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status().as_u16(), 200);
+}
