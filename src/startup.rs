@@ -113,16 +113,6 @@ impl Application {
                 .context("connecting to Redis (bus.kind = \"redis\")")?,
             ),
         };
-        let live = LiveRegistry::new(LiveDeps {
-            bus: bus.clone(),
-            db: db.clone(),
-            tiktok: Arc::new(settings.tiktok.clone()),
-            http: live::client::http_client().context("building the HTTP client")?,
-            metrics: metrics.clone(),
-            saver: live::saver::StateSaver::start(db.clone()),
-        })
-        .start();
-        resume_livestreams(&db, &live).await;
         let changes = Changes::new();
         let hub = Arc::new(AgentHub::new(changes.clone()));
         let router = CommandRouter::new(
@@ -133,15 +123,8 @@ impl Application {
             settings.commands.ack_timeout_ms,
         );
         load_router(&db, &router).await?;
-        let traces = Arc::new(Traces::new());
-        let rules = RuleEngine::new(
-            db.clone(),
-            router.clone(),
-            metrics.clone(),
-            bus.clone(),
-            traces.clone(),
-        )
-        .start();
+        // Every listener is bound before any actor starts: a port in use fails the start with
+        // one clear line, not with actors dropped half-started.
         let mqtt_auth = Arc::new(mqtt_auth);
         let mqtt = if settings.mqtt.enabled {
             Some(Arc::new(MqttBroker::start(
@@ -156,6 +139,25 @@ impl Application {
             None
         };
 
+        let live = LiveRegistry::new(LiveDeps {
+            bus: bus.clone(),
+            db: db.clone(),
+            tiktok: Arc::new(settings.tiktok.clone()),
+            http: live::client::http_client().context("building the HTTP client")?,
+            metrics: metrics.clone(),
+            saver: live::saver::StateSaver::start(db.clone()),
+        })
+        .start();
+        resume_livestreams(&db, &live).await;
+        let traces = Arc::new(Traces::new());
+        let rules = RuleEngine::new(
+            db.clone(),
+            router.clone(),
+            metrics.clone(),
+            bus.clone(),
+            traces.clone(),
+        )
+        .start();
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
             csrf: CsrfKey::derive(jwt_secret.as_bytes()),

@@ -278,3 +278,36 @@ fn agent_configuration_mistakes_are_refused_with_a_clear_message() {
     assert!(out.status.success());
     assert!(dir.path().join("KILL").exists());
 }
+
+#[test]
+fn a_port_in_use_is_one_clear_line_and_a_failed_exit() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for (http, tls) in [
+        (format!("127.0.0.1:{port}"), "127.0.0.1:0".to_owned()),
+        ("127.0.0.1:0".to_owned(), format!("127.0.0.1:{port}")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(BIN)
+            .arg("serve")
+            .current_dir(dir.path())
+            .env_remove("LIVECTL_DATABASE__URL")
+            .env("LIVECTL_AUTH__BCRYPT_COST", "4")
+            .env("LIVECTL_SERVER__HTTP_ADDR", &http)
+            .env("LIVECTL_MQTT__LISTEN", "127.0.0.1:0")
+            .env("LIVECTL_MQTT__TLS_LISTEN", &tls)
+            .env("RUST_LOG", "error")
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        assert!(
+            lines[0].starts_with("livectl: ") && lines[0].contains(&port),
+            "{stderr}"
+        );
+    }
+}
