@@ -217,6 +217,10 @@ impl Settings {
             "auth.refresh_ttl_s must be positive"
         );
         anyhow::ensure!(
+            self.auth.jwt_secret.is_empty() || self.auth.jwt_secret.expose().len() >= 32,
+            "auth.jwt_secret must be at least 32 bytes (or empty, to have one generated)"
+        );
+        anyhow::ensure!(
             (0..=10_000).contains(&self.auth.refresh_reuse_grace_ms),
             "auth.refresh_reuse_grace_ms must be between 0 and 10000"
         );
@@ -261,6 +265,21 @@ impl Settings {
         } else {
             self.database.url.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod validation_tests {
+    use super::*;
+
+    #[test]
+    fn a_short_explicit_jwt_secret_refuses_to_start() {
+        let mut settings = Settings::defaults().unwrap();
+        settings.auth.jwt_secret = Secret::new("too short");
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("at least 32 bytes"), "{err}");
+        settings.auth.jwt_secret = Secret::new("x".repeat(32));
+        settings.validate().unwrap();
     }
 }
 

@@ -299,21 +299,21 @@ async fn expired_forged_and_unsigned_tokens_are_refused() {
     let secret = app.jwt_secret();
     let expired = forge(
         &secret,
-        json!({"sub": user.id, "jti": "j1", "iat": now - 2000, "exp": now - 1000, "typ": "access"}),
+        json!({"sub": user.id, "jti": "j1", "iat": now - 2000, "exp": now - 1000, "typ": "access", "iss": "livectl", "aud": "livectl"}),
     );
     app.get("/me", &expired)
         .await
         .expect_error(401, "UNAUTHENTICATED");
     let wrong_key = forge(
         "another secret entirely, 32 bytes+",
-        json!({"sub": user.id, "jti": "j2", "iat": now, "exp": now + 600, "typ": "access"}),
+        json!({"sub": user.id, "jti": "j2", "iat": now, "exp": now + 600, "typ": "access", "iss": "livectl", "aud": "livectl"}),
     );
     app.get("/me", &wrong_key)
         .await
         .expect_error(401, "UNAUTHENTICATED");
     let not_access = forge(
         &secret,
-        json!({"sub": user.id, "jti": "j3", "iat": now, "exp": now + 600, "typ": "refresh"}),
+        json!({"sub": user.id, "jti": "j3", "iat": now, "exp": now + 600, "typ": "refresh", "iss": "livectl", "aud": "livectl"}),
     );
     app.get("/me", &not_access)
         .await
@@ -333,6 +333,34 @@ async fn expired_forged_and_unsigned_tokens_are_refused() {
     app.get("/me", "not.a.jwt")
         .await
         .expect_error(401, "UNAUTHENTICATED");
+    // Signed with the right key but naming no issuer or audience, another audience, a
+    // lifetime past the configured one, or issued in the future: all refused.
+    let base = json!({"sub": user.id, "jti": "j5", "iat": now, "exp": now + 600, "typ": "access", "iss": "livectl", "aud": "livectl"});
+    let with = |changes: serde_json::Value| {
+        let mut claims = base.clone();
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        forge(&secret, claims)
+    };
+    for changes in [
+        json!({"iss": null}),
+        json!({"aud": null}),
+        json!({"aud": "another-service"}),
+        json!({"iss": "someone-else"}),
+        json!({"exp": now + 86_400 * 365}),
+        json!({"iat": now + 3600, "exp": now + 4000}),
+    ] {
+        app.get("/me", &with(changes.clone()))
+            .await
+            .expect_error(401, "UNAUTHENTICATED");
+    }
+    // The same claims, untouched, are accepted: the refusals above are for what changed.
+    app.get("/me", &with(json!({}))).await.expect(200);
     let res = app
         .client
         .get(app.url("/me"))
