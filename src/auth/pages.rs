@@ -229,10 +229,10 @@ pub async fn register(
         }
         html(err.status_code(), &page)
     };
-    if let Err(err) = register_account(&state, request).await {
+    let address = client_address(&req, &state);
+    if let Err(err) = register_account(&state, request, &address).await {
         return failed(err);
     }
-    let address = client_address(&req, &state);
     let login = LoginRequest {
         email: form.email.clone(),
         password: form.password.clone(),

@@ -11,6 +11,15 @@ pub const MAX_BYTES: usize = 72;
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 pub fn validate(password: &str) -> AppResult<()> {
+    if password.contains('\0') {
+        return Err(AppError::invalid(
+            "password",
+            "must not contain a NUL character",
+        ));
+    }
+    if password.trim().is_empty() && !password.is_empty() {
+        return Err(AppError::invalid("password", "must not be only spaces"));
+    }
     let len = password.len();
     if len < MIN_BYTES {
         return Err(AppError::invalid(
@@ -27,8 +36,15 @@ pub fn validate(password: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// At most this many bcrypt runs at once: a burst of sign-ups or logins cannot take every
+/// blocking thread (each run is ~250 ms of one core at cost 12).
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from) * 2)
+});
+
 pub async fn hash(password: String, cost: u32) -> AppResult<String> {
     validate(&password)?;
+    let _permit = HASHING.acquire().await.map_err(AppError::internal)?;
     actix_web::web::block(move || bcrypt::hash(password, cost))
         .await?
         .map_err(AppError::internal)
@@ -45,6 +61,7 @@ pub fn hash_blocking(password: &str, cost: u32) -> AppResult<String> {
 pub async fn verify(password: String, stored: Option<String>, cost: u32) -> AppResult<bool> {
     let exists = stored.is_some();
     let too_long = password.len() > MAX_BYTES;
+    let _permit = HASHING.acquire().await.map_err(AppError::internal)?;
     let matched = actix_web::web::block(move || {
         let hash = match stored {
             Some(hash) => hash,

@@ -74,17 +74,23 @@ pub struct MeResponse {
     responses((status = 201, body = UserEnvelope), (status = 403, description = "registration closed or not invited"), (status = 409, description = "email taken")))]
 #[post("/auth/register")]
 pub async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: ApiJson<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
-    let user = register_account(&state, body.0).await?;
+    let address = client_address(&req, &state);
+    let user = register_account(&state, body.0, &address).await?;
     Ok(HttpResponse::Created().json(UserEnvelope {
         user: UserView::from(&user),
     }))
 }
 
 /// Creates an account (API and dashboard). The first account becomes the platform admin.
-pub async fn register_account(state: &AppState, body: RegisterRequest) -> AppResult<User> {
+pub async fn register_account(
+    state: &AppState,
+    body: RegisterRequest,
+    address: &str,
+) -> AppResult<User> {
     let email = users::normalise_email(&body.email)?;
     password::validate(&body.password)?;
     let name = match body.name.as_deref().filter(|n| !n.trim().is_empty()) {
@@ -95,6 +101,22 @@ pub async fn register_account(state: &AppState, body: RegisterRequest) -> AppRes
     if mode == RegistrationMode::Closed {
         return Err(AppError::forbidden(
             "registration is closed on this instance; ask its administrator for an account",
+        ));
+    }
+    if let Err(retry_after_s) = state.register_by_address.hit(address) {
+        tracing::warn!(%address, "registration rate limit reached");
+        return Err(AppError::RateLimited { retry_after_s });
+    }
+    // A taken email is answered before the (slow) hash; the insert still checks it too.
+    let lookup = email.clone();
+    if state
+        .db
+        .run(move |conn| User::find_by_email(conn, &lookup))
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(
+            "an account with this email already exists".into(),
         ));
     }
     let hash = password::hash(body.password, state.settings.auth.bcrypt_cost).await?;

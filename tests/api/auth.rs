@@ -474,3 +474,58 @@ async fn a_refresh_token_replayed_within_the_grace_window_revokes_nothing() {
     .await
     .expect(200);
 }
+
+#[actix_web::test]
+async fn registration_is_rate_limited_per_address() {
+    let app = spawn_app_with(|s| s.auth.registrations_per_address = 2).await;
+    for n in 0..2 {
+        app.register(&format!("r{n}@example.com")).await;
+    }
+    let res = app
+        .call(
+            Method::POST,
+            "/auth/register",
+            None,
+            Some(json!({"email": "r3@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert!(res.headers.contains_key("retry-after"));
+    res.expect_error(429, "RATE_LIMITED");
+}
+
+#[actix_web::test]
+async fn blank_passwords_and_invisible_characters_are_refused() {
+    let app = spawn_app().await;
+    let register =
+        |body: serde_json::Value| app.call(Method::POST, "/auth/register", None, Some(body));
+    for (body, field) in [
+        (
+            json!({"email": "a@example.com", "password": "          "}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "long enough\u{0}pw"}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "name": "admin\u{202E}nimda"}),
+            "name",
+        ),
+        (
+            json!({"email": "a@example.com", "password": PASSWORD, "name": "zero\u{200B}width"}),
+            "name",
+        ),
+        (
+            json!({"email": "a\u{200B}@example.com", "password": PASSWORD}),
+            "email",
+        ),
+    ] {
+        let err = register(body).await.expect_error(422, "VALIDATION_FAILED");
+        assert!(err["details"]["fields"][field].is_string(), "{err}");
+    }
+    // A taken email is refused before any hashing, with the same answer as before.
+    app.register("taken@example.com").await;
+    register(json!({"email": "taken@example.com", "password": PASSWORD}))
+        .await
+        .expect_error(409, "CONFLICT");
+}
