@@ -22,7 +22,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("livectl: {err:#}");
+            // One line, whatever the cause's own formatting (libpq's messages span lines).
+            let message = format!("{err:#}");
+            eprintln!(
+                "livectl: {}",
+                message.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
             ExitCode::FAILURE
         }
     }

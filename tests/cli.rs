@@ -280,6 +280,28 @@ fn agent_configuration_mistakes_are_refused_with_a_clear_message() {
 }
 
 #[test]
+fn an_unreachable_database_is_one_clear_line_and_a_failed_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--http", "127.0.0.1:0"])
+        .args(["--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        .current_dir(dir.path())
+        .env("LIVECTL_MQTT__LISTEN", "127.0.0.1:0")
+        .env("LIVECTL_MQTT__TLS_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("livectl: ") && lines[0].contains("database"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_port_in_use_is_one_clear_line_and_a_failed_exit() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
