@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
-use crate::db::schema::livestreams;
+use crate::db::schema::{livestreams, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
 use crate::live::client::LastError;
@@ -187,9 +187,13 @@ impl LivestreamRow {
     }
 
     /// Streams that should be running (they were connected when the server stopped).
+    /// The livestreams to reconnect after a restart: wanted connected, in a workspace that is
+    /// not suspended (a suspension keeps them down until it is lifted).
     pub fn wanted(conn: &mut DbConnection) -> AppResult<Vec<LivestreamRow>> {
         Ok(livestreams::table
+            .inner_join(workspaces::table)
             .filter(livestreams::desired_connected.eq(true))
+            .filter(workspaces::suspended_at.is_null())
             .select(LivestreamRow::as_select())
             .load(conn)?)
     }

@@ -2,7 +2,7 @@
 //!
 //! A caller who is not a member gets 404 whatever the workspace holds, so that ids of other
 //! tenants reveal nothing. Members of a suspended workspace get 403 `WORKSPACE_SUSPENDED` for
-//! every call. API keys act with at most admin rights, narrowed by their scopes.
+//! every call but one: engaging the kill switch. API keys act with at most admin rights, narrowed by their scopes.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -121,7 +121,8 @@ pub async fn authorize(
             (ws, Role::Admin)
         }
     };
-    if workspace.is_suspended() {
+    // Stopping hardware is never refused: not even a suspended workspace's members lose it.
+    if workspace.is_suspended() && action != Action::EngageKillSwitch {
         return Err(AppError::WorkspaceSuspended);
     }
     if !allows(role, action) {

@@ -388,3 +388,66 @@ async fn a_thousand_simulator_livestreams_at_once() {
             .load(std::sync::atomic::Ordering::SeqCst)
     );
 }
+
+#[actix_web::test]
+async fn a_suspended_workspace_keeps_its_livestreams_down_across_a_restart_and_can_still_stop() {
+    let app = spawn_app().await;
+    let platform = app.user("platform").await;
+    let owner = app.user("owner").await;
+    let (bad, good) = (
+        app.workspace(&owner, "Suspended").await,
+        app.workspace(&owner, "Fine").await,
+    );
+    for ws in [&bad, &good] {
+        let id = app.simulator_livestream(&owner, ws).await;
+        app.call(
+            Method::POST,
+            &format!("/workspaces/{ws}/livestreams/{id}/connect"),
+            Some(&owner.token),
+            None,
+        )
+        .await
+        .expect(202);
+        wait_status(&app, &owner, ws, &id, "live").await;
+    }
+    app.post(
+        &format!("/admin/workspaces/{bad}/suspend"),
+        &platform.token,
+        json!({"reason": "unpaid"}),
+    )
+    .await
+    .expect(200);
+    // Stopping hardware is never refused, suspended or not; releasing is.
+    app.post(
+        &format!("/workspaces/{bad}/kill-switch"),
+        &owner.token,
+        json!({"engaged": true, "reason": "safety first"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/workspaces/{bad}/kill-switch"),
+        &owner.token,
+        json!({"engaged": false, "reason": "x"}),
+    )
+    .await
+    .expect_error(403, "WORKSPACE_SUSPENDED");
+
+    // A restart reconnects the healthy workspace's livestream, and only that one.
+    let restarted = app.sibling(|_| {}).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let running = restarted
+            .state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap();
+        if running >= 1 {
+            assert_eq!(running, 1, "the suspended workspace's livestream came back");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing reconnected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
