@@ -29,6 +29,9 @@ pub enum ChangeKind {
     /// A livestream was added, removed, connected or disconnected (status changes while
     /// connected arrive as `stream_status` events).
     Livestream { livestream_id: String },
+    /// Who may see the workspace changed (a member added, re-roled or removed; a suspension):
+    /// every open view checks its own access again.
+    Access,
 }
 
 #[derive(Debug, Clone)]

@@ -524,7 +524,12 @@
     socket.onmessage = function (m) {
       try { onFrame(JSON.parse(m.data)); } catch (_) { /* not ours */ }
     };
-    socket.onclose = function () {
+    socket.onclose = function (e) {
+      if (e.code === 4003) { // this member's access ended: reconnecting would only be refused
+        setConn("offline", "access ended");
+        toast("Your access to this workspace ended (" + (e.reason || "removed") + "). Reload the page.");
+        return;
+      }
       var asOf = lastConfirmed ? " · state as of " + clock(lastConfirmed) : "";
       setConn(navigator.onLine === false ? "offline" : "reconnecting", "reconnecting" + asOf);
       var safety = document.getElementById("safety");

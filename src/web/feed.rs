@@ -24,6 +24,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Caller;
+use crate::changes::ChangeKind;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 use crate::web::csrf::origin_is_ours;
@@ -55,6 +56,25 @@ async fn feed_caller(req: &HttpRequest, state: &AppState) -> AppResult<Caller> {
         _ => Err(AppError::forbidden(
             "a socket opened with the session cookie must come from this server's pages",
         )),
+    }
+}
+
+/// Whether the socket's caller may still watch `ws`: still a member (or a live key), the
+/// workspace not suspended, the access token not signed out.
+async fn still_allowed(state: &AppState, caller: &Caller, ws: &str) -> AppResult<()> {
+    if let Caller::User { jti, .. } = caller
+        && state.denylist.is_denied(jti)
+    {
+        return Err(AppError::Unauthenticated("signed out".into()));
+    }
+    authorize(state, caller, ws, Action::View).await.map(|_| ())
+}
+
+/// Close 4003: this viewer's access ended (the page shows the reason and stops).
+fn access_ended(why: &AppError) -> CloseReason {
+    CloseReason {
+        code: CloseCode::Other(4003),
+        description: Some(format!("access ended: {why}")),
     }
 }
 
@@ -140,10 +160,19 @@ pub async fn feed(
                     Err(RecvError::Closed) => break None,
                 },
                 change = changes.recv() => match change {
-                    Ok(c) if c.workspace_id == ws => match serde_json::to_value(&c.kind) {
-                        Ok(frame) => frame,
-                        Err(_) => continue,
-                    },
+                    Ok(c) if c.workspace_id == ws => {
+                        // Any control change may be this viewer's access ending: look again.
+                        if let Err(why) = still_allowed(&state, &caller, &ws).await {
+                            break Some(access_ended(&why));
+                        }
+                        if matches!(c.kind, ChangeKind::Access) {
+                            continue;
+                        }
+                        match serde_json::to_value(&c.kind) {
+                            Ok(frame) => frame,
+                            Err(_) => continue,
+                        }
+                    }
                     Ok(_) => continue,
                     Err(RecvError::Lagged(dropped)) => json!({"type": "lagged", "dropped": dropped}),
                     Err(RecvError::Closed) => break None,
@@ -163,6 +192,10 @@ pub async fn feed(
                 _ = ping.tick() => {
                     if last_heard.elapsed() > SILENCE_LIMIT {
                         break Some(CloseReason { code: CloseCode::Away, description: Some("no answer for 30 s".into()) });
+                    }
+                    // Also on a timer: a sign-out ends this socket within one ping.
+                    if let Err(why) = still_allowed(&state, &caller, &ws).await {
+                        break Some(access_ended(&why));
                     }
                     if session.ping(b"").await.is_err() { break None; }
                     continue;

@@ -130,3 +130,12 @@ pub async fn authorize(
     }
     Ok(Access { workspace, role })
 }
+
+/// Who may do what in `ws` just changed: forget the cached answers first, then tell the open
+/// views, which check their own access again (a removed member's feed closes at once).
+pub fn access_changed(state: &AppState, ws: &str) {
+    state.access_cache.invalidate_workspace(ws);
+    state
+        .changes
+        .publish(ws, crate::changes::ChangeKind::Access);
+}

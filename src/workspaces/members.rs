@@ -16,7 +16,7 @@ use crate::db::schema::members;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::startup::AppState;
-use crate::workspaces::access::{Access, authorize};
+use crate::workspaces::access::{Access, access_changed, authorize};
 use crate::workspaces::model::{self, MemberView, Workspace};
 use crate::workspaces::permissions::{Action, Role};
 use crate::workspaces::plans::Resource;
@@ -100,6 +100,7 @@ pub async fn add_member(
             find_member(conn, &ws, &user.id)
         })
         .await?;
+    access_changed(&state, &path);
     Ok(HttpResponse::Created().json(member))
 }
 
@@ -123,6 +124,7 @@ pub async fn change_role(
     let new_role = body.0.role;
     let actor = caller.user_id()?.to_owned();
     let ws = access.workspace.id.clone();
+    let member_ws = ws.clone();
     let member = state
         .db
         .transaction(move |conn| {
@@ -150,6 +152,7 @@ pub async fn change_role(
             find_member(conn, &ws, &target)
         })
         .await?;
+    access_changed(&state, &member_ws);
     Ok(web::Json(member))
 }
 
@@ -171,6 +174,7 @@ pub async fn remove_member(
     };
     let access = authorize(&state, &caller, &ws, action).await?;
     let ws = access.workspace.id.clone();
+    let changed_ws = ws.clone();
     state
         .db
         .transaction(move |conn| {
@@ -199,5 +203,6 @@ pub async fn remove_member(
             )
         })
         .await?;
+    access_changed(&state, &changed_ws);
     Ok(HttpResponse::NoContent().finish())
 }

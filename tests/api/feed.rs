@@ -152,3 +152,43 @@ async fn members_see_their_workspace_live_and_nothing_else() {
         }
     }
 }
+
+#[actix_web::test]
+async fn a_removed_member_or_a_suspension_closes_the_feed_at_once() {
+    let app = spawn_app().await;
+    let platform = app.user("platform").await;
+    let owner = app.user("owner").await;
+    let viewer = app.user("viewer").await;
+    let ws = app.workspace(&owner, "Closing").await;
+    app.add_member(&ws, &owner, &viewer, "viewer").await;
+    let mut feed = open_feed(&app, &ws, Some(&viewer.token), false)
+        .await
+        .expect("a member may watch");
+    let mut owners_feed = open_feed(&app, &ws, Some(&owner.token), false)
+        .await
+        .expect("the owner may watch");
+    app.delete(
+        &format!("/workspaces/{ws}/members/{}", viewer.id),
+        &owner.token,
+    )
+    .await
+    .expect(204);
+    assert_eq!(crate::agents::close_code(&mut feed).await, Some(4003));
+    // The owner's socket stays; a suspension closes it too.
+    app.post(
+        &format!("/admin/workspaces/{ws}/suspend"),
+        &platform.token,
+        json!({"reason": "unpaid"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        crate::agents::close_code(&mut owners_feed).await,
+        Some(4003)
+    );
+    assert_eq!(
+        open_feed(&app, &ws, Some(&viewer.token), false).await.err(),
+        Some(404),
+        "and the removed member cannot come back"
+    );
+}
