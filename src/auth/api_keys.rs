@@ -104,6 +104,13 @@ pub async fn authenticate(state: &AppState, key: String) -> AppResult<Caller> {
                 .first(conn)
                 .optional()?
                 .ok_or(AppError::InvalidApiKey)?;
+            // A key acts for the owner who made it: once they leave or stop being the owner,
+            // it stops working (a departed owner's integration must not keep control).
+            let role = crate::workspaces::model::member_role(conn, &row.workspace_id, &row.created_by)?;
+            if role != Some(crate::workspaces::permissions::Role::Owner) {
+                tracing::warn!(key_id = %row.id, workspace_id = %row.workspace_id, "API key refused: its creator is no longer the workspace's owner");
+                return Err(AppError::InvalidApiKey);
+            }
             let now = now_ms();
             if row
                 .last_used_at

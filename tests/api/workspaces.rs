@@ -662,3 +662,37 @@ async fn tenants_are_isolated() {
         .await
         .expect(200);
 }
+
+#[actix_web::test]
+async fn an_api_key_stops_when_its_creator_is_no_longer_the_owner() {
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    let heir = app.user("heir").await;
+    let ws = app.workspace(&owner, "Keys").await;
+    app.add_member(&ws, &owner, &heir, "admin").await;
+    let key = app
+        .post(
+            &format!("/workspaces/{ws}/api-keys"),
+            &owner.token,
+            json!({"name": "overlay", "scopes": ["read"]}),
+        )
+        .await
+        .expect(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.get(&format!("/workspaces/{ws}"), &key)
+        .await
+        .expect(200);
+    // The owner hands the workspace over and stays as an admin: the key dies with the role.
+    app.post(
+        &format!("/workspaces/{ws}/transfer"),
+        &owner.token,
+        json!({"user_id": heir.id}),
+    )
+    .await
+    .expect(200);
+    app.get(&format!("/workspaces/{ws}"), &key)
+        .await
+        .expect_error(401, "INVALID_API_KEY");
+}
