@@ -51,10 +51,15 @@ impl Browser {
             std::path::Path::new(DRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
             "{DRIVER} or {CHROMIUM} is missing: run scripts/test, which installs chromium and chromium-driver"
         );
+        let profile = tempfile::tempdir().expect("profile dir");
+        // Chromium's own scratch folders go in the profile too, and go away with it.
+        let scratch = profile.path().join("tmp");
+        std::fs::create_dir_all(&scratch).expect("scratch dir");
         let port = free_port();
         let driver = Command::new(DRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            .env("TMPDIR", &scratch)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -64,7 +69,6 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let profile = tempfile::tempdir().expect("profile dir");
         let mut options = json!({
             "binary": CHROMIUM,
             "args": [
@@ -72,7 +76,7 @@ impl Browser {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-quic", "--no-first-run", "--disable-default-apps",
                 "--disable-features=Translate,OptimizationHints,MediaRouter",
-                format!("--user-data-dir={}", profile.path().display()),
+                format!("--user-data-dir={}", profile.path().join("profile").display()),
             ]
         });
         if let Some(args) = extra.get("args").and_then(Value::as_array) {
