@@ -19,7 +19,7 @@ use crate::startup::AppState;
 use crate::web::csrf::check_same_origin;
 use crate::web::layout::Layout;
 use crate::web::page::{PageResult, encode, html, safe_next, see_other, sign_in_url};
-use crate::web::session::{self, PageForm, PublicForm};
+use crate::web::session::{self, NoFields, PageForm, PublicForm};
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -243,10 +243,7 @@ pub async fn register(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-pub async fn logout(state: web::Data<AppState>, form: PageForm<Empty>) -> PageResult {
+pub async fn logout(state: web::Data<AppState>, form: PageForm<NoFields>) -> PageResult {
     let session = form.session;
     sign_out(
         &state,

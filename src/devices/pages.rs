@@ -14,7 +14,7 @@ use crate::startup::AppState;
 use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageError, PageResult, html, render, see_other};
-use crate::web::session::{PageForm, Session};
+use crate::web::session::{NoFields, PageForm, Session};
 use crate::workspaces::permissions::Action;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -333,9 +333,6 @@ pub async fn status_part(
         device,
     })
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 /// `POST /w/{ws}/devices/{id}/rotate|revoke|delete`.
 pub async fn act(

@@ -12,7 +12,7 @@ use crate::startup::AppState;
 use crate::web::control_room::{Board, load_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageResult, html, see_other};
-use crate::web::session::{PageForm, Session};
+use crate::web::session::{NoFields, PageForm, Session};
 use crate::workspaces::permissions::Action;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -144,9 +144,6 @@ pub async fn add(
     }
 }
 
-#[derive(Deserialize)]
-pub struct NoFields {}
-
 pub async fn connect_or_disconnect(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -154,11 +151,7 @@ pub async fn connect_or_disconnect(
     form: PageForm<NoFields>,
 ) -> PageResult {
     let (ws, id, verb) = path.into_inner();
-    let connected = match verb.as_str() {
-        "connect" => true,
-        "disconnect" => false,
-        _ => return Err(AppError::NotFound("no such page".into()).into()),
-    };
+    let connected = crate::web::page::which_way(&verb, "connect", "disconnect")?;
     set_connected(&state, &form.session.caller(), &ws, &id, connected).await?;
     let fallback = format!("/w/{ws}/livestreams");
     Ok(see_other(&crate::web::control_room::back(&req, &fallback)))

@@ -23,7 +23,7 @@ use crate::rules::views::RuleLine;
 use crate::startup::AppState;
 use crate::web::layout::{Layout, WorkspaceNav};
 use crate::web::page::{PageError, PageResult, is_htmx, render, see_other};
-use crate::web::session::{PageForm, Session};
+use crate::web::session::{NoFields, PageForm, Session};
 use crate::workspaces::permissions::{Action, Role, allows};
 
 /// Everything the control room shows besides the frame.
@@ -334,9 +334,6 @@ pub async fn release_page(
     render(&ReleasePage { layout })
 }
 
-#[derive(Deserialize)]
-pub struct NoFields {}
-
 /// `POST /w/{ws}/rules/{id}/enable` and `…/disable` (operators may).
 pub async fn toggle_rule(
     req: HttpRequest,
@@ -345,11 +342,7 @@ pub async fn toggle_rule(
     form: PageForm<NoFields>,
 ) -> PageResult {
     let (ws, id, verb) = path.into_inner();
-    let enabled = match verb.as_str() {
-        "enable" => true,
-        "disable" => false,
-        _ => return Err(AppError::NotFound("no such page".into()).into()),
-    };
+    let enabled = crate::web::page::which_way(&verb, "enable", "disable")?;
     let caller = form.session.caller();
     set_enabled(&state, &caller, &ws, id, enabled).await?;
     if is_htmx(&req) {

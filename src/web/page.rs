@@ -153,6 +153,15 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// The last path segment of a two-way action (`…/enable` | `…/disable`): which one, or 404.
+pub fn which_way(verb: &str, on: &str, off: &str) -> Result<bool, PageError> {
+    match verb {
+        v if v == on => Ok(true),
+        v if v == off => Ok(false),
+        _ => Err(AppError::NotFound("no such page".into()).into()),
+    }
+}
+
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((LOCATION, location))

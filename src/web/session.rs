@@ -206,6 +206,10 @@ pub fn refresh_cookie(req: &HttpRequest, state: &AppState) -> Option<String> {
     req.cookie(names.refresh).map(|c| c.value().to_owned())
 }
 
+/// A form that is only a button (its CSRF token is all it sends).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A form post by a signed-in browser: same-origin, CSRF token checked, body parsed.
 pub struct PageForm<T> {
     pub session: Session,
