@@ -173,24 +173,28 @@ async fn pages_carry_strict_headers_and_files_are_cached_forever() {
     );
 }
 
+/// The `Set-Cookie` lines of a sign-in through the login form.
+async fn login_set_cookies(app: &TestApp, email: &str) -> Vec<String> {
+    let res = Visitor::new(app)
+        .http
+        .post(format!("{}/login", app.address))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
 #[actix_web::test]
 async fn session_cookies_are_http_only_and_the_api_ignores_them() {
     let app = spawn_app().await;
     let owner = app.user("cookie").await;
     let v = Visitor::new(&app);
-    let res = v
-        .http
-        .post(format!("{}/login", app.address))
-        .form(&[("email", owner.email.as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let set: Vec<String> = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let set = login_set_cookies(&app, &owner.email).await;
     let access = set
         .iter()
         .find(|c| c.starts_with("livectl_at="))
@@ -225,19 +229,7 @@ async fn session_cookies_are_http_only_and_the_api_ignores_them() {
     // On https the cookies carry the prefixes and Secure.
     let secure = spawn_app_with(|s| s.server.public_url = "https://live.example.com".into()).await;
     let owner = secure.user("tls").await;
-    let res = Visitor::new(&secure)
-        .http
-        .post(format!("{}/login", secure.address))
-        .form(&[("email", owner.email.as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let set: Vec<String> = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let set = login_set_cookies(&secure, &owner.email).await;
     assert!(
         set.iter()
             .any(|c| c.starts_with("__Host-livectl_at=") && c.contains("Secure")),
