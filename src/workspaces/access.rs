@@ -5,6 +5,7 @@
 //! every call but one: engaging the kill switch. API keys act with at most admin rights, narrowed by their scopes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -26,7 +27,14 @@ type AccessEntries = HashMap<(String, String), (Instant, Workspace, Role)>;
 pub struct AccessCache {
     entries: Mutex<AccessEntries>,
     ttl: Duration,
+    /// Bumped by every invalidation. An answer read from the database before an invalidation
+    /// is not cached after it: it may be older than the change that invalidated.
+    epoch: AtomicU64,
 }
+
+/// When a database read for the cache began.
+#[derive(Clone, Copy)]
+struct Epoch(u64);
 
 const CACHE_MAX_ENTRIES: usize = 100_000;
 
@@ -35,23 +43,34 @@ impl AccessCache {
         Self {
             entries: Mutex::new(HashMap::new()),
             ttl,
+            epoch: AtomicU64::new(0),
         }
     }
 
-    fn get(&self, user_id: &str, ws: &str) -> Option<(Workspace, Role)> {
-        if self.ttl.is_zero() {
-            return None;
-        }
+    /// The cached answer, or the epoch to hand back to [`AccessCache::put`] after reading the
+    /// database.
+    fn get(&self, user_id: &str, ws: &str) -> Result<(Workspace, Role), Epoch> {
         let entries = self.entries.lock();
-        let (at, workspace, role) = entries.get(&(user_id.to_owned(), ws.to_owned()))?;
-        (at.elapsed() < self.ttl).then(|| (workspace.clone(), *role))
+        let epoch = Epoch(self.epoch.load(Ordering::SeqCst));
+        if self.ttl.is_zero() {
+            return Err(epoch);
+        }
+        match entries.get(&(user_id.to_owned(), ws.to_owned())) {
+            Some((at, workspace, role)) if at.elapsed() < self.ttl => {
+                Ok((workspace.clone(), *role))
+            }
+            _ => Err(epoch),
+        }
     }
 
-    fn put(&self, user_id: &str, workspace: &Workspace, role: Role) {
+    fn put(&self, read_at: Epoch, user_id: &str, workspace: &Workspace, role: Role) {
         if self.ttl.is_zero() {
             return;
         }
         let mut entries = self.entries.lock();
+        if self.epoch.load(Ordering::SeqCst) != read_at.0 {
+            return;
+        }
         if entries.len() >= CACHE_MAX_ENTRIES {
             entries.clear();
         }
@@ -62,11 +81,15 @@ impl AccessCache {
     }
 
     pub fn invalidate_workspace(&self, ws: &str) {
-        self.entries.lock().retain(|(_, w), _| w != ws);
+        let mut entries = self.entries.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        entries.retain(|(_, w), _| w != ws);
     }
 
     pub fn invalidate_all(&self) {
-        self.entries.lock().clear();
+        let mut entries = self.entries.lock();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        entries.clear();
     }
 }
 
@@ -88,15 +111,15 @@ pub async fn authorize(
     let ws_id = workspace_id.to_owned();
     let (workspace, role) = match caller {
         Caller::User { user_id, .. } => match state.access_cache.get(user_id, workspace_id) {
-            Some(hit) => hit,
-            None => {
+            Ok(hit) => hit,
+            Err(read_at) => {
                 let uid = user_id.clone();
                 let found = state
                     .db
                     .run(move |conn| Workspace::with_role(conn, &ws_id, &uid))
                     .await?
                     .ok_or_else(|| AppError::not_found("workspace"))?;
-                state.access_cache.put(user_id, &found.0, found.1);
+                state.access_cache.put(read_at, user_id, &found.0, found.1);
                 found
             }
         },
@@ -138,4 +161,48 @@ pub fn access_changed(state: &AppState, ws: &str) {
     state
         .changes
         .publish(ws, crate::changes::ChangeKind::Access);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace() -> Workspace {
+        Workspace {
+            id: "ws_1".into(),
+            name: "Studio".into(),
+            plan: "free".into(),
+            created_by: "usr_1".into(),
+            settings: "{}".into(),
+            suspended_at: None,
+            suspended_reason: None,
+            kill_switch_engaged: false,
+            kill_switch_reason: None,
+            kill_switch_changed_at: None,
+            kill_switch_changed_by: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn an_answer_read_before_an_invalidation_is_not_cached_after_it() {
+        let cache = AccessCache::new(Duration::from_secs(60));
+        let Err(read_at) = cache.get("usr_1", "ws_1") else {
+            panic!("empty cache")
+        };
+        // The member is removed (or the workspace suspended) while the read is in flight.
+        cache.invalidate_workspace("ws_1");
+        cache.put(read_at, "usr_1", &workspace(), Role::Viewer);
+        assert!(
+            cache.get("usr_1", "ws_1").is_err(),
+            "the stale answer was kept"
+        );
+
+        let Err(read_at) = cache.get("usr_1", "ws_1") else {
+            panic!("nothing cached")
+        };
+        cache.put(read_at, "usr_1", &workspace(), Role::Viewer);
+        assert!(cache.get("usr_1", "ws_1").is_ok());
+    }
 }
