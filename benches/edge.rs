@@ -308,7 +308,7 @@ async fn brokers(app: &TestApp) {
     for id in ["dev_sub0", "dev_pub0", "dev_sub1", "dev_pub1"] {
         app.state.mqtt_auth.set_token(id, "ws_bench", "lat_bench");
     }
-    let embedded = app.state.mqtt.as_ref().unwrap().plain_addr.port();
+    let embedded = app.state.mqtt.as_ref().unwrap().plain_addr.unwrap().port();
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
         broker_run("embedded rumqttd 0.20", embedded, qos).await;
     }

@@ -139,8 +139,24 @@ pub struct RedisSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct MqttSettings {
     pub enabled: bool,
-    pub listen: SocketAddr,
+    /// The plain listener; `""` (the default) leaves it off.
+    #[serde(deserialize_with = "empty_is_none")]
+    pub listen: Option<SocketAddr>,
     pub tls_listen: SocketAddr,
+}
+
+/// `""` is "not set"; anything else must parse.
+fn empty_is_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text = String::deserialize(deserializer)?;
+    match text.trim() {
+        "" => Ok(None),
+        value => value.parse().map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -55,11 +55,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .state()
         .mqtt
         .as_ref()
-        .map(|b| {
-            format!(
-                "MQTT: TLS {}, plain {} (trusted LAN only). ",
-                b.tls_addr, b.plain_addr
-            )
+        .map(|b| match b.plain_addr {
+            Some(plain) => format!(
+                "MQTT: TLS {}, plain {plain} (no TLS: trusted LAN only). ",
+                b.tls_addr
+            ),
+            None => format!("MQTT: TLS {}. ", b.tls_addr),
         })
         .unwrap_or_default();
     // One line, and no panic if whoever started us closed our stdout.

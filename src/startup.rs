@@ -126,7 +126,9 @@ impl Application {
         load_router(&db, &router).await?;
         // Every listener is bound before any actor starts: a port in use fails the start with
         // one clear line, not with actors dropped half-started.
+        let (mqtt_auth, topic_violations) = mqtt_auth;
         let mqtt_auth = Arc::new(mqtt_auth);
+        tokio::spawn(crate::mqtt::audit_violations(db.clone(), topic_violations));
         let mqtt = if settings.mqtt.enabled {
             Some(Arc::new(MqttBroker::start(
                 &settings.mqtt,

@@ -12,7 +12,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::commands::record::{Outcome, Recorder};
-use crate::devices::hub::{AgentHub, Outbound, SendError};
+use crate::devices::hub::{AgentHub, SendError};
 use crate::devices::model::Device;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::protocol::{Ack, Command, CommandStatus, ServerFrame};
@@ -324,11 +324,7 @@ impl CommandRouter {
             .pending
             .lock()
             .insert(c.id.clone(), (c.device_id.clone(), tx));
-        if let Err(err) = self
-            .inner
-            .hub
-            .send(&c.device_id, Outbound::Frame(frame.into()))
-        {
+        if let Err(err) = self.inner.hub.send(&c.device_id, frame.into()) {
             self.inner.pending.lock().remove(&c.id);
             let (status, detail) = match err {
                 SendError::Offline => (CommandStatus::Undeliverable, "the device went offline"),

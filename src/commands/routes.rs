@@ -9,11 +9,10 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::changes::ChangeKind;
 use crate::db::schema::{commands, workspaces};
-use crate::devices::hub::Outbound;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::now_ms;
-use crate::protocol::{CommandStatus, ServerFrame};
+use crate::protocol::CommandStatus;
 use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{KillSwitchView, Workspace};
@@ -70,12 +69,8 @@ pub async fn set_kill(
     // Stop first, record second: the hardware must not wait for the database.
     if engaged {
         state.router.set_kill(&ws, true);
-        if let Ok(frame) = serde_json::to_string(&ServerFrame::Kill { engaged: true }) {
-            let reached = state
-                .hub
-                .broadcast_workspace(&ws, Outbound::Frame(frame.into()));
-            tracing::warn!(workspace_id = %ws, agents = reached, "kill switch engaged");
-        }
+        let reached = state.hub.kill(&ws, true);
+        tracing::warn!(workspace_id = %ws, devices = reached, "kill switch engaged");
     }
     let reason = body
         .reason
@@ -109,11 +104,7 @@ pub async fn set_kill(
         .await?;
     if !engaged {
         state.router.set_kill(&ws, false);
-        if let Ok(frame) = serde_json::to_string(&ServerFrame::Kill { engaged: false }) {
-            state
-                .hub
-                .broadcast_workspace(&ws, Outbound::Frame(frame.into()));
-        }
+        state.hub.kill(&ws, false);
         tracing::info!(workspace_id = %ws, "kill switch released");
     }
     state.access_cache.invalidate_workspace(&ws);

@@ -1,31 +1,74 @@
-//! The agents connected to this node, by device. Commands, kill frames and revocations are
-//! handed to a connection's outbound queue; the socket task writes them.
+//! The devices connected to this node (agent sockets and online MQTT devices), by device.
+//!
+//! Each connection has two lanes. Commands go into a bounded data queue: a device that lets
+//! it fill up is too slow to drive hardware and gets `busy` answers. Kill switch changes and
+//! endings (revocation, suspension, deletion) go through a control lane that holds only the
+//! latest state, so a full data queue can never hold them back or lose them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::changes::{ChangeKind, Changes};
 use crate::protocol::SerialState;
 
-/// What a socket task is asked to write.
-#[derive(Debug, Clone)]
-pub enum Outbound {
-    /// A JSON text frame.
-    Frame(Arc<str>),
+/// Why the server ends a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
     /// Send `{"type":"revoked"}`, then close with 4001.
-    Revoke,
-    /// Close with this reason (suspension, deletion).
+    Revoked,
+    /// Close with this reason (suspension, deletion, replaced by a newer connection).
     Close(String),
+}
+
+/// The control lane's state: the latest kill switch change and, once set, the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Control {
+    /// Bumped on every kill switch change sent to this connection.
+    pub kill_seq: u64,
+    pub kill_engaged: bool,
+    pub end: Option<End>,
+}
+
+/// What a connection's writer reads.
+pub struct Lanes {
+    /// Command frames (JSON text), in order.
+    pub data: mpsc::Receiver<Arc<str>>,
+    /// Kill switch changes and the end; read it first.
+    pub control: watch::Receiver<Control>,
 }
 
 struct Connection {
     id: u64,
     workspace_id: String,
-    tx: mpsc::Sender<Outbound>,
+    data: mpsc::Sender<Arc<str>>,
+    control: watch::Sender<Control>,
+}
+
+impl Connection {
+    fn end(&self, end: &End) {
+        self.control.send_if_modified(|c| {
+            let first = c.end.is_none();
+            if first {
+                c.end = Some(end.clone());
+            }
+            first
+        });
+    }
+
+    fn kill(&self, engaged: bool) {
+        self.control.send_modify(|c| {
+            c.kill_seq += 1;
+            c.kill_engaged = engaged;
+        });
+    }
+
+    fn is_open(&self) -> bool {
+        !self.data.is_closed() && self.control.borrow().end.is_none()
+    }
 }
 
 /// What an agent last said about its board.
@@ -44,9 +87,11 @@ pub struct AgentHub {
     changes: Changes,
 }
 
-/// Outbound queue length per connection; an agent that lets it fill up is too slow to drive
-/// hardware and gets `busy` answers.
+/// Command queue length per connection.
 const OUTBOUND_CAPACITY: usize = 64;
+/// Connections one device (one token) may hold at once; a newer one ends the oldest, so an
+/// agent that reconnects before its old socket timed out is never locked out.
+pub const CONNECTIONS_PER_DEVICE: usize = 4;
 
 impl AgentHub {
     pub fn new(changes: Changes) -> Self {
@@ -67,20 +112,30 @@ impl AgentHub {
         );
     }
 
-    pub fn register(&self, device_id: &str, workspace_id: &str) -> (u64, mpsc::Receiver<Outbound>) {
+    /// A new connection of a device; past [`CONNECTIONS_PER_DEVICE`] the oldest is ended.
+    pub fn register(&self, device_id: &str, workspace_id: &str) -> (u64, Lanes) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-        self.devices
-            .lock()
-            .entry(device_id.to_owned())
-            .or_default()
-            .push(Connection {
+        let (data_tx, data) = mpsc::channel(OUTBOUND_CAPACITY);
+        let (control_tx, control) = watch::channel(Control::default());
+        {
+            let mut devices = self.devices.lock();
+            let list = devices.entry(device_id.to_owned()).or_default();
+            list.retain(Connection::is_open);
+            if list.len() >= CONNECTIONS_PER_DEVICE {
+                let oldest = list.remove(0);
+                oldest.end(&End::Close(
+                    "replaced by a newer connection of the same device".into(),
+                ));
+            }
+            list.push(Connection {
                 id,
                 workspace_id: workspace_id.to_owned(),
-                tx,
+                data: data_tx,
+                control: control_tx,
             });
+        }
         self.changed(device_id, workspace_id);
-        (id, rx)
+        (id, Lanes { data, control })
     }
 
     pub fn unregister(&self, device_id: &str, connection: u64) {
@@ -128,55 +183,60 @@ impl AgentHub {
         self.devices
             .lock()
             .get(device_id)
-            .is_some_and(|l| l.iter().any(|c| !c.tx.is_closed()))
+            .is_some_and(|l| l.iter().any(Connection::is_open))
     }
 
-    /// Hands a frame to the device's newest connection (one copy only: at most once).
-    pub fn send(&self, device_id: &str, frame: Outbound) -> Result<(), SendError> {
+    /// Hands a command frame to the device's newest connection (one copy only: at most once).
+    pub fn send(&self, device_id: &str, frame: Arc<str>) -> Result<(), SendError> {
         let devices = self.devices.lock();
         let conn = devices
             .get(device_id)
-            .and_then(|l| l.iter().rev().find(|c| !c.tx.is_closed()))
+            .and_then(|l| l.iter().rev().find(|c| c.is_open()))
             .ok_or(SendError::Offline)?;
-        conn.tx.try_send(frame).map_err(|e| match e {
+        conn.data.try_send(frame).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SendError::Full,
             mpsc::error::TrySendError::Closed(_) => SendError::Offline,
         })
     }
 
-    /// Every connection of a workspace (kill switch).
-    pub fn broadcast_workspace(&self, workspace_id: &str, frame: Outbound) -> usize {
+    /// Tells every connection of a workspace that its kill switch changed. Never blocked by
+    /// a full command queue.
+    pub fn kill(&self, workspace_id: &str, engaged: bool) -> usize {
         let devices = self.devices.lock();
-        let mut sent = 0;
+        let mut reached = 0;
         for conn in devices
             .values()
             .flatten()
             .filter(|c| c.workspace_id == workspace_id)
         {
-            // A kill frame must not be lost to a full queue: wait-free send, else close the
-            // socket, which makes the agent stop its boards by itself.
-            if conn.tx.try_send(frame.clone()).is_err() {
-                let _ = conn
-                    .tx
-                    .try_send(Outbound::Close("kill switch could not be delivered".into()));
-            }
-            sent += 1;
+            conn.kill(engaged);
+            reached += 1;
         }
-        sent
+        reached
     }
 
-    /// Every connection of a device (revocation, deletion).
-    pub fn to_device(&self, device_id: &str, frame: Outbound) -> usize {
+    /// Ends every connection of a device (revocation, rotation, deletion).
+    pub fn end_device(&self, device_id: &str, end: End) -> usize {
         let devices = self.devices.lock();
         devices.get(device_id).map_or(0, |list| {
-            list.iter()
-                .filter(|c| c.tx.try_send(frame.clone()).is_ok())
-                .count()
+            list.iter().for_each(|c| c.end(&end));
+            list.len()
         })
     }
 
-    pub fn close_workspace(&self, workspace_id: &str, reason: &str) -> usize {
-        self.broadcast_workspace(workspace_id, Outbound::Close(reason.to_owned()))
+    /// Ends every connection of a workspace (suspension, deletion).
+    pub fn end_workspace(&self, workspace_id: &str, end: End) -> usize {
+        let devices = self.devices.lock();
+        let mut ended = 0;
+        for conn in devices
+            .values()
+            .flatten()
+            .filter(|c| c.workspace_id == workspace_id)
+        {
+            conn.end(&end);
+            ended += 1;
+        }
+        ended
     }
 
     pub fn connected(&self) -> usize {
@@ -188,4 +248,47 @@ impl AgentHub {
 pub enum SendError {
     Offline,
     Full,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_command_queue_never_holds_back_a_kill_or_a_revocation() {
+        let hub = AgentHub::new(Changes::new());
+        let (_, mut lanes) = hub.register("dev_1", "ws_1");
+        for _ in 0..OUTBOUND_CAPACITY {
+            hub.send("dev_1", "{}".into()).unwrap();
+        }
+        assert_eq!(hub.send("dev_1", "{}".into()), Err(SendError::Full));
+        assert_eq!(hub.kill("ws_1", true), 1);
+        assert_eq!(hub.end_device("dev_1", End::Revoked), 1);
+        let control = lanes.control.borrow_and_update().clone();
+        assert_eq!(
+            control,
+            Control {
+                kill_seq: 1,
+                kill_engaged: true,
+                end: Some(End::Revoked)
+            }
+        );
+        assert!(
+            lanes.data.try_recv().is_ok(),
+            "queued commands stay readable"
+        );
+        assert_eq!(hub.send("dev_1", "{}".into()), Err(SendError::Offline));
+        assert!(!hub.is_online("dev_1"));
+    }
+
+    #[test]
+    fn a_fifth_connection_ends_the_oldest() {
+        let hub = AgentHub::new(Changes::new());
+        let lanes: Vec<Lanes> = (0..=CONNECTIONS_PER_DEVICE)
+            .map(|_| hub.register("dev_1", "ws_1").1)
+            .collect();
+        assert!(lanes[0].control.borrow().end.is_some());
+        assert!(lanes[1].control.borrow().end.is_none());
+        assert_eq!(hub.connected(), CONNECTIONS_PER_DEVICE);
+    }
 }

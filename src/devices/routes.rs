@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::auth::users::normalise_name;
 use crate::changes::ChangeKind;
 use crate::db::schema::devices;
-use crate::devices::hub::Outbound;
+use crate::devices::hub::End;
 use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -276,7 +276,7 @@ pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
         })
         .await?;
     state.mqtt_auth.forget_device(&device_id);
-    state.hub.to_device(&device_id, Outbound::Revoke);
+    state.hub.end_device(&device_id, End::Revoked);
     state.router.remove_device(&device_id);
     changed(state, ws, &device_id);
     Ok(())
@@ -321,7 +321,7 @@ pub async fn rotate(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
     if transport == Transport::Mqtt {
         state.mqtt_auth.set_token(&device_id, &workspace_id, &token);
     }
-    state.hub.to_device(&device_id, Outbound::Revoke);
+    state.hub.end_device(&device_id, End::Revoked);
     changed(state, ws, &device_id);
     Ok(token)
 }
@@ -360,7 +360,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
         })
         .await?;
     state.mqtt_auth.forget_device(&device_id);
-    state.hub.to_device(&device_id, Outbound::Revoke);
+    state.hub.end_device(&device_id, End::Revoked);
     changed(state, ws, &device_id);
     Ok(())
 }

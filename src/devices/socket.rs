@@ -1,7 +1,12 @@
 //! `/ws/agent` (`protocols.md` §4): the token is checked before the upgrade; then `hello`,
 //! commands out, acks and status in, a ping every 10 s, silence for 30 s closes, frames over
 //! 64 KiB close. Nothing an agent sends is trusted: unknown frames and acks for commands it
-//! was not sent are logged and dropped.
+//! was not sent are logged and dropped. Kill switch changes and revocations come through the
+//! hub's control lane and are written before any queued command.
+//!
+//! A revocation can race the handshake: the token is read, the revocation commits and closes
+//! every registered socket, and only then does this socket register. So the token is read
+//! again once the socket is registered; a revocation after that finds it in the hub.
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +15,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use futures_util::StreamExt as _;
 
-use crate::devices::hub::Outbound;
-use crate::devices::model;
+use crate::devices::hub::{End, Lanes};
+use crate::devices::model::{self, Transport};
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
 use crate::protocol::{AgentFrame, ServerFrame};
@@ -37,14 +42,22 @@ pub async fn agent_socket(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned())
         .ok_or_else(|| AppError::Unauthenticated("expected Authorization: Bearer lat_…".into()))?;
+    let lookup = token.clone();
     let found = state
         .db
-        .run(move |conn| model::by_token(conn, &token))
+        .run(move |conn| model::by_token(conn, &lookup))
         .await?;
     let (device, suspended, kill) =
         found.ok_or_else(|| AppError::Unauthenticated("unknown or revoked agent token".into()))?;
     if suspended {
         return Err(AppError::WorkspaceSuspended);
+    }
+    let device = device.device();
+    if device.transport != Transport::Agent {
+        return Err(AppError::Unauthenticated(
+            "this token belongs to an MQTT device: it connects to the MQTT broker, not to /ws/agent"
+                .into(),
+        ));
     }
     let agent_version = req
         .headers()
@@ -58,7 +71,6 @@ pub async fn agent_socket(
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
 
-    let device = device.device();
     // Recorded before the device counts as online, so whoever sees it online also sees
     // which agent version it runs.
     let seen = device.id.clone();
@@ -69,7 +81,17 @@ pub async fn agent_socket(
     {
         tracing::warn!(error = ?err, "could not record the agent's visit");
     }
-    let (connection, mut outbound) = state.hub.register(&device.id, &device.workspace_id);
+    let (connection, mut lanes) = state.hub.register(&device.id, &device.workspace_id);
+    let still_valid = state
+        .db
+        .run(move |conn| model::by_token(conn, &token))
+        .await
+        .map(|found| found.is_some_and(|(_, suspended, _)| !suspended));
+    if !matches!(still_valid, Ok(true)) {
+        // Revoked (or suspended) while the socket was being set up; a database error fails
+        // closed too.
+        state.hub.end_device(&device.id, End::Revoked);
+    }
     state
         .metrics
         .agents_connected
@@ -92,7 +114,7 @@ pub async fn agent_socket(
         let close = run(
             &mut session,
             &mut stream,
-            &mut outbound,
+            &mut lanes,
             &state,
             &device.id,
             hello,
@@ -122,7 +144,7 @@ fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
 async fn run(
     session: &mut actix_ws::Session,
     stream: &mut actix_ws::AggregatedMessageStream,
-    outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    lanes: &mut Lanes,
     state: &AppState,
     device_id: &str,
     hello: ServerFrame,
@@ -136,19 +158,38 @@ async fn run(
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut kill_seq = 0;
+    // A revocation that came before the hello (see the module comment) still applies.
+    lanes.control.mark_changed();
     loop {
         tokio::select! {
-            out = outbound.recv() => match out {
-                Some(Outbound::Frame(json)) => {
+            biased;
+            changed = lanes.control.changed() => {
+                let control = lanes.control.borrow_and_update().clone();
+                match (changed, control.end) {
+                    (Err(_), _) => return reason(CloseCode::Away, "server shutting down"),
+                    (Ok(()), Some(End::Revoked)) => {
+                        let _ = session.text(r#"{"type":"revoked"}"#).await;
+                        return reason(CloseCode::Other(REVOKED_CLOSE), "token revoked");
+                    }
+                    (Ok(()), Some(End::Close(why))) => return reason(CloseCode::Policy, &why),
+                    (Ok(()), None) => {}
+                }
+                if control.kill_seq != kill_seq {
+                    kill_seq = control.kill_seq;
+                    let kill = ServerFrame::Kill { engaged: control.kill_engaged };
+                    let Ok(frame) = serde_json::to_string(&kill) else { continue };
+                    if session.text(frame).await.is_err() {
+                        return None;
+                    }
+                }
+            }
+            out = lanes.data.recv() => match out {
+                Some(json) => {
                     if session.text(json.to_string()).await.is_err() {
                         return None;
                     }
                 }
-                Some(Outbound::Revoke) => {
-                    let _ = session.text(r#"{"type":"revoked"}"#).await;
-                    return reason(CloseCode::Other(REVOKED_CLOSE), "token revoked");
-                }
-                Some(Outbound::Close(why)) => return reason(CloseCode::Policy, &why),
                 None => return reason(CloseCode::Away, "server shutting down"),
             },
             msg = stream.next() => {

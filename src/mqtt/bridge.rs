@@ -1,37 +1,24 @@
 //! The server's in-process link to the broker. It reads every device's `…/status` (retained
 //! `online`, last will `offline`) and `…/ack`, makes an online MQTT device a connection of the
 //! [`AgentHub`] (so the command router treats it exactly like an agent), and publishes what
-//! the router sends that connection to `…/cmd`. A revoked or closed connection is kicked off
-//! the broker.
-//!
-//! rumqttd cannot drop a client on request. To kick one, the bridge opens a local link with
-//! the device's client id: rumqttd's duplicate-client-id rule drops the device's connection
-//! (which fires its last will), and the bridge then disconnects its own link. The device's
-//! token is already gone from [`super::auth::MqttAuth`], so it cannot come back.
+//! the router sends that connection to `…/cmd`: commands, and kill switch changes ahead of
+//! them. A device can reach only its own topics ([`super::auth`]), so a status or an ack on a
+//! device's topic comes from that device. When the hub ends the connection (revocation,
+//! suspension, deletion), every broker connection of the device is closed too.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rumqttd::Notification;
 use rumqttd::local::{LinkRx, LinkTx};
-use rumqttd::protocol::{Disconnect, DisconnectReasonCode, Packet};
 use tokio::sync::mpsc;
 
 use crate::commands::router::CommandRouter;
-use crate::devices::hub::{AgentHub, Outbound};
+use crate::devices::hub::{AgentHub, End, Lanes};
 use crate::devices::model::Transport;
 use crate::mqtt::auth::tenant_of;
-use crate::protocol::Ack;
-
-/// Opens a local link to the broker's router with a client id and tenant (rumqttd's router
-/// channel type is not nameable outside the crate, so the bridge gets this instead).
-pub type LinkMaker =
-    Arc<dyn Fn(&str, Option<String>) -> Result<(LinkTx, LinkRx), String> + Send + Sync>;
-
-/// `/tenants/{tenant}/devices/{device_id}/{leaf}`.
-pub fn topic(tenant: &str, device_id: &str, leaf: &str) -> String {
-    format!("/tenants/{tenant}/devices/{device_id}/{leaf}")
-}
+pub use crate::mqtt::auth::topic;
+use crate::protocol::{Ack, ServerFrame};
 
 fn parse_topic(topic: &str) -> Option<(&str, &str, &str)> {
     let rest = topic.strip_prefix("/tenants/")?;
@@ -50,7 +37,6 @@ pub struct Bridge {
     pub hub: Arc<AgentHub>,
     pub auth: Arc<crate::mqtt::auth::MqttAuth>,
     pub router: CommandRouter,
-    pub make_link: LinkMaker,
 }
 
 enum Out {
@@ -58,10 +44,8 @@ enum Out {
         device_id: String,
         frame: Arc<str>,
     },
-    Kick {
+    End {
         device_id: String,
-        /// Known when the device came online: the device may be gone from the router by now.
-        tenant: String,
         connection: u64,
         why: String,
     },
@@ -107,15 +91,14 @@ impl Bridge {
                             tracing::warn!(device_id, error = ?err, "could not hand a command to the broker");
                         }
                     }
-                    Out::Kick { device_id, tenant, connection, why } => {
+                    Out::End { device_id, connection, why } => {
                         if online.get(&device_id).is_some_and(|o| o.connection == connection)
                             && let Some(o) = online.remove(&device_id) {
                                 o.forwarder.abort();
                             }
                         self.hub.unregister(&device_id, connection);
                         tracing::info!(device_id, reason = %why, "disconnecting an MQTT device");
-                        let client_ids = self.auth.client_ids(&device_id);
-                        tokio::spawn(kick(self.make_link.clone(), client_ids, Some(tenant)));
+                        self.auth.close(&device_id, &why);
                     }
                 },
             }
@@ -148,36 +131,13 @@ impl Bridge {
                     if online.contains_key(device_id) {
                         return;
                     }
-                    let (connection, mut frames) =
-                        self.hub.register(device_id, &device.workspace_id);
-                    let out = out.clone();
-                    let id = device_id.to_owned();
-                    let tenant = tenant.to_owned();
-                    let forwarder = tokio::spawn(async move {
-                        while let Some(frame) = frames.recv().await {
-                            let next = match frame {
-                                Outbound::Frame(frame) => Out::Publish {
-                                    device_id: id.clone(),
-                                    frame,
-                                },
-                                Outbound::Revoke => Out::Kick {
-                                    device_id: id.clone(),
-                                    tenant: tenant.clone(),
-                                    connection,
-                                    why: "token revoked".into(),
-                                },
-                                Outbound::Close(why) => Out::Kick {
-                                    device_id: id.clone(),
-                                    tenant: tenant.clone(),
-                                    connection,
-                                    why,
-                                },
-                            };
-                            if out.send(next).is_err() {
-                                return;
-                            }
-                        }
-                    });
+                    let (connection, lanes) = self.hub.register(device_id, &device.workspace_id);
+                    let forwarder = tokio::spawn(forward(
+                        device_id.to_owned(),
+                        connection,
+                        lanes,
+                        out.clone(),
+                    ));
                     tracing::info!(device_id, "MQTT device online");
                     online.insert(
                         device_id.to_owned(),
@@ -207,36 +167,45 @@ impl Bridge {
     }
 }
 
-/// Drops whatever connections hold the device's client ids, on both listeners.
-async fn kick(make_link: LinkMaker, client_ids: Vec<String>, tenant: Option<String>) {
-    let mut targets = Vec::new();
-    for id in client_ids {
-        targets.push((id.clone(), None));
-        if let Some(t) = &tenant {
-            targets.push((id, Some(t.clone())));
-        }
-    }
-    for (device_id, tenant) in targets {
-        let make = make_link.clone();
-        let id = device_id.clone();
-        // Building a link waits for the router's CONNACK: a blocking call.
-        let built = tokio::task::spawn_blocking(move || make(&id, tenant)).await;
-        match built {
-            Ok(Ok((mut tx, _rx))) => {
-                let bye = Packet::Disconnect(
-                    Disconnect {
-                        reason_code: DisconnectReasonCode::NormalDisconnection,
-                    },
-                    None,
-                );
-                if let Err(err) = tx.send(bye).await {
-                    tracing::warn!(device_id, error = ?err, "could not close the kick link");
+/// Turns what the hub hands one MQTT device into publishes: kill switch changes first (a full
+/// command queue cannot hold them back), then commands, until the connection ends.
+async fn forward(
+    device_id: String,
+    connection: u64,
+    mut lanes: Lanes,
+    out: mpsc::UnboundedSender<Out>,
+) {
+    let mut kill_seq = 0;
+    loop {
+        let next = tokio::select! {
+            biased;
+            changed = lanes.control.changed() => {
+                let control = lanes.control.borrow_and_update().clone();
+                let end = match (changed, control.end) {
+                    (Err(_), _) => Some("the server closed the connection".to_owned()),
+                    (Ok(()), Some(End::Revoked)) => Some("token revoked".to_owned()),
+                    (Ok(()), Some(End::Close(why))) => Some(why),
+                    (Ok(()), None) => None,
+                };
+                if let Some(why) = end {
+                    Out::End { device_id: device_id.clone(), connection, why }
+                } else if control.kill_seq != kill_seq {
+                    kill_seq = control.kill_seq;
+                    let kill = ServerFrame::Kill { engaged: control.kill_engaged };
+                    let Ok(frame) = serde_json::to_string(&kill) else { continue };
+                    Out::Publish { device_id: device_id.clone(), frame: frame.into() }
+                } else {
+                    continue;
                 }
             }
-            Ok(Err(err)) => {
-                tracing::warn!(device_id, error = ?err, "could not kick an MQTT device")
-            }
-            Err(err) => tracing::warn!(device_id, error = %err, "could not kick an MQTT device"),
+            frame = lanes.data.recv() => match frame {
+                Some(frame) => Out::Publish { device_id: device_id.clone(), frame },
+                None => return,
+            },
+        };
+        let ended = matches!(next, Out::End { .. });
+        if out.send(next).is_err() || ended {
+            return;
         }
     }
 }

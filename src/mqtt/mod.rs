@@ -1,13 +1,12 @@
 //! The embedded MQTT broker (`protocols.md` §6): rumqttd's router and one listener per thread
-//! (each with its own small runtime, so device traffic never runs on the HTTP workers), a
-//! plain listener (password only) and a TLS listener that requires a client certificate from
-//! livectl's CA and confines each device to its workspace's `/tenants/{tenant}/…` topics.
-//! The [`bridge`] connects the broker to the command router.
+//! (each with its own small runtime, so device traffic never runs on the HTTP workers): a TLS
+//! listener that requires a client certificate from livectl's CA and, when configured, a
+//! plain one (password only). On both, [`auth`] admits each connection and confines it to its
+//! own device's topics. The [`bridge`] connects the broker to the command router.
 
 pub mod auth;
 pub mod bridge;
 pub mod ca;
-mod nodelay;
 pub mod routes;
 
 use std::net::{SocketAddr, TcpListener};
@@ -20,11 +19,15 @@ use rumqttd::{
     ConnectionSettings, LinkType, RouterConfig, SegmentConfig, Server, ServerSettings, TlsConfig,
 };
 
-use self::auth::MqttAuth;
-use self::bridge::{Bridge, LinkMaker};
+use tokio::sync::mpsc;
+
+use self::auth::{Gate, MqttAuth, TopicViolation};
+use self::bridge::Bridge;
 use self::ca::Ca;
+use crate::audit::AuditEntry;
 use crate::commands::router::CommandRouter;
 use crate::config::MqttSettings;
+use crate::db::Db;
 use crate::devices::hub::AgentHub;
 
 /// Largest MQTT packet a device may send.
@@ -35,7 +38,8 @@ const SEGMENTS: usize = 2;
 const MAX_CONNECTIONS: usize = 20_000;
 
 pub struct MqttBroker {
-    pub plain_addr: SocketAddr,
+    /// The plain listener, when `mqtt.listen` is set.
+    pub plain_addr: Option<SocketAddr>,
     pub tls_addr: SocketAddr,
     pub auth: Arc<MqttAuth>,
     pub ca: Ca,
@@ -59,7 +63,7 @@ impl MqttBroker {
     ) -> anyhow::Result<MqttBroker> {
         let ca = Ca::load_or_create(data_dir)?;
         let (cert, key) = ca.server_certificate(public_host)?;
-        let plain_addr = reserve(settings.listen)?;
+        let plain_addr = settings.listen.map(reserve).transpose()?;
         let tls_addr = reserve(settings.tls_listen)?;
 
         let router_tx = rumqttd::Router::new(
@@ -91,17 +95,19 @@ impl MqttBroker {
         )
         .spawn();
         let listeners_up = Arc::new(AtomicBool::new(true));
-        let nodelay = nodelay::start(vec![plain_addr.port(), tls_addr.port()]);
         let tls = TlsConfig::Rustls {
             capath: Some(ca.ca_path().display().to_string()),
             certpath: cert.display().to_string(),
             keypath: key.display().to_string(),
         };
-        for (name, addr, tls) in [
+        let gate = Arc::new(Gate(auth.clone()));
+        let listeners = [
+            ("mqtt-tls", Some(tls_addr), Some(tls)),
             ("mqtt-plain", plain_addr, None),
-            ("mqtt-tls", tls_addr, Some(tls)),
-        ] {
-            let mut server_settings = ServerSettings {
+        ];
+        for (name, addr, tls) in listeners {
+            let Some(addr) = addr else { continue };
+            let server_settings = ServerSettings {
                 name: name.into(),
                 listen: addr,
                 tls,
@@ -113,20 +119,10 @@ impl MqttBroker {
                     auth: None,
                     external_auth: None,
                     dynamic_filters: true,
+                    // Admission and topic rules, from memory, on the listener's thread.
+                    gate: Some(gate.clone()),
                 },
             };
-            let check = auth.clone();
-            let nodelay = nodelay.clone();
-            // Runs on the listener's thread: memory only.
-            server_settings.set_auth_handler(move |client_id, user, pass| {
-                let ok = check.allows(&client_id, &user, &pass);
-                if ok {
-                    let _ = nodelay.send(());
-                } else {
-                    tracing::info!(client_id = %client_id, "MQTT connection refused (unknown device, wrong or revoked token, or suspended workspace)");
-                }
-                std::future::ready(ok)
-            });
             let mut server = Server::new(
                 server_settings,
                 router_tx.clone(),
@@ -152,26 +148,19 @@ impl MqttBroker {
                 .context("starting an MQTT listener thread")?;
         }
 
-        let link_tx = router_tx.clone();
-        let make_link: LinkMaker = Arc::new(move |client_id: &str, tenant: Option<String>| {
-            rumqttd::local::LinkBuilder::new(client_id, link_tx.clone())
-                .tenant_id(tenant)
-                .build()
-                .map(|(tx, rx, _ack)| (tx, rx))
-                .map_err(|e| format!("{e:?}"))
-        });
-        let (tx, rx) = make_link("livectl-server", None)
-            .map_err(|e| anyhow::anyhow!("linking to the MQTT router: {e}"))?;
+        // The server's own link: not subject to any device's topic rules.
+        let (tx, rx, _ack) = rumqttd::local::LinkBuilder::new("livectl-server", router_tx)
+            .build()
+            .map_err(|e| anyhow::anyhow!("linking to the MQTT router: {e:?}"))?;
         tokio::spawn(
             Bridge {
                 hub,
                 auth: auth.clone(),
                 router,
-                make_link,
             }
             .run(tx, rx),
         );
-        tracing::info!(%plain_addr, %tls_addr, "MQTT broker listening");
+        tracing::info!(plain_addr = ?plain_addr, %tls_addr, "MQTT broker listening");
         Ok(MqttBroker {
             plain_addr,
             tls_addr,
@@ -179,6 +168,29 @@ impl MqttBroker {
             ca,
             listeners_up,
         })
+    }
+}
+
+/// Writes each refused MQTT topic to its workspace's audit log (`device.mqtt_topic_refused`).
+pub async fn audit_violations(db: Db, mut violations: mpsc::Receiver<TopicViolation>) {
+    while let Some(v) = violations.recv().await {
+        let written = db
+            .run(move |conn| {
+                crate::audit::record(
+                    conn,
+                    AuditEntry::system(&v.workspace_id, "device.mqtt_topic_refused")
+                        .target(&v.device_id)
+                        .details(serde_json::json!({
+                            "client_id": v.client_id,
+                            "usage": v.usage,
+                            "topic": v.topic,
+                        })),
+                )
+            })
+            .await;
+        if let Err(err) = written {
+            tracing::warn!(error = ?err, "could not write a refused MQTT topic to the audit log");
+        }
     }
 }
 

@@ -229,7 +229,10 @@ pub async fn suspend(
         .await
         .unwrap_or(0);
     state.mqtt_auth.set_suspended(&view.id, true);
-    let agents = state.hub.close_workspace(&view.id, "workspace suspended");
+    let agents = state.hub.end_workspace(
+        &view.id,
+        crate::devices::hub::End::Close("workspace suspended".into()),
+    );
     crate::workspaces::access::access_changed(&state, &view.id);
     tracing::info!(workspace_id = %view.id, livestreams_stopped = stopped, agents_disconnected = agents, "workspace suspended");
     Ok(web::Json(view))

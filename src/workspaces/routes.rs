@@ -221,9 +221,10 @@ pub async fn delete_workspace(
     // Nothing of it may act any more: its agents are disconnected (their tokens are gone with
     // the devices), the router forgets its devices, the engine its rules.
     state.mqtt_auth.forget_workspace(&workspace_id);
-    state
-        .hub
-        .close_workspace(&workspace_id, "workspace deleted");
+    state.hub.end_workspace(
+        &workspace_id,
+        crate::devices::hub::End::Close("workspace deleted".into()),
+    );
     state.router.remove_workspace(&workspace_id);
     let _ = state
         .rules

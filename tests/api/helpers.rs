@@ -101,7 +101,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.server.http_addr = "127.0.0.1:0".parse().expect("addr");
     settings.server.data_dir = data_dir.path().to_path_buf();
     settings.server.workers = 1;
-    settings.mqtt.listen = "127.0.0.1:0".parse().expect("addr");
+    settings.mqtt.listen = Some("127.0.0.1:0".parse().expect("addr"));
     settings.mqtt.tls_listen = "127.0.0.1:0".parse().expect("addr");
     settings.auth.bcrypt_cost = 4;
     // Tests register many accounts from one address; the limit has a test of its own.

@@ -13,6 +13,7 @@ mod dashboard;
 mod fake_tiktok;
 mod feed;
 mod firmware;
+mod isolation;
 mod live;
 mod livestreams;
 mod mqtt;
