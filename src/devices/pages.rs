@@ -114,6 +114,8 @@ struct TokenPage {
     credentials: Option<crate::mqtt::routes::Credentials>,
     mqtt_host: String,
     mqtt_port: String,
+    /// The server's command TTL: the sketch refuses commands that expire further ahead.
+    command_ttl_ms: u64,
     rotated: bool,
     /// A new certificate for an existing device: no token to show.
     certificate_only: bool,
@@ -265,6 +267,7 @@ async fn token_page(
         credentials,
         mqtt_host,
         mqtt_port,
+        command_ttl_ms: state.settings.commands.ttl_ms,
         rotated,
         certificate_only,
     })

@@ -18,6 +18,8 @@
 #define DEVICE_ID "dev_..."
 #define AGENT_TOKEN "lat_..."
 #define MAX_DURATION_MS 5000 /* the device's max_duration_ms */
+#define COMMAND_TTL_MS 2000  /* the server's commands.ttl_ms */
+#define CLOCK_SKEW_MS 1000   /* how far this clock may be behind the server's */
 
 static const char CA_PEM[] = R"PEM(
 -----BEGIN CERTIFICATE-----

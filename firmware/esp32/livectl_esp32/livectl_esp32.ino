@@ -15,7 +15,10 @@
  *  - a command runs at most once (its id is remembered), never after its
  *    expires_at (the clock comes from NTP; without a synced clock every
  *    command is refused), never beyond MAX_DURATION_MS, and only if its
- *    workspace, device and name are this device's own.
+ *    workspace, device and name are this device's own;
+ *  - a command whose expires_at lies further ahead than the server's command
+ *    TTL plus the allowed clock skew is refused: a real command never does,
+ *    so it was made up or replayed from a recording.
  */
 #include <ArduinoJson.h>
 #include <PubSubClient.h>
@@ -24,6 +27,13 @@
 #include <time.h>
 
 #include "config.h"
+
+#ifndef COMMAND_TTL_MS
+#define COMMAND_TTL_MS 2000 /* the server's commands.ttl_ms */
+#endif
+#ifndef CLOCK_SKEW_MS
+#define CLOCK_SKEW_MS 1000 /* how far this clock may be behind the server's */
+#endif
 
 struct Output {
   const char *name;
@@ -93,6 +103,7 @@ void onCommand(JsonDocument &doc) {
   if (duration < 0 || duration > MAX_DURATION_MS) return ack(id, "rejected", "duration over the maximum");
   if (!clockSynced()) return ack(id, "rejected", "clock not synced (NTP)");
   if (nowMs() >= expiresAt) return ack(id, "expired", "arrived after expires_at");
+  if (expiresAt - nowMs() > COMMAND_TTL_MS + CLOCK_SKEW_MS) return ack(id, "rejected", "expires_at too far ahead");
   if (seenBefore(id)) return ack(id, "rejected", "replayed command id");
   if (killed) return ack(id, "rejected", "kill switch engaged");
   for (size_t i = 0; i < OUTPUT_COUNT; i++) {

@@ -68,6 +68,8 @@ async fn an_esp32_gets_a_ready_config_h() {
     );
     assert!(config.contains("BEGIN CERTIFICATE") && config.contains("PRIVATE KEY"));
     assert!(config.contains(&format!("#define WORKSPACE_ID \"{ws}\"")));
+    // The sketch refuses commands that expire further ahead than the server's TTL allows.
+    assert!(config.contains("#define COMMAND_TTL_MS 2000"), "{config}");
     b.check("config-h").await;
     // A new certificate from the device page (the key shown once again).
     let dev = b.attr("#device-status", "data-device-id").await.unwrap();
