@@ -91,7 +91,7 @@ impl FromRequest for Caller {
 /// Verifies an access token and checks it was not revoked by a logout.
 pub fn user_from_token(state: &AppState, token: &str) -> AppResult<Caller> {
     let claims = state.jwt.verify(token)?;
-    if state.denylist.is_denied(&claims.jti) {
+    if state.denylist.is_denied(&claims.jti, claims.sid.as_deref()) {
         return Err(AppError::Unauthenticated("access token revoked".into()));
     }
     Ok(Caller::User {

@@ -1,5 +1,10 @@
-//! Access tokens denied before their expiry (logout). Checked on every request, so it lives
-//! in memory, loaded from the database at start and written through on logout.
+//! Access tokens denied before their expiry. Checked on every request, so it lives in memory,
+//! loaded from the database at start and written through.
+//!
+//! An entry is an access token's `jti` (a logout) or a whole sign-in, its refresh family's id
+//! (a logout, or a stolen refresh token replayed): every access token that names that family
+//! in its `sid` claim is refused until the last one issued would have expired. Ids carry
+//! their type prefix, so one table holds both.
 
 use std::collections::HashMap;
 
@@ -27,11 +32,14 @@ impl DenyList {
         })
     }
 
-    pub fn is_denied(&self, jti: &str) -> bool {
-        self.entries.read().contains_key(jti)
+    /// Whether an access token with this `jti` and sign-in is refused.
+    pub fn is_denied(&self, jti: &str, sign_in: Option<&str>) -> bool {
+        let entries = self.entries.read();
+        entries.contains_key(jti) || sign_in.is_some_and(|sid| entries.contains_key(sid))
     }
 
-    /// Records `jti` in the database (inside the caller's transaction).
+    /// Records a `jti` or a sign-in in the database (inside the caller's transaction), until
+    /// `expires_at_s`.
     pub fn persist(conn: &mut DbConnection, jti: &str, expires_at_s: i64) -> AppResult<()> {
         let exists: i64 = denied::table
             .filter(denied::jti.eq(jti))

@@ -248,8 +248,7 @@ pub async fn logout(state: web::Data<AppState>, form: PageForm<NoFields>) -> Pag
     sign_out(
         &state,
         session.user_id,
-        session.jti,
-        session.exp,
+        (session.jti, session.exp, Some(session.sign_in.clone())),
         Some(SignInToEnd::Family(session.sign_in)),
     )
     .await?;

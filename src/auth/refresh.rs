@@ -35,8 +35,8 @@ pub enum Rotation {
     /// The token was rotated moments ago (a concurrent renewal): refused, nothing revoked.
     JustRotated,
     /// The token had already been rotated; its family is now revoked. The caller commits
-    /// that and answers `TOKEN_REUSED`.
-    Reused,
+    /// that, denies the family's access tokens and answers `TOKEN_REUSED`.
+    Reused { family_id: String },
 }
 
 /// A new refresh token, in clear, and the family it belongs to.
@@ -99,7 +99,9 @@ pub fn rotate(
             return Ok(Rotation::JustRotated);
         }
         revoke_family(conn, &token.family_id)?;
-        return Ok(Rotation::Reused);
+        return Ok(Rotation::Reused {
+            family_id: token.family_id,
+        });
     }
     if token.expires_at <= now {
         return Err(AppError::Unauthenticated("refresh token expired".into()));

@@ -258,11 +258,28 @@ pub async fn renew(state: &AppState, presented: String) -> AppResult<Renewal> {
             token,
         } => pair_for(state, user_id, family_id, token).map(Renewal::Renewed),
         Rotation::JustRotated => Ok(Renewal::AlreadyRenewed),
-        Rotation::Reused => {
-            tracing::warn!("refresh token reused: its family was revoked");
+        Rotation::Reused { family_id } => {
+            tracing::warn!("refresh token reused: its sign-in was revoked, access tokens included");
+            deny_sign_in(state, family_id).await?;
             Err(AppError::TokenReused)
         }
     }
+}
+
+/// Refuses every access token of a sign-in (refresh family) from now until the last one it
+/// may have been issued expires.
+async fn deny_sign_in(state: &AppState, family_id: String) -> AppResult<()> {
+    let ttl_s = i64::try_from(state.settings.auth.access_ttl_s).unwrap_or(i64::MAX / 2);
+    let until = (crate::ids::now_ms() / 1000)
+        .saturating_add(ttl_s)
+        .saturating_add(60);
+    let denied = family_id.clone();
+    state
+        .db
+        .run(move |conn| DenyList::persist(conn, &denied, until))
+        .await?;
+    state.denylist.insert(family_id, until);
+    Ok(())
 }
 
 /// Rotates a refresh token: the presented one stops working, a new pair is returned.
@@ -292,7 +309,10 @@ pub async fn logout(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let Caller::User {
-        user_id, jti, exp, ..
+        user_id,
+        jti,
+        exp,
+        sid,
     } = caller
     else {
         return Err(AppError::forbidden("API keys cannot log out"));
@@ -303,7 +323,7 @@ pub async fn logout(
         parse_json(&body)?
     };
     let ending = request.refresh_token.map(SignInToEnd::RefreshToken);
-    sign_out(&state, user_id, jti, exp, ending).await?;
+    sign_out(&state, user_id, (jti, exp, sid), ending).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -315,14 +335,15 @@ pub enum SignInToEnd {
     Family(String),
 }
 
-/// Denies the access token `jti` until it expires and revokes the sign-in's refresh family.
+/// Denies the access token (`jti`, `exp`) until it expires and every access token of its
+/// sign-in (`sid`, when it names one), and revokes the refresh family `ending` names.
 pub async fn sign_out(
     state: &AppState,
     user_id: String,
-    jti: String,
-    exp: i64,
+    access: (String, i64, Option<String>),
     ending: Option<SignInToEnd>,
 ) -> AppResult<()> {
+    let (jti, exp, sign_in) = access;
     let denied_jti = jti.clone();
     state
         .db
@@ -340,6 +361,10 @@ pub async fn sign_out(
         })
         .await?;
     state.denylist.insert(jti, exp);
+    // Every access token of this sign-in (another tab's, a renewed one) ends with it.
+    if let Some(sign_in) = sign_in {
+        deny_sign_in(state, sign_in).await?;
+    }
     Ok(())
 }
 

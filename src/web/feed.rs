@@ -62,8 +62,8 @@ async fn feed_caller(req: &HttpRequest, state: &AppState) -> AppResult<Caller> {
 /// Whether the socket's caller may still watch `ws`: still a member (or a live key), the
 /// workspace not suspended, the access token not signed out.
 async fn still_allowed(state: &AppState, caller: &Caller, ws: &str) -> AppResult<()> {
-    if let Caller::User { jti, .. } = caller
-        && state.denylist.is_denied(jti)
+    if let Caller::User { jti, sid, .. } = caller
+        && state.denylist.is_denied(jti, sid.as_deref())
     {
         return Err(AppError::Unauthenticated("signed out".into()));
     }

@@ -213,6 +213,13 @@ async fn refresh_rotates_and_a_reused_token_revokes_the_family() {
     )
     .await
     .expect_error(401, "UNAUTHENTICATED");
+    // The access tokens of that sign-in die at once too, not 15 minutes later (security
+    // review L1): the one the thief got, and the one the sign-in started with.
+    for token in [first["access_token"].as_str().expect("at"), &user.token] {
+        app.get("/me", token)
+            .await
+            .expect_error(401, "UNAUTHENTICATED");
+    }
     // Another login (another family) is unaffected.
     let fresh = app.login(&user.email).await;
     app.call(
@@ -256,15 +263,27 @@ async fn logout_revokes_the_refresh_token_and_denies_the_access_token() {
     )
     .await
     .expect_error(401, "UNAUTHENTICATED");
-    // Logout with no body at all works too.
+    // Logout with no body at all works too, and ends the whole sign-in: an access token
+    // renewed from it (another tab's) stops working as well.
     let again = app.login(&user.email).await;
     let token = again["access_token"].as_str().expect("at");
+    let renewed = app
+        .call(
+            Method::POST,
+            "/auth/refresh",
+            None,
+            Some(json!({"refresh_token": again["refresh_token"]})),
+        )
+        .await
+        .expect(200);
     app.call(Method::POST, "/auth/logout", Some(token), None)
         .await
         .expect(204);
-    app.get("/me", token)
-        .await
-        .expect_error(401, "UNAUTHENTICATED");
+    for token in [token, renewed["access_token"].as_str().expect("at")] {
+        app.get("/me", token)
+            .await
+            .expect_error(401, "UNAUTHENTICATED");
+    }
 }
 
 #[actix_web::test]
