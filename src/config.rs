@@ -64,7 +64,10 @@ pub struct ServerSettings {
     pub data_dir: PathBuf,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// Replaced by `trusted_proxies`: `true` refuses to start (it trusted any client's header).
     pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (right-most untrusted hop).
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
     pub access_cache_ms: u64,
 }
 
@@ -202,7 +205,9 @@ impl Settings {
             config::Environment::with_prefix("LIVECTL")
                 .prefix_separator("_")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies"),
         );
         for (key, value) in overrides {
             builder = builder.set_override(*key, value.as_str())?;
@@ -222,6 +227,11 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.server.trust_forwarded_for,
+            "server.trust_forwarded_for was replaced by server.trusted_proxies: list the addresses \
+             or networks of your reverse proxies (e.g. [\"10.0.0.0/8\"]) and remove trust_forwarded_for"
+        );
         anyhow::ensure!(
             (4..=31).contains(&self.auth.bcrypt_cost),
             "auth.bcrypt_cost must be between 4 and 31"
@@ -298,6 +308,21 @@ mod validation_tests {
         assert!(err.contains("at least 32 bytes"), "{err}");
         settings.auth.jwt_secret = Secret::new("x".repeat(32));
         settings.validate().unwrap();
+    }
+
+    #[test]
+    fn trust_forwarded_for_gives_way_to_trusted_proxies() {
+        let mut settings = Settings::defaults().unwrap();
+        assert!(settings.server.trusted_proxies.is_empty());
+        settings.server.trust_forwarded_for = true;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("server.trusted_proxies"), "{err}");
+        let from_file = Settings::load(None, &[("server.trusted_proxies", "bad".to_owned())]);
+        assert!(from_file.is_err(), "a list is expected");
+        assert!(Settings::load(None, &[("mqtt.listen", "not an address".to_owned())]).is_err());
+        let plain = Settings::load(None, &[("mqtt.listen", "127.0.0.1:1883".to_owned())]).unwrap();
+        assert_eq!(plain.mqtt.listen, Some("127.0.0.1:1883".parse().unwrap()));
+        assert_eq!(Settings::defaults().unwrap().mqtt.listen, None);
     }
 }
 

@@ -16,7 +16,7 @@ use utoipa_actix_web::AppExt as _;
 
 use crate::auth::denylist::DenyList;
 use crate::auth::jwt::JwtKeys;
-use crate::auth::rate_limit::RateLimiter;
+use crate::auth::rate_limit::{LoginLockout, RateLimiter};
 use crate::auth::secrets::random_token;
 use crate::bus::redis::{RedisBus, RedisBusSettings};
 use crate::bus::{EventBus, MemoryBus};
@@ -46,7 +46,8 @@ pub struct AppState {
     pub db: Db,
     pub jwt: JwtKeys,
     pub denylist: DenyList,
-    pub login_by_account: RateLimiter,
+    /// Failed sign-ins per (account, client address), with growing lock-outs.
+    pub login_lockout: LoginLockout,
     pub login_by_address: RateLimiter,
     pub register_by_address: RateLimiter,
     pub metrics: Arc<Metrics>,
@@ -166,7 +167,7 @@ impl Application {
             csrf: CsrfKey::derive(jwt_secret.as_bytes()),
             changes,
             traces,
-            login_by_account: RateLimiter::new(settings.auth.login_attempts_per_account),
+            login_lockout: LoginLockout::new(settings.auth.login_attempts_per_account),
             login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
             register_by_address: RateLimiter::new(settings.auth.registrations_per_address),
             denylist,

@@ -146,13 +146,19 @@ pub async fn register_account(
 
 /// The client address used for rate limiting.
 pub fn client_address(req: &HttpRequest, state: &AppState) -> String {
-    if state.settings.server.trust_forwarded_for
-        && let Some(addr) = req.connection_info().realip_remote_addr()
-    {
-        return addr.to_owned();
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    match req.peer_addr() {
+        Some(peer) => state
+            .settings
+            .server
+            .trusted_proxies
+            .client_of(peer.ip(), forwarded)
+            .to_string(),
+        None => "unknown".to_owned(),
     }
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
 /// Exchanges email and password for an access and a refresh token.
@@ -182,10 +188,11 @@ pub struct SignedIn {
 /// new refresh family: nothing from before the sign-in is reused.
 pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> AppResult<SignedIn> {
     let email = body.email.trim().to_lowercase();
+    let now = std::time::Instant::now();
     let limited = state
         .login_by_address
         .hit(address)
-        .and_then(|()| state.login_by_account.hit(&email));
+        .and_then(|()| state.login_lockout.check(&email, address, now));
     if let Err(retry_after_s) = limited {
         state
             .metrics
@@ -202,8 +209,10 @@ pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> App
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(body.password, stored, state.settings.auth.bcrypt_cost).await? {
         state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
+        state.login_lockout.failed(&email, address, now);
         return Err(AppError::InvalidCredentials);
     }
+    state.login_lockout.succeeded(&email, address);
     let user = user.ok_or(AppError::InvalidCredentials)?;
     let ttl = state.settings.auth.refresh_ttl_s;
     let user_id = user.id;

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every domain: route composition, middleware, extractors,
 //! operations endpoints and the OpenAPI document.
 
+pub mod client_ip;
 pub mod extract;
 pub mod health;
 pub mod middleware;

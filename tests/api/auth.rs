@@ -137,6 +137,68 @@ async fn login_is_rate_limited_per_account_with_retry_after() {
     app.login("other@example.com").await;
 }
 
+/// Security review L3: ten wrong passwords from a stranger's address used to lock the owner
+/// out everywhere. The lock-out is per (account, address) and grows with each one.
+#[actix_web::test]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let app = spawn_app_with(|s| {
+        s.auth.login_attempts_per_account = 3;
+        s.server.trusted_proxies =
+            livectl::http::client_ip::TrustedProxies::try_from(vec!["127.0.0.1".to_owned()])
+                .unwrap();
+    })
+    .await;
+    app.register("owner@example.com").await;
+    let stranger = [("x-forwarded-for", "203.0.113.66")];
+    for _ in 0..3 {
+        app.login_with_headers("owner@example.com", "wrong guess", &stranger)
+            .await
+            .expect_error(401, "INVALID_CREDENTIALS");
+    }
+    app.login_with_headers("owner@example.com", PASSWORD, &stranger)
+        .await
+        .expect_error(429, "RATE_LIMITED");
+    // The owner, from another address, signs in as always.
+    app.login_with_headers(
+        "owner@example.com",
+        PASSWORD,
+        &[("x-forwarded-for", "198.51.100.5")],
+    )
+    .await
+    .expect(200);
+}
+
+/// Security review M4: with a proxy in front, a client that writes its own
+/// `X-Forwarded-For` (or `Forwarded`) must not get a fresh address for every attempt.
+#[actix_web::test]
+async fn spoofed_forwarded_headers_do_not_escape_the_address_limit() {
+    for trusted in [vec![], vec!["127.0.0.1".to_owned()]] {
+        let app = spawn_app_with(|s| {
+            s.auth.login_attempts_per_address = 5;
+            s.server.trusted_proxies =
+                livectl::http::client_ip::TrustedProxies::try_from(trusted.clone()).unwrap();
+        })
+        .await;
+        let mut limited = 0;
+        for i in 0..12 {
+            // The proxy (this test, on 127.0.0.1) appends the real client last.
+            let spoofed = format!("203.0.113.{i}, 198.51.100.7");
+            let forwarded = format!("for=192.0.2.{i}");
+            let answer = app
+                .login_with_headers(
+                    &format!("u{i}@example.com"),
+                    PASSWORD,
+                    &[("x-forwarded-for", &spoofed), ("forwarded", &forwarded)],
+                )
+                .await;
+            if answer.status == 429 {
+                limited += 1;
+            }
+        }
+        assert_eq!(limited, 7, "trusted proxies {trusted:?}");
+    }
+}
+
 #[actix_web::test]
 async fn login_is_rate_limited_per_address() {
     let app = spawn_app_with(|s| s.auth.login_attempts_per_address = 2).await;

@@ -326,6 +326,23 @@ impl TestApp {
         .expect(200);
     }
 
+    /// `POST /auth/login` with extra headers (a proxy's `X-Forwarded-For`, say).
+    pub async fn login_with_headers(
+        &self,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut req = self
+            .client
+            .post(self.url("/auth/login"))
+            .json(&json!({"email": email, "password": password}));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
     /// The JWT secret the server generated in its data folder.
     pub fn jwt_secret(&self) -> String {
         std::fs::read_to_string(self.data_dir.path().join("jwt_secret")).expect("jwt secret")
