@@ -22,6 +22,9 @@ pub struct Limits {
     pub devices: Option<i64>,
     pub members: Option<i64>,
     pub commands_per_minute: Option<i64>,
+    /// Workspaces one account may create while this is the instance's default plan (so that
+    /// many free workspaces do not add up to a bigger plan).
+    pub workspaces: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +33,7 @@ pub enum Resource {
     Rules,
     Devices,
     Members,
+    Workspaces,
 }
 
 impl Plan {
@@ -53,10 +57,10 @@ impl Plan {
     }
 
     pub fn limits(self) -> Limits {
-        let (livestreams, rules, devices, members, commands_per_minute) = match self {
-            Plan::Free => (1, 10, 2, 2, 60),
-            Plan::Pro => (5, 100, 10, 5, 600),
-            Plan::Team => (20, 500, 50, 25, 3000),
+        let (livestreams, rules, devices, members, commands_per_minute, workspaces) = match self {
+            Plan::Free => (1, 10, 2, 2, 60, 1),
+            Plan::Pro => (5, 100, 10, 5, 600, 3),
+            Plan::Team => (20, 500, 50, 25, 3000, 10),
             Plan::Unlimited => {
                 return Limits {
                     livestreams: None,
@@ -64,6 +68,7 @@ impl Plan {
                     devices: None,
                     members: None,
                     commands_per_minute: None,
+                    workspaces: None,
                 };
             }
         };
@@ -73,6 +78,7 @@ impl Plan {
             devices: Some(devices),
             members: Some(members),
             commands_per_minute: Some(commands_per_minute),
+            workspaces: Some(workspaces),
         }
     }
 
@@ -84,6 +90,7 @@ impl Plan {
             Resource::Rules => ("rules", limits.rules),
             Resource::Devices => ("devices", limits.devices),
             Resource::Members => ("members", limits.members),
+            Resource::Workspaces => ("workspaces", limits.workspaces),
         };
         match limit {
             Some(limit) if current >= limit => Err(AppError::PlanLimitReached {

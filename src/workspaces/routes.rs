@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
-use crate::db::schema::{commands, members, workspaces};
+use crate::db::schema::{commands, members, users, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
@@ -16,7 +16,7 @@ use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self, Counts, Workspace, WorkspaceSummary, WorkspaceView};
 use crate::workspaces::permissions::{Action, Role};
-use crate::workspaces::plans::{Limits, Plan};
+use crate::workspaces::plans::{Limits, Plan, Resource};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +48,23 @@ pub async fn create(
     let workspace = state
         .db
         .transaction(move |conn| {
+            // The platform admin sets plans anyway; everyone else gets as many workspaces as
+            // the default plan allows. Touching the account's row first serialises two
+            // creations by one account (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE).
+            diesel::update(users::table.find(&user_id))
+                .set(users::updated_at.eq(now_ms()))
+                .execute(conn)?;
+            let is_admin = users::table
+                .find(&user_id)
+                .select(users::is_platform_admin)
+                .first::<bool>(conn)?;
+            if !is_admin {
+                let created: i64 = workspaces::table
+                    .filter(workspaces::created_by.eq(&user_id))
+                    .count()
+                    .get_result(conn)?;
+                plan.check(Resource::Workspaces, created)?;
+            }
             let taken: i64 = workspaces::table
                 .filter(workspaces::created_by.eq(&user_id))
                 .filter(workspaces::name.eq(&name))

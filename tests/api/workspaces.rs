@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn workspace_lifecycle() {
@@ -375,6 +375,35 @@ async fn suspension_locks_members_out_until_lifted() {
     )
     .await
     .expect_error(404, "NOT_FOUND");
+}
+
+/// Security review L6: on an instance whose new workspaces are free, one account cannot add
+/// up many free workspaces into a bigger plan. The platform admin is not limited.
+#[actix_web::test]
+async fn the_default_plan_caps_the_workspaces_an_account_creates() {
+    let app = spawn_app_with(|s| s.plans.default = livectl::workspaces::plans::Plan::Free).await;
+    let platform = app.user("platform").await;
+    let owner = app.user("owner").await;
+    app.workspace(&owner, "First").await;
+    let refused = app
+        .post("/workspaces", &owner.token, json!({"name": "Second"}))
+        .await
+        .expect_error(402, "PLAN_LIMIT_REACHED");
+    assert_eq!(refused["details"]["limit"], 1);
+    assert_eq!(refused["details"]["current"], 1);
+    assert_eq!(refused["details"]["plan"], "free");
+    let listed = app.get("/workspaces", &owner.token).await.expect(200);
+    assert_eq!(listed.as_array().expect("list").len(), 1);
+    app.workspace(&platform, "Ops one").await;
+    app.workspace(&platform, "Ops two").await;
+    let usage = app
+        .get(
+            &format!("/workspaces/{}/usage", listed[0]["id"].as_str().unwrap()),
+            &owner.token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(usage["limits"]["workspaces"], 1);
 }
 
 #[actix_web::test]
