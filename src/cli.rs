@@ -57,6 +57,9 @@ pub struct AgentArgs {
     /// STOP the boards when the server has been unreachable this many seconds (default 5).
     #[arg(long)]
     pub safe_stop_after_s: Option<u64>,
+    /// Allow a plain http:// server on another machine (the token travels in clear).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,10 @@ pub struct Binding {
     pub serial: String,
     #[serde(default = "default_baud")]
     pub baud: u32,
+    /// Local limits: the server's hello can narrow these, never widen them. Unset: the
+    /// server decides, within [`crate::agent::guard::MAX_DURATION_MS`].
+    pub allowed_commands: Option<Vec<String>>,
+    pub max_duration_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +35,8 @@ pub struct AgentConfig {
     /// STOP every board when the server has been unreachable this long.
     pub safe_stop_after: Duration,
     pub bindings: Vec<Binding>,
+    /// Allow a plain `http://` server that is not on this machine (the token travels in clear).
+    pub insecure: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,7 +46,22 @@ struct FileConfig {
     kill_file: Option<String>,
     safe_stop_after_s: Option<u64>,
     #[serde(default)]
+    insecure: bool,
+    #[serde(default)]
     binding: Vec<Binding>,
+}
+
+impl Binding {
+    /// A binding at the default baud rate, with no local limits beyond the agent's own.
+    pub fn new(token: impl Into<String>, serial: impl Into<String>) -> Self {
+        Binding {
+            token: token.into(),
+            serial: serial.into(),
+            baud: DEFAULT_BAUD,
+            allowed_commands: None,
+            max_duration_ms: None,
+        }
+    }
 }
 
 fn default_baud() -> u32 {
@@ -75,6 +96,7 @@ impl AgentConfig {
                 file.safe_stop_after_s.unwrap_or(DEFAULT_SAFE_STOP_S),
             ),
             bindings: file.binding,
+            insecure: file.insecure,
         };
         config.validate()?;
         Ok(config)
@@ -98,10 +120,10 @@ impl AgentConfig {
                     kill_file: expand_home(DEFAULT_KILL_FILE),
                     safe_stop_after: Duration::from_secs(DEFAULT_SAFE_STOP_S),
                     bindings: vec![Binding {
-                        token,
-                        serial,
                         baud: args.baud,
+                        ..Binding::new(token, serial)
                     }],
+                    insecure: false,
                 }
             }
         };
@@ -111,6 +133,7 @@ impl AgentConfig {
         if let Some(s) = args.safe_stop_after_s {
             config.safe_stop_after = Duration::from_secs(s);
         }
+        config.insecure |= args.insecure;
         config.validate()?;
         Ok(config)
     }
@@ -131,6 +154,12 @@ impl AgentConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         socket_url(&self.server)?;
         anyhow::ensure!(
+            self.insecure || !sends_token_in_clear(&self.server),
+            "server {:?} is plain http on another machine: the agent token would travel in \
+             clear. Use https://, or set insecure = true (--insecure) on a network you trust",
+            self.server
+        );
+        anyhow::ensure!(
             !self.bindings.is_empty(),
             "no binding: give --token and --serial, or [[binding]] entries in agent.toml"
         );
@@ -142,6 +171,14 @@ impl AgentConfig {
             );
             anyhow::ensure!(!b.serial.is_empty(), "binding {}: no serial port", i + 1);
             anyhow::ensure!(b.baud > 0, "binding {}: baud must be positive", i + 1);
+            if let Some(max) = b.max_duration_ms {
+                anyhow::ensure!(
+                    (0..=crate::agent::guard::MAX_DURATION_MS).contains(&max),
+                    "binding {}: max_duration_ms must be 0 to {}",
+                    i + 1,
+                    crate::agent::guard::MAX_DURATION_MS
+                );
+            }
         }
         for (i, a) in self.bindings.iter().enumerate() {
             for b in &self.bindings[i + 1..] {
@@ -159,6 +196,26 @@ impl AgentConfig {
         );
         Ok(())
     }
+}
+
+/// Whether `server` is plain http(s)/ws on a host other than this machine.
+fn sends_token_in_clear(server: &str) -> bool {
+    let Some(rest) = server
+        .strip_prefix("http://")
+        .or_else(|| server.strip_prefix("ws://"))
+    else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 /// The agent socket's URL for a server address.
@@ -211,6 +268,30 @@ baud = 115200
             socket_url("http://127.0.0.1:8080/").unwrap(),
             "ws://127.0.0.1:8080/ws/agent"
         );
+        assert_eq!(config.bindings[0].allowed_commands, None);
+    }
+
+    #[test]
+    fn local_limits_and_insecure_come_from_agent_toml() {
+        let config = AgentConfig::from_toml(
+            r#"
+server = "http://192.0.2.1:8080"
+insecure = true
+
+[[binding]]
+token = "lat_a"
+serial = "/dev/ttyUSB0"
+allowed_commands = ["LED_ON"]
+max_duration_ms = 3000
+"#,
+        )
+        .unwrap();
+        assert!(config.insecure);
+        assert_eq!(
+            config.bindings[0].allowed_commands,
+            Some(vec!["LED_ON".into()])
+        );
+        assert_eq!(config.bindings[0].max_duration_ms, Some(3000));
     }
 
     #[test]
@@ -220,16 +301,24 @@ baud = 115200
                 "server = \"ftp://x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"",
                 "http",
             ),
-            ("server = \"http://x\"", "no binding"),
+            ("server = \"http://localhost\"", "no binding"),
             (
-                "server = \"http://x\"\n[[binding]]\ntoken=\"abc\"\nserial=\"/dev/x\"",
+                "server = \"http://localhost\"\n[[binding]]\ntoken=\"abc\"\nserial=\"/dev/x\"",
                 "lat_",
             ),
             (
-                "server = \"http://x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/y\"",
+                "server = \"http://localhost\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/y\"",
                 "twice",
             ),
-            ("server = \"http://x\"\nwhat = 1", "what"),
+            ("server = \"http://localhost\"\nwhat = 1", "what"),
+            (
+                "server = \"http://192.0.2.1:8080\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"",
+                "in clear",
+            ),
+            (
+                "server = \"http://[::1]:8080\"\n[[binding]]\ntoken=\"lat_a\"\nserial=\"/dev/x\"\nmax_duration_ms = 700000",
+                "max_duration_ms",
+            ),
         ] {
             let err = format!("{:#}", AgentConfig::from_toml(text).unwrap_err());
             assert!(err.contains(why), "{text}: {err}");

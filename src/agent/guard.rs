@@ -9,8 +9,14 @@ use crate::protocol::{Command, CommandStatus};
 /// Ids remembered to refuse a replayed command.
 const SEEN_IDS: usize = 4096;
 const MINUTE_MS: i64 = 60_000;
+/// A command expiring further ahead than this was not made by a livectl server (whose
+/// `commands.ttl_ms` is at most 60 s, plus clock skew): refused.
+pub const MAX_EXPIRY_HORIZON_MS: i64 = 65_000;
+/// No board runs a command longer than this, whatever a server says (the firmware's cap).
+pub const MAX_DURATION_MS: i64 = 600_000;
 
-/// What a binding (token + port) is allowed to do, from the server's `hello`.
+/// What a binding (token + port) is allowed to do: the server's `hello`, narrowed by the
+/// binding's own limits from `agent.toml` (a server can never widen them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     pub workspace_id: String,
@@ -39,17 +45,25 @@ pub struct Guard {
     seen_order: VecDeque<String>,
     recent: VecDeque<i64>,
     remote_kill: bool,
+    /// The server's clock minus ours, measured at `hello`: expiries are the server's times.
+    clock_offset_ms: i64,
 }
 
 impl Guard {
-    pub fn new(limits: Limits, remote_kill: bool) -> Self {
+    pub fn new(limits: Limits, remote_kill: bool, clock_offset_ms: i64) -> Self {
         Self {
             limits,
             seen: HashSet::new(),
             seen_order: VecDeque::new(),
             recent: VecDeque::new(),
             remote_kill,
+            clock_offset_ms,
         }
+    }
+
+    /// A server time (`expires_at`) on this machine's clock.
+    pub fn local_time(&self, server_ms: i64) -> i64 {
+        server_ms.saturating_sub(self.clock_offset_ms)
     }
 
     pub fn set_remote_kill(&mut self, engaged: bool) {
@@ -63,6 +77,7 @@ impl Guard {
     /// Decides one command. `Ok` means: send it to the board now. A command that reached this
     /// point once (passed or not) is never accepted again.
     pub fn check(&mut self, cmd: &Command, now_ms: i64, local_kill: bool) -> Result<(), Refusal> {
+        let server_now = now_ms.saturating_add(self.clock_offset_ms);
         let l = &self.limits;
         if cmd.workspace_id != l.workspace_id {
             return Err(rejected("wrong workspace"));
@@ -91,11 +106,14 @@ impl Guard {
                 l.max_commands_per_minute
             )));
         }
-        if now_ms >= cmd.expires_at {
+        if server_now >= cmd.expires_at {
             return Err(Refusal {
                 status: CommandStatus::Expired,
                 detail: "arrived after expires_at".into(),
             });
+        }
+        if cmd.expires_at.saturating_sub(server_now) > MAX_EXPIRY_HORIZON_MS {
+            return Err(rejected("expires_at is too far ahead"));
         }
         if !self.remember(&cmd.id) {
             return Err(rejected("replayed command id"));
@@ -160,7 +178,7 @@ mod tests {
 
     #[test]
     fn every_check_refuses_what_it_should() {
-        let mut g = Guard::new(limits(), false);
+        let mut g = Guard::new(limits(), false, 0);
         assert!(
             detail(g.check(
                 &Command {
@@ -218,6 +236,17 @@ mod tests {
         );
         let late = g.check(&cmd("c6"), 3_000, false).unwrap_err();
         assert_eq!(late.status, CommandStatus::Expired);
+        assert!(
+            detail(g.check(
+                &Command {
+                    expires_at: 2_000 + MAX_EXPIRY_HORIZON_MS + 1,
+                    ..cmd("far")
+                },
+                2_000,
+                false
+            ))
+            .contains("too far ahead")
+        );
         assert!(g.check(&cmd("ok1"), 2_000, false).is_ok());
         assert!(detail(g.check(&cmd("ok1"), 2_000, false)).contains("replayed"));
         assert!(detail(g.check(&cmd("k1"), 2_000, true)).contains("local kill"));
@@ -241,5 +270,34 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn expiries_are_read_on_the_servers_clock() {
+        // The server's clock is 10 s ahead of ours: at our 2 000 it is 12 000 there.
+        let mut g = Guard::new(limits(), false, 10_000);
+        let late = g
+            .check(
+                &Command {
+                    expires_at: 11_000,
+                    ..cmd("a")
+                },
+                2_000,
+                false,
+            )
+            .unwrap_err();
+        assert_eq!(late.status, CommandStatus::Expired);
+        assert!(
+            g.check(
+                &Command {
+                    expires_at: 13_000,
+                    ..cmd("b")
+                },
+                2_000,
+                false
+            )
+            .is_ok()
+        );
+        assert_eq!(g.local_time(13_000), 3_000);
     }
 }

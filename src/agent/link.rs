@@ -3,6 +3,7 @@
 //! on the board; every command gets exactly one ack. When the server has been unreachable for
 //! `safe_stop_after`, the board is sent `STOP`.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use crate::agent::board::{BoardHandle, BoardJob, BoardStatus, JobResult, SubmitError};
-use crate::agent::guard::{Guard, Limits};
+use crate::agent::guard::{Guard, Limits, MAX_DURATION_MS};
 use crate::ids::now_ms;
 use crate::protocol::{Ack, AgentFrame, Command, CommandStatus, ServerFrame};
 
@@ -48,6 +49,9 @@ pub struct Link {
     /// Other bindings use this board too.
     pub shared_board: bool,
     pub view: watch::Sender<LinkView>,
+    /// This binding's own limits (`agent.toml`), which the server's hello can only narrow.
+    pub local_commands: Option<HashSet<String>>,
+    pub local_max_duration_ms: Option<i64>,
 }
 
 enum Ended {
@@ -179,24 +183,30 @@ impl Link {
                 max_duration_ms,
                 max_commands_per_minute,
                 kill_switch,
+                server_time,
                 ..
             }))) => (
                 Limits {
                     workspace_id,
                     device_id,
-                    allowed_commands: allowed_commands.into_iter().collect(),
-                    max_duration_ms,
+                    allowed_commands: allowed_commands
+                        .into_iter()
+                        .filter(|c| self.local_commands.as_ref().is_none_or(|l| l.contains(c)))
+                        .collect(),
+                    max_duration_ms: max_duration_ms
+                        .min(self.local_max_duration_ms.unwrap_or(MAX_DURATION_MS))
+                        .min(MAX_DURATION_MS),
                     max_commands_per_minute,
                 },
                 device_name,
-                kill_switch,
+                (kill_switch, server_time.saturating_sub(now_ms())),
             ),
             Ok(Ok(Some(ServerFrame::Revoked))) => return Ended::Refused("token revoked".into()),
             Ok(Ok(_)) => return Ended::Lost("the server did not say hello".into()),
             Ok(Err(e)) => return e,
             Err(_) => return Ended::Lost("no hello from the server".into()),
         };
-        let (limits, device_name, kill) = hello;
+        let (limits, device_name, (kill, clock_offset_ms)) = hello;
         tracing::info!(binding = %self.name, device_id = %limits.device_id, device = %device_name, workspace_id = %limits.workspace_id, kill_switch = kill, "connected to the server");
         self.view.send_modify(|v| {
             v.server = "connected".into();
@@ -206,7 +216,10 @@ impl Link {
         if kill {
             self.board.stop("the workspace's kill switch is engaged");
         }
-        let mut guard = Guard::new(limits, kill);
+        if clock_offset_ms.abs() > 2_000 {
+            tracing::warn!(binding = %self.name, clock_offset_ms, "this machine's clock differs from the server's; expiries are read on the server's clock");
+        }
+        let mut guard = Guard::new(limits, kill, clock_offset_ms);
         let (acks_tx, mut acks) = mpsc::unbounded_channel::<Ack>();
         let mut board_status = self.board.status();
         board_status.mark_changed();
@@ -281,7 +294,8 @@ impl Link {
             name: cmd.cmd.clone(),
             duration_ms: u32::try_from(cmd.duration_ms).unwrap_or(0),
             params: cmd.params.clone(),
-            expires_at: cmd.expires_at,
+            // The board driver reads expiries on this machine's clock.
+            expires_at: guard.local_time(cmd.expires_at),
             veto: Arc::new(move || {
                 if local_kill.load(Ordering::SeqCst) {
                     Some("local kill switch engaged".into())

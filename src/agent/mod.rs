@@ -103,6 +103,11 @@ pub fn start(config: &AgentConfig) -> anyhow::Result<AgentHandle> {
                 .count()
                 > 1,
             view,
+            local_commands: binding
+                .allowed_commands
+                .as_ref()
+                .map(|c| c.iter().cloned().collect()),
+            local_max_duration_ms: binding.max_duration_ms,
         };
         tasks.spawn(link.run(shutdown_rx.clone()));
     }

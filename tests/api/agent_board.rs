@@ -31,12 +31,9 @@ fn config(
         safe_stop_after: Duration::from_secs(safe_stop_s),
         bindings: bindings
             .iter()
-            .map(|(token, serial)| Binding {
-                token: (*token).to_owned(),
-                serial: (*serial).to_owned(),
-                baud: 115_200,
-            })
+            .map(|(token, serial)| Binding::new(*token, *serial))
             .collect(),
+        insecure: false,
     }
 }
 
@@ -427,6 +424,7 @@ async fn next_ack(socket: &mut ServerSocket) -> Value {
 async fn fake_rig(
     per_minute: i64,
     safe_stop_s: u64,
+    binding: impl FnOnce(&mut Binding),
 ) -> (
     FakeServer,
     ServerSocket,
@@ -437,13 +435,14 @@ async fn fake_rig(
     let mut server = FakeServer::start().await;
     let pty = PtyPair::new();
     let board = Board::start(&pty.board_end(), CMDS).await;
-    let agent = livectl::agent::start(&config(
+    let mut agent_config = config(
         &server.url,
         &[("lat_fake", &pty.agent_end())],
         pty.dir.path().join("KILL"),
         safe_stop_s,
-    ))
-    .unwrap();
+    );
+    binding(&mut agent_config.bindings[0]);
+    let agent = livectl::agent::start(&agent_config).unwrap();
     let mut socket = server.accept(per_minute).await;
     // Wait for the board to be up (the agent reports it).
     loop {
@@ -462,9 +461,60 @@ async fn fake_rig(
     (server, socket, pty, board, agent)
 }
 
+/// Security review M6: the binding's own limits in agent.toml hold whatever the server's
+/// hello says (here: both commands, 2 s); the hello can only narrow them.
+#[actix_web::test]
+async fn local_limits_hold_whatever_the_server_allows() {
+    let (_server, mut socket, _pty, mut board, _agent) = fake_rig(100, 5, |b| {
+        b.allowed_commands = Some(vec!["LED_ON".into(), "BUZZER".into()]);
+        b.max_duration_ms = Some(500);
+    })
+    .await;
+    board.clear();
+    for (id, patch, status, why) in [
+        (
+            "l_cmd",
+            json!({"cmd": "MOTOR_SPIN"}),
+            "rejected",
+            "not allowed",
+        ),
+        (
+            "l_long",
+            json!({"duration_ms": 501}),
+            "rejected",
+            "maximum of 500",
+        ),
+        (
+            "l_buzz",
+            json!({"cmd": "BUZZER"}),
+            "rejected",
+            "not allowed",
+        ),
+    ] {
+        socket
+            .send(Message::Text(command(id, patch).to_string().into()))
+            .await
+            .unwrap();
+        let ack = next_ack(&mut socket).await;
+        assert_eq!(ack["status"], status, "{ack}");
+        assert!(ack["detail"].as_str().unwrap().contains(why), "{ack}");
+    }
+    board.expect_none("CMD", Duration::from_millis(200)).await;
+    socket
+        .send(Message::Text(
+            command("l_ok", json!({"duration_ms": 500}))
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(next_ack(&mut socket).await["status"], "done");
+    board.expect("CMD", SECOND).await;
+}
+
 #[actix_web::test]
 async fn every_zero_trust_check_rejects_before_the_board_hears_anything() {
-    let (_server, mut socket, _pty, mut board, _agent) = fake_rig(3, 5).await;
+    let (_server, mut socket, _pty, mut board, _agent) = fake_rig(3, 5, |_| {}).await;
     board.clear();
     let cases = [
         (
@@ -491,6 +541,14 @@ async fn every_zero_trust_check_rejects_before_the_board_hears_anything() {
             json!({"expires_at": now() - 1}),
             "expired",
             "expires_at",
+        ),
+        // Security review M6: a server (or a recording of one) cannot send a command that
+        // stays valid for a day.
+        (
+            "c_far",
+            json!({"expires_at": now() + 86_400_000}),
+            "rejected",
+            "too far ahead",
         ),
     ];
     for (id, patch, status, why) in cases {
@@ -536,7 +594,7 @@ async fn every_zero_trust_check_rejects_before_the_board_hears_anything() {
 
 #[actix_web::test]
 async fn a_full_board_queue_answers_busy() {
-    let (_server, mut socket, _pty, board, _agent) = fake_rig(1000, 5).await;
+    let (_server, mut socket, _pty, board, _agent) = fake_rig(1000, 5, |_| {}).await;
     board.behaviour.lock().mute_commands = true;
     for i in 0..20 {
         socket
@@ -558,7 +616,7 @@ async fn a_full_board_queue_answers_busy() {
 
 #[actix_web::test]
 async fn losing_the_server_stops_the_board_after_safe_stop_after_s() {
-    let (mut server, socket, _pty, mut board, _agent) = fake_rig(100, 1).await;
+    let (mut server, socket, _pty, mut board, _agent) = fake_rig(100, 1, |_| {}).await;
     board.clear();
     server.listener = None;
     drop(socket);

@@ -140,11 +140,11 @@ async fn the_firmware_runs_a_comment_for_its_duration_and_obeys_stop() {
         server: app.address.clone(),
         kill_file: kill_file.clone(),
         safe_stop_after: 5 * SECOND,
-        bindings: vec![livectl::agent::config::Binding {
+        bindings: vec![livectl::agent::config::Binding::new(
             token,
-            serial: board.port.clone(),
-            baud: 115_200,
-        }],
+            board.port.clone(),
+        )],
+        insecure: false,
     })
     .unwrap();
     wait_firmware(&app, &owner, &ws, &dev).await;
