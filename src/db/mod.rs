@@ -188,23 +188,36 @@ impl Db {
 
 /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`) so that
 /// a transaction that reads then writes waits out `busy_timeout` instead of failing.
+///
+/// Diesel's transaction manager does the begin, commit and rollback, so it always knows a
+/// transaction is open: a connection whose COMMIT failed, or whose work panicked, counts as
+/// broken and never goes back into the pool mid-transaction.
 pub fn write_transaction<T, F>(conn: &mut DbConnection, work: F) -> AppResult<T>
 where
     F: FnOnce(&mut DbConnection) -> AppResult<T>,
 {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            // Run the closure against the enum, not the inner connection, so that callers
-            // write one version of their queries.
-            c.batch_execute("BEGIN IMMEDIATE")?;
-            let result = work(conn);
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            if let DbConnection::Sqlite(c) = conn {
-                c.batch_execute(end)?;
-            }
-            result
+    use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(|c| work(c));
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    // The closure runs against the enum, not the inner connection, so that callers write one
+    // version of their queries.
+    let result = work(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite)?;
+            Ok(value)
         }
-        DbConnection::Postgresql(_) => conn.transaction(|c| work(c)),
+        Err(err) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(sqlite) {
+                tracing::error!(error = %rollback, "rolling back a SQLite transaction failed");
+            }
+            Err(err)
+        }
     }
 }
 
@@ -235,4 +248,49 @@ pub fn run_migrations(url: &str) -> anyhow::Result<usize> {
             .len(),
     };
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn a_failed_or_panicking_transaction_leaves_nothing_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        run_migrations(&url).unwrap();
+        let db = Db::connect(&url, 1).unwrap();
+        let mut conn = db.get_blocking().unwrap();
+        conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+        let failed: AppResult<()> = write_transaction(&mut conn, |c| {
+            c.batch_execute("INSERT INTO t VALUES (1)")?;
+            Err(AppError::Conflict("no".into()))
+        });
+        assert!(failed.is_err());
+        write_transaction(&mut conn, |c| {
+            Ok(c.batch_execute("INSERT INTO t VALUES (2)")?)
+        })
+        .unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = write_transaction(&mut conn, |_| -> AppResult<()> { panic!("work panicked") });
+        }));
+        assert!(panicked.is_err());
+        assert!(
+            R2D2Connection::is_broken(&mut *conn),
+            "a connection left inside a transaction must not go back to the pool"
+        );
+        drop(conn);
+        // The pool hands out a healthy connection that sees exactly the committed row.
+        let mut conn = db.get_blocking().unwrap();
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(count.n, 1);
+    }
 }
