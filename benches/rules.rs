@@ -17,7 +17,6 @@ mod fake_tiktok;
 mod helpers;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use helpers::{TestApp, TestUser};
@@ -94,7 +93,7 @@ fn comment(t: &Tenant, n: u64, text: &str) -> Arc<Event> {
 /// Publishes `total` non-matching comments as fast as the engine takes them (never more than
 /// 20,000 ahead, so no bus queue overflows) and returns events/s.
 async fn throughput(app: &TestApp, tenants: &[Tenant], total: u64, label: &str) {
-    let processed = || app.state.metrics.rule_events.load(Ordering::Relaxed);
+    let processed = || app.state.metrics.rule_events.get();
     let base = processed();
     let start = Instant::now();
     let mut sent = 0u64;

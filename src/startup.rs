@@ -101,16 +101,19 @@ impl Application {
         })
         .await??;
 
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::new());
         let bus: Arc<dyn EventBus> = match settings.bus.kind {
-            BusKind::Memory => Arc::new(MemoryBus::new()),
+            BusKind::Memory => Arc::new(MemoryBus::new(metrics.bus.clone())),
             BusKind::Redis => Arc::new(
-                RedisBus::connect(RedisBusSettings {
-                    url: settings.redis.url.expose().to_owned(),
-                    stream_maxlen: settings.redis.stream_maxlen,
-                    claim_idle_ms: settings.redis.claim_idle_ms,
-                    namespace: settings.redis.namespace.clone(),
-                })
+                RedisBus::connect(
+                    RedisBusSettings {
+                        url: settings.redis.url.expose().to_owned(),
+                        stream_maxlen: settings.redis.stream_maxlen,
+                        claim_idle_ms: settings.redis.claim_idle_ms,
+                        namespace: settings.redis.namespace.clone(),
+                    },
+                    metrics.bus.clone(),
+                )
                 .await
                 .context("connecting to Redis (bus.kind = \"redis\")")?,
             ),

@@ -1,7 +1,5 @@
 //! `/auth/*` and `/me`.
 
-use std::sync::atomic::Ordering;
-
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -194,10 +192,7 @@ pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> App
         .hit(address)
         .and_then(|()| state.login_lockout.check(&email, address, now));
     if let Err(retry_after_s) = limited {
-        state
-            .metrics
-            .logins_rate_limited
-            .fetch_add(1, Ordering::Relaxed);
+        state.metrics.logins_rate_limited.inc();
         tracing::warn!(%address, "login rate limit reached");
         return Err(AppError::RateLimited { retry_after_s });
     }
@@ -208,7 +203,7 @@ pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> App
         .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(body.password, stored, state.settings.auth.bcrypt_cost).await? {
-        state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
+        state.metrics.logins_failed.inc();
         state.login_lockout.failed(&email, address, now);
         return Err(AppError::InvalidCredentials);
     }

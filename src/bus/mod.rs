@@ -6,7 +6,6 @@
 
 pub mod redis;
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +13,7 @@ use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
 use crate::protocol::Event;
+use crate::telemetry::metrics::BusMetrics;
 
 pub trait EventBus: Send + Sync + 'static {
     /// Hands `event` to every subscriber without waiting.
@@ -21,7 +21,6 @@ pub trait EventBus: Send + Sync + 'static {
     /// A new subscriber receiving every event published from now on.
     fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>>;
     /// Prometheus lines about this bus.
-    fn render_metrics(&self, out: &mut String);
     /// Every event from now on, for this process alone (live views). Unlike `subscribe`, which
     /// on a shared bus splits events between the nodes of a group, each watcher sees them all,
     /// and learns how many it lost to a full queue.
@@ -44,15 +43,17 @@ struct Subscriber {
     dropped: Arc<AtomicU64>,
 }
 
-#[derive(Default)]
 pub struct MemoryBus {
     subscribers: RwLock<Vec<Arc<Subscriber>>>,
-    published: AtomicU64,
+    metrics: BusMetrics,
 }
 
 impl MemoryBus {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(metrics: BusMetrics) -> Self {
+        Self {
+            subscribers: RwLock::default(),
+            metrics,
+        }
     }
 
     pub fn dropped_total(&self) -> u64 {
@@ -82,13 +83,14 @@ impl MemoryBus {
 
 impl EventBus for MemoryBus {
     fn publish(&self, event: Arc<Event>) {
-        self.published.fetch_add(1, Ordering::Relaxed);
+        self.metrics.published.inc();
         let mut closed = false;
         for sub in self.subscribers.read().iter() {
             match sub.tx.try_send(event.clone()) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     let before = sub.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.dropped(&sub.name);
                     // Say it once per thousand, not once per event.
                     if before % 1000 == 0 {
                         tracing::warn!(subscriber = %sub.name, dropped = before + 1, "bus subscriber is too slow; dropping events");
@@ -108,26 +110,6 @@ impl EventBus for MemoryBus {
 
     fn watch(&self, capacity: usize) -> Watch {
         self.add_subscriber("watch", capacity)
-    }
-
-    fn render_metrics(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "# HELP livectl_bus_events_published_total Events published on the bus.\n# TYPE livectl_bus_events_published_total counter\nlivectl_bus_events_published_total {}",
-            self.published.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP livectl_bus_events_dropped_total Events dropped because a subscriber's queue was full.\n# TYPE livectl_bus_events_dropped_total counter"
-        );
-        for sub in self.subscribers.read().iter() {
-            let _ = writeln!(
-                out,
-                "livectl_bus_events_dropped_total{{subscriber=\"{}\"}} {}",
-                sub.name,
-                sub.dropped.load(Ordering::Relaxed)
-            );
-        }
     }
 }
 
@@ -151,7 +133,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_subscriber_loses_events_but_never_blocks_the_publisher() {
-        let bus = MemoryBus::new();
+        let metrics = crate::telemetry::metrics::Metrics::new();
+        let bus = MemoryBus::new(metrics.bus.clone());
         let mut fast = bus.subscribe("fast", 100);
         let _slow = bus.subscribe("slow", 2);
         for n in 0..10 {
@@ -161,8 +144,10 @@ mod tests {
         for n in 0..10 {
             assert_eq!(fast.recv().await.unwrap().ts, n);
         }
-        let mut text = String::new();
-        bus.render_metrics(&mut text);
+        // A closed subscriber's drops still count: a counter never goes down.
+        drop(_slow);
+        bus.publish(event(10));
+        let text = metrics.render((0, 0));
         assert!(
             text.contains("livectl_bus_events_dropped_total{subscriber=\"slow\"} 8"),
             "{text}"
@@ -171,7 +156,7 @@ mod tests {
 
     #[tokio::test]
     async fn closed_subscribers_are_forgotten() {
-        let bus = MemoryBus::new();
+        let bus = MemoryBus::new(BusMetrics::default());
         drop(bus.subscribe("gone", 1));
         bus.publish(event(1));
         assert!(bus.subscribers.read().is_empty());

@@ -8,7 +8,6 @@
 //! the stream's first events.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,6 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::bus::{EventBus, Watch};
 use crate::protocol::Event;
+use crate::telemetry::metrics::BusMetrics;
 
 const PUBLISH_QUEUE: usize = 65_536;
 const BATCH: usize = 512;
@@ -53,14 +53,14 @@ impl RedisBusSettings {
     }
 }
 
+/// The label this bus's drops count under (a full queue or a failed write).
+const DROP_LABEL: &str = "redis";
+
 struct Shared {
     client: redis::Client,
     settings: RedisBusSettings,
     consumer: String,
-    published: AtomicU64,
-    dropped: AtomicU64,
-    failed_writes: AtomicU64,
-    reclaimed: AtomicU64,
+    metrics: BusMetrics,
     up: AtomicBool,
 }
 
@@ -71,7 +71,10 @@ pub struct RedisBus {
 
 impl RedisBus {
     /// Connects (and checks the server answers) and starts the writer.
-    pub async fn connect(settings: RedisBusSettings) -> anyhow::Result<RedisBus> {
+    pub async fn connect(
+        settings: RedisBusSettings,
+        metrics: BusMetrics,
+    ) -> anyhow::Result<RedisBus> {
         let client = redis::Client::open(settings.url.as_str())?;
         let mut conn = client.get_connection_manager().await?;
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
@@ -85,10 +88,7 @@ impl RedisBus {
             client,
             settings,
             consumer,
-            published: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            failed_writes: AtomicU64::new(0),
-            reclaimed: AtomicU64::new(0),
+            metrics,
             up: AtomicBool::new(true),
         });
         let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
@@ -122,31 +122,12 @@ impl RedisBus {
 impl EventBus for RedisBus {
     fn publish(&self, event: Arc<Event>) {
         if self.tx.try_send(event).is_err() {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            self.shared.metrics.dropped(DROP_LABEL);
         }
     }
 
     fn subscribe(&self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
         self.subscribe_as(name, &self.shared.consumer.clone(), capacity)
-    }
-
-    fn render_metrics(&self, out: &mut String) {
-        let s = &self.shared;
-        let _ = writeln!(
-            out,
-            "# HELP livectl_bus_events_published_total Events written to Redis Streams.\n# TYPE livectl_bus_events_published_total counter\nlivectl_bus_events_published_total {}",
-            s.published.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP livectl_bus_events_dropped_total Events dropped (a full queue or a failed write).\n# TYPE livectl_bus_events_dropped_total counter\nlivectl_bus_events_dropped_total{{subscriber=\"redis\"}} {}",
-            s.dropped.load(Ordering::Relaxed) + s.failed_writes.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP livectl_bus_events_reclaimed_total Pending entries taken over from a crashed consumer.\n# TYPE livectl_bus_events_reclaimed_total counter\nlivectl_bus_events_reclaimed_total {}",
-            s.reclaimed.load(Ordering::Relaxed)
-        );
     }
 
     fn ready(&self) -> bool {
@@ -291,16 +272,14 @@ async fn write_loop(
         }
         match pipe.query_async::<()>(&mut conn).await {
             Ok(()) => {
-                shared
-                    .published
-                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                shared.metrics.published.inc_by(events.len() as u64);
                 shared.up.store(true, Ordering::Relaxed);
             }
             Err(err) => {
                 // The connection manager reconnects by itself; these events are lost (counted).
-                shared
-                    .failed_writes
-                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                for _ in 0..events.len() {
+                    shared.metrics.dropped(DROP_LABEL);
+                }
                 shared.up.store(false, Ordering::Relaxed);
                 tracing::error!(error = %err, lost = events.len(), "could not write events to Redis");
             }
@@ -327,7 +306,7 @@ fn deliver_counted(
     match serde_json::from_str::<Event>(&data) {
         Ok(event) => {
             if tx.try_send(Arc::new(event)).is_err() {
-                shared.dropped.fetch_add(1, Ordering::Relaxed);
+                shared.metrics.dropped(DROP_LABEL);
                 if let Some(counter) = dropped {
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
@@ -403,9 +382,7 @@ async fn read_loop(
                 if let Ok(reply) = reply
                     && !reply.claimed.is_empty()
                 {
-                    shared
-                        .reclaimed
-                        .fetch_add(reply.claimed.len() as u64, Ordering::Relaxed);
+                    shared.metrics.reclaimed.inc_by(reply.claimed.len() as u64);
                     tracing::warn!(stream = %key, entries = reply.claimed.len(), "took over events a stopped consumer had not acknowledged");
                     let ids: Vec<&str> = reply
                         .claimed

@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
@@ -332,10 +331,7 @@ impl CommandRouter {
             };
             return self.finish(job, status, Some(detail.into()), None);
         }
-        self.inner
-            .metrics
-            .commands_sent
-            .fetch_add(1, Ordering::Relaxed);
+        self.inner.metrics.commands_sent.inc();
         let answer = tokio::time::timeout(self.inner.ack_timeout, rx).await;
         self.inner.pending.lock().remove(&job.command.id);
         match answer {

@@ -92,10 +92,7 @@ pub async fn agent_socket(
         // closed too.
         state.hub.end_device(&device.id, End::Revoked);
     }
-    state
-        .metrics
-        .agents_connected
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.agents_connected.inc();
     tracing::info!(device_id = %device.id, workspace_id = %device.workspace_id, "agent connected");
 
     let hello = ServerFrame::Hello {
@@ -121,10 +118,7 @@ pub async fn agent_socket(
         )
         .await;
         state.hub.unregister(&device.id, connection);
-        state
-            .metrics
-            .agents_connected
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.agents_connected.dec();
         tracing::info!(device_id = %device.id, reason = ?close.as_ref().map(|c| &c.description), "agent disconnected");
         let _ = session.close(close).await;
         let db = state.db.clone();

@@ -62,11 +62,9 @@ pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) ->
     if let Err(err) = metrics_allowed(&req, &state.settings.metrics.token) {
         return actix_web::ResponseError::error_response(&err);
     }
-    let mut text = state.metrics.render(state.db.pool_state());
-    state.bus.render_metrics(&mut text);
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(text)
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render(state.db.pool_state()))
 }
 
 /// Who may read `/metrics`: anyone with the token when one is set, else this machine only.

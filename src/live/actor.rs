@@ -4,7 +4,6 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -179,10 +178,7 @@ impl LivestreamActor {
         stats.events += 1;
         self.dirty = true;
         let id = new_id(prefix::EVENT);
-        self.deps
-            .metrics
-            .live_events
-            .fetch_add(1, Ordering::Relaxed);
+        self.deps.metrics.live_events.inc();
         self.deps.bus.publish(Arc::new(Event {
             id: id.clone(),
             workspace_id: self.spec.workspace_id.clone(),
@@ -277,10 +273,7 @@ impl Actor for LivestreamActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.deps
-            .metrics
-            .live_actors
-            .fetch_add(1, Ordering::Relaxed);
+        self.deps.metrics.live_actors.inc();
         // Enough room for bursts; the source waits when the mailbox is full.
         ctx.set_mailbox_capacity(256);
         self.start_source(ctx);
@@ -299,10 +292,7 @@ impl Actor for LivestreamActor {
         if let Some(task) = self.task.take() {
             task.abort();
         }
-        self.deps
-            .metrics
-            .live_actors
-            .fetch_sub(1, Ordering::Relaxed);
+        self.deps.metrics.live_actors.dec();
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -237,7 +236,7 @@ impl RuleEngine {
             tracing::debug!(event_id = %event.id, "event delivered twice; handled once");
             return;
         }
-        self.metrics.rule_events.fetch_add(1, Ordering::Relaxed);
+        self.metrics.rule_events.inc();
         let mut trace = self
             .traces
             .wanted(&event.workspace_id)
@@ -252,7 +251,7 @@ impl RuleEngine {
         for rule in rules {
             let result = self.evaluate(&rule, event, now, true);
             let command_id = result.is_ok().then(|| {
-                self.metrics.rule_matches.fetch_add(1, Ordering::Relaxed);
+                self.metrics.rule_matches.inc();
                 self.router.dispatch(Request {
                     workspace_id: event.workspace_id.clone(),
                     device_id: rule.then.device_id.clone(),

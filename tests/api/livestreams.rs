@@ -369,23 +369,14 @@ async fn a_thousand_simulator_livestreams_at_once() {
     );
     // Every actor really stopped.
     for _ in 0..200 {
-        if app
-            .state
-            .metrics
-            .live_actors
-            .load(std::sync::atomic::Ordering::SeqCst)
-            == 0
-        {
+        if app.state.metrics.live_actors.get() == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!(
         "actors still running: {}",
-        app.state
-            .metrics
-            .live_actors
-            .load(std::sync::atomic::Ordering::SeqCst)
+        app.state.metrics.live_actors.get()
     );
 }
 
