@@ -25,8 +25,12 @@ use crate::telemetry::metrics::Metrics;
 /// Events the engine may fall behind by before the bus drops them (counted in /metrics).
 const BUS_QUEUE: usize = 65_536;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// Per-viewer cooldown entries kept at most (oldest forgotten first when exceeded).
+/// Viewers in a per-viewer cooldown at once, over every rule. Past it, a rule with a
+/// per-viewer cooldown does not fire for a viewer not yet in cooldown (it fails closed: a
+/// forgotten cooldown would let a viewer fire the hardware again too early).
 const MAX_PER_USER_ENTRIES: usize = 200_000;
+/// How often, at most, a full per-viewer map is swept of ended cooldowns.
+const PER_USER_SWEEP_MS: i64 = 1_000;
 /// Event ids remembered for de-duplication.
 const SEEN_EVENTS: usize = 100_000;
 
@@ -58,7 +62,9 @@ pub struct RuleEngine {
     /// workspace → event type → rules, highest priority first.
     rules: HashMap<String, Index>,
     state: HashMap<String, RuleState>,
+    /// (rule, viewer) → when that viewer's cooldown on that rule ends.
     per_user: HashMap<(String, String), i64>,
+    next_per_user_sweep: i64,
     dirty: HashSet<String>,
     /// Recently handled event ids: a bus that delivers at least once (Redis, after a consumer
     /// crash) must not make a rule fire twice for one event.
@@ -92,6 +98,7 @@ impl RuleEngine {
             rules: HashMap::new(),
             state: HashMap::new(),
             per_user: HashMap::new(),
+            next_per_user_sweep: 0,
             dirty: HashSet::new(),
             seen: HashSet::new(),
             seen_order: std::collections::VecDeque::new(),
@@ -137,6 +144,11 @@ impl RuleEngine {
         commit: bool,
     ) -> Result<(), String> {
         rule.conditions(event)?;
+        if commit && self.per_user.len() >= MAX_PER_USER_ENTRIES && now >= self.next_per_user_sweep
+        {
+            self.per_user.retain(|_, ends| *ends > now);
+            self.next_per_user_sweep = now + PER_USER_SWEEP_MS;
+        }
         let mut st = self.state.get(&rule.id).copied().unwrap_or_default();
         let result = self.decide(rule, event, now, &mut st);
         if commit {
@@ -149,12 +161,11 @@ impl RuleEngine {
                     st.armed = false;
                 }
                 if rule.per_user_cooldown_ms > 0 {
-                    if self.per_user.len() >= MAX_PER_USER_ENTRIES {
-                        let horizon = now - 86_400_000;
-                        self.per_user.retain(|_, t| *t > horizon);
-                    }
                     let who = event.kind.user().map(|u| u.id.clone()).unwrap_or_default();
-                    self.per_user.insert((rule.id.clone(), who), now);
+                    self.per_user.insert(
+                        (rule.id.clone(), who),
+                        now.saturating_add(rule.per_user_cooldown_ms),
+                    );
                 }
             }
             if rule.when.every.is_some() || rule.when.viewers_at_least.is_some() {
@@ -188,7 +199,7 @@ impl RuleEngine {
             }
         }
         if let Some(every) = rule.when.every {
-            st.counter += rule.units(&event.kind);
+            st.counter = st.counter.saturating_add(rule.units(&event.kind));
             if st.counter < every {
                 let unit = serde_json::to_value(rule.when.unit.unwrap_or_default())
                     .ok()
@@ -205,13 +216,20 @@ impl RuleEngine {
         }
         if rule.per_user_cooldown_ms > 0 {
             let who = event.kind.user().map(|u| u.id.clone()).unwrap_or_default();
-            if let Some(at) = self.per_user.get(&(rule.id.clone(), who)) {
-                let left = rule.per_user_cooldown_ms - (now - at);
-                if left > 0 {
+            match self.per_user.get(&(rule.id.clone(), who)) {
+                Some(ends) if *ends > now => {
                     return Err(format!(
-                        "per_user_cooldown: this viewer fired it, {left} ms left"
+                        "per_user_cooldown: this viewer fired it, {} ms left",
+                        ends - now
                     ));
                 }
+                Some(_) => {}
+                None if self.per_user.len() >= MAX_PER_USER_ENTRIES => {
+                    return Err(format!(
+                        "per_user_cooldown: over {MAX_PER_USER_ENTRIES} viewers in cooldown at once; not fired"
+                    ));
+                }
+                None => {}
             }
         }
         Ok(())

@@ -75,13 +75,16 @@ impl CompiledRule {
     }
 
     /// The units this event adds to an `every` counter.
+    /// What one event adds to an `every` counter; never negative, so a made-up event with
+    /// `count: -1000000` cannot wind a counter back (or wrap it).
     pub fn units(&self, kind: &EventKind) -> i64 {
-        match (self.when.unit.unwrap_or_default(), kind) {
+        let units = match (self.when.unit.unwrap_or_default(), kind) {
             (Unit::Likes, EventKind::Like { count, .. }) => *count,
             (Unit::Diamonds, EventKind::Gift { total_diamonds, .. }) => *total_diamonds,
             (Unit::Events, _) => 1,
             _ => 0,
-        }
+        };
+        units.max(0)
     }
 
     /// Every condition of `when` except counters and viewer thresholds. `Err` says which failed.
@@ -181,5 +184,38 @@ impl CompiledRule {
             return Err("regex: the comment does not match".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::model::RuleRow;
+
+    #[test]
+    fn a_made_up_negative_count_adds_nothing_to_a_counter() {
+        let row = RuleRow {
+            id: "rule_1".into(),
+            workspace_id: "ws_1".into(),
+            livestream_id: None,
+            name: "Every 10 likes".into(),
+            enabled: true,
+            priority: 0,
+            when_json: r#"{"event":"like","every":10,"unit":"likes"}"#.into(),
+            then_json: r#"{"device_id":"dev_1","command":"LED_ON","duration_ms":100,"params":{}}"#
+                .into(),
+            cooldown_ms: 0,
+            per_user_cooldown_ms: 0,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let rule = CompiledRule::compile(&row).unwrap();
+        let like = |count| EventKind::Like {
+            count,
+            total: 0,
+            user: Default::default(),
+        };
+        assert_eq!(rule.units(&like(-1_000_000)), 0);
+        assert_eq!(rule.units(&like(7)), 7);
     }
 }
