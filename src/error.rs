@@ -43,8 +43,8 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("the request body is larger than {0} bytes")]
-    PayloadTooLarge(usize),
+    #[error("{}", too_large(*.0))]
+    PayloadTooLarge(Option<usize>),
     #[error("{message}")]
     Validation {
         message: String,
@@ -62,7 +62,23 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
 }
 
+fn too_large(limit: Option<usize>) -> String {
+    match limit {
+        Some(limit) => format!("the request body is larger than {limit} bytes"),
+        None => "the request body is too large".to_owned(),
+    }
+}
+
 impl AppError {
+    /// For command-line paths: the cause of an internal error (which the API hides behind
+    /// "internal error"), or the message.
+    pub fn into_cause(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(cause) => cause,
+            other => anyhow::anyhow!("{other}"),
+        }
+    }
+
     /// A 422 for a single field.
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         let reason = reason.into();
@@ -134,7 +150,7 @@ impl AppError {
             404 => AppError::NotFound("no such route".into()),
             405 => AppError::MethodNotAllowed,
             409 => AppError::Conflict("conflict".into()),
-            413 => AppError::PayloadTooLarge(0),
+            413 => AppError::PayloadTooLarge(None),
             422 => AppError::invalid("body", "invalid"),
             429 => AppError::RateLimited { retry_after_s: 1 },
             503 => AppError::Unavailable("service unavailable".into()),

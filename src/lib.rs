@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod devices;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod ids;
 pub mod live;

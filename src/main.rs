@@ -5,6 +5,7 @@ use clap::Parser as _;
 use livectl::auth::{password, users};
 use livectl::cli::{AdminCommand, AgentArgs, AgentCommand, Cli, Command, ConfigArgs, ServeArgs};
 use livectl::config::Settings;
+use livectl::error::AppError;
 use livectl::startup::Application;
 
 fn main() -> ExitCode {
@@ -94,19 +95,19 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let email = users::normalise_email(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let email = users::normalise_email(&email).map_err(AppError::into_cause)?;
             let name = match name {
-                Some(n) => users::normalise_name("name", &n).map_err(|e| anyhow::anyhow!("{e}"))?,
+                Some(n) => users::normalise_name("name", &n).map_err(AppError::into_cause)?,
                 None => email.split('@').next().unwrap_or_default().to_owned(),
             };
             let hash = password::hash_blocking(&password, settings.auth.bcrypt_cost)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(AppError::into_cause)?;
             let db = livectl::db::Db::connect(settings.database_url().expose(), 1)?;
-            let mut conn = db.get_blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut conn = db.get_blocking().map_err(AppError::into_cause)?;
             let user = livectl::db::write_transaction(&mut conn, |c| {
                 users::User::create(c, users::User::new(email, name, hash), platform_admin)
             })
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(AppError::into_cause)?;
             println!(
                 "created {} ({}){}",
                 user.email,

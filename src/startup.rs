@@ -1,7 +1,6 @@
 //! The composition root: builds the state and the HTTP server, for `main` and for tests.
 
 use std::fs;
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
@@ -87,16 +86,19 @@ impl Application {
         let data_dir = settings.server.data_dir.clone();
         let setup = settings.clone();
         let (db, jwt_secret, denylist, mqtt_auth) = web::block(move || -> anyhow::Result<_> {
-            create_private_dir(&data_dir)?;
+            crate::files::create_private_dir(&data_dir)?;
             let secret = if setup.auth.jwt_secret.is_empty() {
                 load_or_create_secret(&data_dir.join("jwt_secret"))?
             } else {
                 setup.auth.jwt_secret.expose().to_owned()
             };
             let db = Db::connect(setup.database_url().expose(), setup.database.pool_size)?;
-            let mut conn = db.get_blocking().map_err(describe)?;
-            let denylist = DenyList::load(&mut conn).map_err(describe)?;
-            let mqtt_auth = MqttAuth::load(&mut conn).map_err(describe)?;
+            if let Some(file) = db.sqlite_file() {
+                crate::files::restrict_sqlite(&file)?;
+            }
+            let mut conn = db.get_blocking().map_err(AppError::into_cause)?;
+            let denylist = DenyList::load(&mut conn).map_err(AppError::into_cause)?;
+            let mqtt_auth = MqttAuth::load(&mut conn).map_err(AppError::into_cause)?;
             Ok((db, secret, denylist, mqtt_auth))
         })
         .await??;
@@ -155,7 +157,6 @@ impl Application {
             saver: live::saver::StateSaver::start(db.clone()),
         })
         .start();
-        resume_livestreams(&db, &live).await;
         let traces = Arc::new(Traces::new());
         let rules = RuleEngine::new(
             db.clone(),
@@ -165,6 +166,9 @@ impl Application {
             traces.clone(),
         )
         .start();
+        // The engine subscribes as it starts: only then do livestreams resume, so the first
+        // events after a restart reach the rules.
+        resume_livestreams(&db, &live).await;
         let state = web::Data::new(AppState {
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
             csrf: CsrfKey::derive(jwt_secret.as_bytes()),
@@ -204,6 +208,10 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(openapi_json.clone())
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
+                // Raw bodies (logout's optional one) obey the same limit as JSON bodies.
+                .app_data(web::PayloadConfig::new(
+                    app_state.settings.server.max_body_bytes,
+                ))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .service(utoipa_actix_web::scope("/api/v1").configure(http::api_v1))
                 .configure(http::root)
@@ -281,7 +289,7 @@ async fn load_router(db: &Db, router: &CommandRouter) -> anyhow::Result<()> {
             Ok((devices, workspaces))
         })
         .await
-        .map_err(describe)?;
+        .map_err(AppError::into_cause)?;
     for device in devices {
         router.upsert_device(device.device());
     }
@@ -296,13 +304,6 @@ async fn load_router(db: &Db, router: &CommandRouter) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn describe(err: AppError) -> anyhow::Error {
-    match err {
-        AppError::Internal(cause) => cause,
-        other => anyhow::anyhow!("{other}"),
-    }
-}
-
 /// Unknown paths: the contract's JSON error for API clients, the 404 page for people.
 async fn unknown_route(req: actix_web::HttpRequest) -> HttpResponse {
     use actix_web::ResponseError as _;
@@ -313,18 +314,6 @@ async fn unknown_route(req: actix_web::HttpRequest) -> HttpResponse {
     } else {
         crate::web::page::PageError::App(AppError::NotFound("no such page".into())).error_response()
     }
-}
-
-/// Creates `dir` (and parents) readable by the owner only.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("restricting {}", dir.display()))?;
-    }
-    Ok(())
 }
 
 /// Reads a secret file, or writes a new random one (mode 0600) on first start.
@@ -341,17 +330,7 @@ pub fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
         return Ok(secret);
     }
     let secret = random_token(48);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(secret.as_bytes())?;
+    crate::files::write_private(path, secret.as_bytes(), false)?;
     tracing::info!(path = %path.display(), "generated a new JWT secret");
     Ok(secret)
 }

@@ -262,9 +262,26 @@ fn agent_configuration_mistakes_are_refused_with_a_clear_message() {
     );
     assert!(
         run(&[
-            "--server", "http://x", "--token", "nope", "--serial", "/dev/x"
+            "--server",
+            "http://localhost",
+            "--token",
+            "nope",
+            "--serial",
+            "/dev/x"
         ])
         .contains("lat_")
+    );
+    // The token never travels in clear to another machine unless asked to.
+    assert!(
+        run(&[
+            "--server",
+            "http://192.0.2.1:8080",
+            "--token",
+            "lat_a",
+            "--serial",
+            "/dev/x"
+        ])
+        .contains("--insecure")
     );
     let file = dir.path().join("agent.toml");
     std::fs::write(&file, "server = \"http://127.0.0.1:1\"\n[[binding]]\ntoken = \"lat_a\"\nserial = \"/dev/x\"\nspeed = 9600\n").unwrap();

@@ -137,7 +137,10 @@ impl EventBus for RedisBus {
     fn watch(&self, capacity: usize) -> Watch {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
-        tokio::spawn(watch_loop(self.shared.clone(), tx, dropped.clone()));
+        // Stream ids are `<ms>-<seq>`: "from now" is taken here, when the view asks, not when
+        // the task has connected, so nothing published in between is missed.
+        let since = format!("{}-0", crate::ids::now_ms());
+        tokio::spawn(watch_loop(self.shared.clone(), tx, dropped.clone(), since));
         Watch {
             events: rx,
             dropped,
@@ -147,7 +150,12 @@ impl EventBus for RedisBus {
 
 /// Follows every stream from the watch's start with plain `XREAD` (no group: a watcher sees
 /// everything, acknowledges nothing).
-async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>, dropped: Arc<AtomicU64>) {
+async fn watch_loop(
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Arc<Event>>,
+    dropped: Arc<AtomicU64>,
+    since: String,
+) {
     let config = ConnectionManagerConfig::new().set_response_timeout(None);
     let Ok(mut conn) = shared
         .client
@@ -158,9 +166,6 @@ async fn watch_loop(shared: Arc<Shared>, tx: mpsc::Sender<Arc<Event>>, dropped: 
         return;
     };
     let mut last: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    // Stream ids are `<ms>-<seq>`: reading every stream from "now" on needs no round trip and
-    // cannot race with a stream born while the watcher starts.
-    let since = format!("{}-0", crate::ids::now_ms());
     let mut refreshed = Instant::now() - REFRESH_KEYS;
     while !tx.is_closed() {
         if refreshed.elapsed() >= REFRESH_KEYS {
@@ -237,13 +242,22 @@ async fn write_loop(
             .filter(|k| !known.contains(k))
             .collect();
         if !fresh.is_empty() {
-            let groups: HashSet<String> = conn
+            // Unknown groups (Redis did not answer) must not mark a stream known: its groups
+            // would never be created, and their consumers would never see its events.
+            let groups: Option<HashSet<String>> = match conn
                 .smembers(shared.settings.groups_key())
                 .await
-                .unwrap_or_default();
+            {
+                Ok(groups) => Some(groups),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not read the consumer groups; retrying with the next batch");
+                    None
+                }
+            };
             for key in fresh {
+                let Some(groups) = &groups else { break };
                 let mut ok = true;
-                for group in &groups {
+                for group in groups {
                     ok &= create_group(&mut conn, &key, group).await.is_ok();
                 }
                 ok &= conn
@@ -287,8 +301,8 @@ async fn write_loop(
     }
 }
 
-/// Hands one stream entry to the subscriber; true if it should be acknowledged.
-/// Hands an entry on; true when it is handled (acknowledged), even if a full queue dropped it.
+/// Hands an entry on. Always true (acknowledge it): an entry a full queue dropped is counted,
+/// never redelivered later, because an event handled seconds late could still move hardware.
 fn deliver(shared: &Shared, entry: &StreamId, tx: &mpsc::Sender<Arc<Event>>) -> bool {
     deliver_counted(shared, entry, tx, None)
 }

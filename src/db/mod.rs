@@ -126,6 +126,8 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// The database file's path, for SQLite.
+    url_path: std::path::PathBuf,
 }
 
 impl Db {
@@ -145,11 +147,20 @@ impl Db {
             .connection_customizer(Box::new(ConnectionSetup))
             .build(manager)
             .context("opening the database pool")?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            url_path: Path::new(sqlite_path(url)).to_path_buf(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite database file, when that is the backend.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        (self.backend == Backend::Sqlite).then(|| self.url_path.clone())
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool.

@@ -45,7 +45,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if declared_len.is_some_and(|len| len > limit) {
-                return Err(AppError::PayloadTooLarge(limit));
+                return Err(AppError::PayloadTooLarge(Some(limit)));
             }
             if !content_type_ok {
                 return Err(AppError::BadRequest(
@@ -57,7 +57,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 let chunk =
                     chunk.map_err(|e| AppError::BadRequest(format!("reading the body: {e}")))?;
                 if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge(limit));
+                    return Err(AppError::PayloadTooLarge(Some(limit)));
                 }
                 body.extend_from_slice(&chunk);
             }

@@ -7,6 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+
+use crate::files::{create_private_dir, write_private};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
@@ -53,8 +55,7 @@ impl Ca {
     /// Loads `<data_dir>/mqtt/ca.{pem,key}`, or creates them.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Ca> {
         let dir = data_dir.join("mqtt");
-        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        restrict(&dir, 0o700)?;
+        create_private_dir(&dir)?;
         let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
         let (ca_pem, key) = if cert_path.exists() && key_path.exists() {
             let key_pem = fs::read_to_string(&key_path)
@@ -69,7 +70,7 @@ impl Ca {
             let mut params = ca_params();
             validity(&mut params, 365 * 20);
             let cert = params.self_signed(&key)?;
-            write_private(&key_path, &key.serialize_pem())?;
+            write_private(&key_path, key.serialize_pem().as_bytes(), false)?;
             fs::write(&cert_path, cert.pem())?;
             tracing::info!(path = %cert_path.display(), "created the MQTT device CA");
             (cert.pem(), key)
@@ -104,7 +105,7 @@ impl Ca {
         let (cert_path, key_path) = (self.dir.join("server.pem"), self.dir.join("server.key"));
         // The chain: server certificate, then the CA.
         fs::write(&cert_path, format!("{}{}", cert.pem(), self.ca_pem))?;
-        write_private(&key_path, &key.serialize_pem())?;
+        write_private(&key_path, key.serialize_pem().as_bytes(), true)?;
         Ok((cert_path, key_path))
     }
 
@@ -131,22 +132,6 @@ impl Ca {
             key_pem: key.serialize_pem(),
         })
     }
-}
-
-fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))
-            .with_context(|| format!("restricting {}", path.display()))?;
-    }
-    let _ = (path, mode);
-    Ok(())
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-    restrict(path, 0o600)
 }
 
 #[cfg(test)]

@@ -352,12 +352,9 @@ impl RuleEngine {
         *lines = ordered.into_iter().map(|(_, _, line)| line).collect();
     }
 
-    fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.dirty.is_empty() {
-            return;
-        }
-        let counters: Vec<(String, CounterState)> = self
-            .dirty
+    /// The counters changed since the last save.
+    fn take_dirty(&mut self) -> Vec<(String, CounterState)> {
+        self.dirty
             .drain()
             .filter_map(|id| {
                 self.state.get(&id).map(|s| {
@@ -370,7 +367,14 @@ impl RuleEngine {
                     )
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        let counters = self.take_dirty();
+        if counters.is_empty() {
+            return;
+        }
         let db = self.db.clone();
         ctx.spawn(
             async move {
@@ -427,8 +431,18 @@ impl Actor for RuleEngine {
         ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
     }
 
-    fn stopping(&mut self, ctx: &mut Self::Context) -> Running {
-        self.flush(ctx);
+    /// The last counters are saved here and now: a future spawned while stopping would be
+    /// cancelled with the actor.
+    fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
+        let counters = self.take_dirty();
+        if !counters.is_empty() {
+            let saved = self.db.get_blocking().and_then(|mut conn| {
+                crate::db::write_transaction(&mut conn, |c| model::save_counters(c, &counters))
+            });
+            if let Err(err) = saved {
+                tracing::warn!(error = ?err, "could not save rule counters on the way out");
+            }
+        }
         Running::Stop
     }
 }

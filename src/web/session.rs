@@ -229,7 +229,7 @@ async fn read_form<T: DeserializeOwned>(
         .await
         .map_err(|e| AppError::BadRequest(format!("reading the form: {e}")))?;
     if bytes.len() > FORM_LIMIT {
-        return Err(AppError::PayloadTooLarge(FORM_LIMIT).into());
+        return Err(AppError::PayloadTooLarge(Some(FORM_LIMIT)).into());
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| AppError::BadRequest(format!("not a form: {e}")))?;
