@@ -192,8 +192,10 @@ impl Application {
         });
 
         let port = bound.port();
+        let document = openapi::document();
+        let known_paths = web::Data::new(openapi::KnownPaths::of(&document));
         let openapi_json = web::Data::new(OpenApiJson(
-            openapi::document()
+            document
                 .to_json()
                 .context("rendering the OpenAPI document")?,
         ));
@@ -207,6 +209,7 @@ impl Application {
                 .into_utoipa_app()
                 .app_data(app_state.clone())
                 .app_data(openapi_json.clone())
+                .app_data(known_paths.clone())
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 // Raw bodies (logout's optional one) obey the same limit as JSON bodies.
                 .app_data(web::PayloadConfig::new(
@@ -304,10 +307,22 @@ async fn load_router(db: &Db, router: &CommandRouter) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Unknown paths: the contract's JSON error for API clients, the 404 page for people.
+/// Unknown paths: the contract's JSON error for API clients, the 404 page for people. A path
+/// of the API asked with a method it does not answer gets 405 and `Allow`.
 async fn unknown_route(req: actix_web::HttpRequest) -> HttpResponse {
     use actix_web::ResponseError as _;
     let path = req.path();
+    if let Some(methods) = req
+        .app_data::<web::Data<openapi::KnownPaths>>()
+        .and_then(|known| known.methods(path))
+    {
+        let mut res = AppError::MethodNotAllowed.error_response();
+        if let Ok(allow) = actix_web::http::header::HeaderValue::from_str(&methods.join(", ")) {
+            res.headers_mut()
+                .insert(actix_web::http::header::ALLOW, allow);
+        }
+        return res;
+    }
     let for_programs = ["/api/", "/ws/", "/healthz", "/readyz", "/metrics"];
     if for_programs.iter().any(|p| path.starts_with(p)) {
         AppError::NotFound("no such route".into()).error_response()

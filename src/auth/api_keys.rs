@@ -132,6 +132,8 @@ pub async fn authenticate(state: &AppState, key: String) -> AppResult<Caller> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
+    /// 1 to 100 characters once trimmed.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub scopes: Vec<Scope>,
 }

@@ -21,9 +21,14 @@ use crate::workspaces::model::{self as ws_model, WorkspaceSummary};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    /// 8 to 72 bytes (UTF-8), not only spaces, no NUL.
+    #[schema(max_length = 72)]
     pub password: String,
+    /// 1 to 100 characters once trimmed; defaults to the email's local part.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
 }
 
@@ -304,7 +309,7 @@ pub async fn refresh_tokens(
 }
 
 /// Revokes the refresh token (and its family) and denies the access token until it expires.
-#[utoipa::path(tag = "accounts", request_body(content = LogoutRequest, description = "optional"),
+#[utoipa::path(tag = "accounts", request_body(content = Option<LogoutRequest>, description = "optional: `{refresh_token}` also revokes that sign-in"),
     responses((status = 204), (status = 401)), security(("bearer" = [])))]
 #[post("/auth/logout")]
 pub async fn logout(

@@ -25,13 +25,17 @@ use crate::workspaces::plans::Resource;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDevice {
+    /// 1 to 100 characters once trimmed.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub transport: Transport,
     /// Command names the device accepts (letters, digits, `_`; stored upper case).
     pub allowed_commands: Vec<String>,
     /// Longest `duration_ms` a command may ask for (default 5000, at most 600000).
+    #[schema(minimum = 0, maximum = 600_000)]
     pub max_duration_ms: Option<i64>,
     /// Commands per minute the device accepts (default 60, at most 6000).
+    #[schema(minimum = 1, maximum = 6000)]
     pub max_commands_per_minute: Option<i64>,
 }
 

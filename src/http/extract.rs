@@ -73,6 +73,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             "the request body is empty; expected JSON".into(),
         ));
     }
+    // Every body of the API is an object. serde would also read a struct from an array of its
+    // fields in order (`[null, null]`), which no client means.
+    let starts_as_object = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    if !starts_as_object && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        return Err(AppError::invalid("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();

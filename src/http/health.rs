@@ -56,7 +56,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus text: from this machine only, or with the configured `metrics.token`.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 401, description = "metrics.token is set and was not sent"), (status = 403, description = "not from this machine and no metrics.token is configured")))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "OpenMetrics text format", content_type = "application/openmetrics-text"), (status = 401, description = "metrics.token is set and was not sent"), (status = 403, description = "not from this machine and no metrics.token is configured")))]
 #[get("/metrics")]
 pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Err(err) = metrics_allowed(&req, &state.settings.metrics.token) {

@@ -21,6 +21,8 @@ use crate::workspaces::plans::{Limits, Plan, Resource};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkspace {
+    /// 1 to 100 characters once trimmed.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -138,6 +140,8 @@ pub async fn get_workspace(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkspace {
+    /// 1 to 100 characters once trimmed.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Free-form settings object (replaces the stored one).
     #[schema(value_type = Option<Object>)]
@@ -145,7 +149,7 @@ pub struct UpdateWorkspace {
 }
 
 /// Renames the workspace or replaces its settings (owner only).
-#[utoipa::path(tag = "workspaces", request_body = UpdateWorkspace, responses((status = 200, body = WorkspaceView)), security(("bearer" = [])))]
+#[utoipa::path(tag = "workspaces", request_body = UpdateWorkspace, responses((status = 200, body = WorkspaceView), (status = 409, description = "another workspace of the caller has this name")), security(("bearer" = [])))]
 #[patch("/workspaces/{ws}")]
 pub async fn update_workspace(
     state: web::Data<AppState>,

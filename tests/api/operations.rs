@@ -95,13 +95,29 @@ async fn unknown_routes_and_methods_get_the_error_shape() {
             .unwrap()
             .starts_with("text/html")
     );
+    // A path of the API asked with another method: 405 and what it does answer.
     let wrong_method = app.call(Method::PUT, "/healthz", None, None).await;
-    assert!(
-        matches!(wrong_method.status.as_u16(), 404 | 405),
-        "{}",
-        wrong_method.status
-    );
-    assert!(wrong_method.body.get("error").is_some());
+    assert_eq!(wrong_method.headers["allow"], "GET");
+    wrong_method.expect_error(405, "METHOD_NOT_ALLOWED");
+    let user = app.user("methods").await;
+    let ws = app.workspace(&user, "Methods").await;
+    let answer = app
+        .call(
+            Method::PUT,
+            &format!("/workspaces/{ws}"),
+            Some(&user.token),
+            None,
+        )
+        .await;
+    assert_eq!(answer.headers["allow"], "GET, DELETE, PATCH");
+    // A body that is not an object is refused, even one serde could read field by field.
+    app.patch(
+        &format!("/workspaces/{ws}"),
+        &user.token,
+        serde_json::json!([null, null]),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
 }
 
 /// Every contract endpoint that exists so far. The document must list exactly these, and every
