@@ -5,6 +5,7 @@
 //!     binary, at 100 commands/s (event published on the bus, and injected through the API);
 //!   - event → an ESP32-like MQTT client (rumqttc, TLS with its certificate) receives the
 //!     command, at 100 commands/s;
+//!   - a token revoked through the API → all four connections of its MQTT device closed;
 //!   - publish → subscribe throughput (open loop, 100,000 × 64 B) and latency at 1,000 msg/s,
 //!     embedded rumqttd and mosquitto, same client, same settings.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -200,6 +201,42 @@ async fn mqtt_path(app: &TestApp, owner: &TestUser) {
         &format!(
             "event published on the bus → command at an MQTT device (TLS), {RATE_HZ} commands/s"
         ),
+        samples,
+    );
+}
+
+/// Revocation → every connection of an MQTT device closed (two over TLS, two plain, only one
+/// of them ever said `online`), measured from the moment the revoke request is sent.
+async fn revocation(app: &TestApp, owner: &TestUser) {
+    const TRIALS: usize = 50;
+    let ws = app.workspace(owner, "Revocation bench").await;
+    let mut samples = Vec::with_capacity(TRIALS);
+    for trial in 0..TRIALS {
+        let device = mqtt::mqtt_device(app, owner, &ws, &format!("Relay {trial}")).await;
+        let mut clients = vec![mqtt::bring_online(app, &device, true).await];
+        for (i, tls) in [(1, true), (2, false), (3, false)] {
+            clients.push(mqtt::login(app, &device, &format!("{}-{i}", device.id), tls).await);
+        }
+        let start = Instant::now();
+        app.delete(
+            &format!("/workspaces/{ws}/devices/{}/token", device.id),
+            &owner.token,
+        )
+        .await
+        .expect(204);
+        for client in &mut clients {
+            client.expect_closed(Duration::from_secs(2)).await;
+        }
+        samples.push(start.elapsed());
+        app.delete(
+            &format!("/workspaces/{ws}/devices/{}", device.id),
+            &owner.token,
+        )
+        .await
+        .expect(204);
+    }
+    percentiles(
+        "token revoked through the API → all 4 MQTT connections of the device closed",
         samples,
     );
 }
@@ -462,6 +499,7 @@ fn main() {
         let owner = app.user("bench").await;
         serial_path(&app, &owner).await;
         mqtt_path(&app, &owner).await;
+        revocation(&app, &owner).await;
         brokers(&app).await;
         thousand_devices_memory().await;
     });
