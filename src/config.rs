@@ -96,6 +96,8 @@ pub struct AuthSettings {
     pub login_attempts_per_address: u32,
     /// Accounts one client address may register per minute.
     pub registrations_per_address: u32,
+    /// Members one account may add (to any workspace) per minute.
+    pub member_adds_per_minute: u32,
     /// A refresh token presented again this soon after its rotation is refused without
     /// revoking its family (two browser tabs renewing at once). At most 10 000.
     pub refresh_reuse_grace_ms: i64,

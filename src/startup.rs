@@ -49,6 +49,8 @@ pub struct AppState {
     pub login_lockout: LoginLockout,
     pub login_by_address: RateLimiter,
     pub register_by_address: RateLimiter,
+    /// Members added per account per minute (each answer tells whether an email has an account).
+    pub member_adds_by_user: RateLimiter,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
     pub live: Addr<LiveRegistry>,
@@ -177,6 +179,7 @@ impl Application {
             login_lockout: LoginLockout::new(settings.auth.login_attempts_per_account),
             login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
             register_by_address: RateLimiter::new(settings.auth.registrations_per_address),
+            member_adds_by_user: RateLimiter::new(settings.auth.member_adds_per_minute),
             denylist,
             db,
             metrics,

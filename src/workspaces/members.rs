@@ -63,7 +63,7 @@ fn find_member(conn: &mut DbConnection, ws: &str, user_id: &str) -> AppResult<Me
 }
 
 /// Adds an existing account to the workspace.
-#[utoipa::path(tag = "members", request_body = AddMember, responses((status = 201, body = MemberView), (status = 402), (status = 404, description = "no such account"), (status = 409)), security(("bearer" = [])))]
+#[utoipa::path(tag = "members", request_body = AddMember, responses((status = 201, body = MemberView), (status = 402), (status = 404, description = "no such account"), (status = 409), (status = 429, description = "over auth.member_adds_per_minute for this account")), security(("bearer" = [])))]
 #[post("/workspaces/{ws}/members")]
 pub async fn add_member(
     state: web::Data<AppState>,
@@ -76,6 +76,11 @@ pub async fn add_member(
     ensure_may_touch_owner(&access, body.role == Role::Owner)?;
     let email = normalise_email(&body.email)?;
     let actor = caller.user_id()?.to_owned();
+    // Each answer says whether an email has an account here: paced per account, so nobody
+    // lists the instance's users through a workspace of their own.
+    if let Err(retry_after_s) = state.member_adds_by_user.hit(&actor) {
+        return Err(AppError::RateLimited { retry_after_s });
+    }
     let ws = access.workspace.id.clone();
     let plan = access.workspace.plan();
     let member = state

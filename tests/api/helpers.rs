@@ -106,6 +106,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.auth.bcrypt_cost = 4;
     // Tests register many accounts from one address; the limit has a test of its own.
     settings.auth.registrations_per_address = 10_000;
+    settings.auth.member_adds_per_minute = 10_000;
     settings.database.url = livectl::config::Secret::new(database_url(data_dir.path()));
     settings.database.pool_size = 4;
     if std::env::var("LIVECTL_TEST_BUS").as_deref() == Ok("redis") {

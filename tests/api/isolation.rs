@@ -8,7 +8,10 @@ use serde_json::json;
 
 use crate::agents::{close_code, connect_agent, device, next_json};
 use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
-use crate::mqtt::{MqttDevice, bring_online, expect_refused, login, mqtt_device, wait_online};
+use crate::mqtt::{
+    MqttDevice, bring_online, connect, expect_refused, login, mqtt_device, options, plain_port,
+    tls_port, wait_online,
+};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -222,6 +225,22 @@ async fn agent_sockets_are_for_agent_tokens_capped_and_never_outlive_a_rotation(
     assert_eq!(connect_agent(&app, &mqtt.token).await.err(), Some(401));
 
     let (dev, token) = device(&app, &owner, &ws, "Board", &["LED_ON"]).await;
+    // ...and an agent's token is refused by the broker, on both listeners (over TLS with a
+    // valid certificate of the same workspace).
+    for tls in [true, false] {
+        let mut c = connect(options(
+            &dev,
+            &dev,
+            &token,
+            if tls {
+                tls_port(&app)
+            } else {
+                plain_port(&app)
+            },
+            tls.then_some(&mqtt.creds),
+        ));
+        c.expect_closed(5 * SECOND).await;
+    }
     let mut agents = Vec::new();
     for _ in 0..5 {
         agents.push(connect_agent(&app, &token).await.expect("connects"));

@@ -406,6 +406,33 @@ async fn the_default_plan_caps_the_workspaces_an_account_creates() {
     assert_eq!(usage["limits"]["workspaces"], 1);
 }
 
+/// Security review L10: adding a member says whether an email has an account; anyone can own
+/// a workspace, so the answers are paced per account.
+#[actix_web::test]
+async fn probing_emails_through_add_member_is_paced() {
+    let app = spawn_app_with(|s| s.auth.member_adds_per_minute = 3).await;
+    let prober = app.user("prober").await;
+    let ws = app.workspace(&prober, "Probe").await;
+    for i in 0..3 {
+        app.post(
+            &format!("/workspaces/{ws}/members"),
+            &prober.token,
+            json!({"email": format!("guess{i}@example.com"), "role": "viewer"}),
+        )
+        .await
+        .expect_error(404, "NOT_FOUND");
+    }
+    let limited = app
+        .post(
+            &format!("/workspaces/{ws}/members"),
+            &prober.token,
+            json!({"email": "guess9@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert!(limited.headers.contains_key("retry-after"));
+    limited.expect_error(429, "RATE_LIMITED");
+}
+
 #[actix_web::test]
 async fn plan_limits_members_with_details() {
     let app = spawn_app().await;
