@@ -8,6 +8,7 @@ pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod control;
 pub mod db;
 pub mod devices;
 pub mod error;

@@ -23,6 +23,7 @@ use crate::changes::Changes;
 use crate::commands::record::Recorder;
 use crate::commands::router::CommandRouter;
 use crate::config::{BusKind, Settings};
+use crate::control::ControlPlane;
 use crate::db::Db;
 use crate::devices::hub::AgentHub;
 use crate::devices::model::DeviceRow;
@@ -44,7 +45,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
     pub jwt: JwtKeys,
-    pub denylist: DenyList,
+    pub denylist: Arc<DenyList>,
     /// Failed sign-ins per (account, client address), with growing lock-outs.
     pub login_lockout: LoginLockout,
     pub login_by_address: RateLimiter,
@@ -54,7 +55,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
     pub live: Addr<LiveRegistry>,
-    pub access_cache: AccessCache,
+    pub access_cache: Arc<AccessCache>,
     pub hub: Arc<AgentHub>,
     pub router: CommandRouter,
     pub rules: Addr<RuleEngine>,
@@ -67,6 +68,8 @@ pub struct AppState {
     /// Who may connect to the MQTT broker (kept current even when the broker is disabled).
     pub mqtt_auth: Arc<MqttAuth>,
     pub mqtt: Option<Arc<MqttBroker>>,
+    /// Where every change to the state above goes (`control.rs`).
+    pub control: Arc<ControlPlane>,
 }
 
 pub struct Application {
@@ -171,7 +174,22 @@ impl Application {
         // The engine subscribes as it starts: only then do livestreams resume, so the first
         // events after a restart reach the rules.
         resume_livestreams(&db, &live).await;
+        let denylist = Arc::new(denylist);
+        let access_cache = Arc::new(AccessCache::new(Duration::from_millis(
+            settings.server.access_cache_ms,
+        )));
+        let control = Arc::new(ControlPlane {
+            router: router.clone(),
+            hub: hub.clone(),
+            mqtt_auth: mqtt_auth.clone(),
+            rules: rules.clone(),
+            live: live.clone(),
+            access_cache: access_cache.clone(),
+            denylist: denylist.clone(),
+            changes: changes.clone(),
+        });
         let state = web::Data::new(AppState {
+            control,
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),
             csrf: CsrfKey::derive(jwt_secret.as_bytes()),
             changes,
@@ -190,7 +208,7 @@ impl Application {
             rules,
             mqtt_auth,
             mqtt,
-            access_cache: AccessCache::new(Duration::from_millis(settings.server.access_cache_ms)),
+            access_cache,
             settings: settings.clone(),
         });
 

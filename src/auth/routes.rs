@@ -12,6 +12,7 @@ use crate::auth::password;
 use crate::auth::refresh::{self, Rotation};
 use crate::auth::users::{self, User, UserView};
 use crate::config::RegistrationMode;
+use crate::control::ControlEvent;
 use crate::db::schema::{invites, users as users_table};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, parse_json};
@@ -287,7 +288,13 @@ async fn deny_sign_in(state: &AppState, family_id: String) -> AppResult<()> {
         .db
         .run(move |conn| DenyList::persist(conn, &denied, until))
         .await?;
-    state.denylist.insert(family_id, until);
+    state
+        .control
+        .emit(ControlEvent::Denied {
+            id: family_id,
+            until_s: until,
+        })
+        .await;
     Ok(())
 }
 
@@ -369,7 +376,13 @@ pub async fn sign_out(
             }
         })
         .await?;
-    state.denylist.insert(jti, exp);
+    state
+        .control
+        .emit(ControlEvent::Denied {
+            id: jti,
+            until_s: exp,
+        })
+        .await;
     // Every access token of this sign-in (another tab's, a renewed one) ends with it.
     if let Some(sign_in) = sign_in {
         deny_sign_in(state, sign_in).await?;

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
-use crate::changes::ChangeKind;
+use crate::control::ControlEvent;
 use crate::db::schema::{commands, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -66,17 +66,24 @@ pub async fn set_kill(
     let access = authorize(state, caller, ws, action).await?;
     let ws = access.workspace.id.clone();
     let engaged = body.engaged;
-    // Stop first, record second: the hardware must not wait for the database.
-    if engaged {
-        state.router.set_kill(&ws, true);
-        let reached = state.hub.kill(&ws, true);
-        tracing::warn!(workspace_id = %ws, devices = reached, "kill switch engaged");
-    }
     let reason = body
         .reason
         .map(|r| r.trim().chars().take(500).collect::<String>())
         .filter(|r| !r.is_empty());
     let actor = caller.owned_actor();
+    let changed_at = now_ms();
+    let event = ControlEvent::KillSwitch {
+        workspace_id: ws.clone(),
+        engaged,
+        reason: reason.clone(),
+        changed_by: actor.1.clone(),
+        changed_at,
+    };
+    // Stop first, record second: the hardware must not wait for the database. Releasing is
+    // recorded first: nothing moves again until it is.
+    if engaged {
+        state.control.emit(event.clone()).await;
+    }
     let ws_id = ws.clone();
     let updated = state
         .db
@@ -85,7 +92,7 @@ pub async fn set_kill(
                 .set((
                     workspaces::kill_switch_engaged.eq(engaged),
                     workspaces::kill_switch_reason.eq(&reason),
-                    workspaces::kill_switch_changed_at.eq(now_ms()),
+                    workspaces::kill_switch_changed_at.eq(changed_at),
                     workspaces::kill_switch_changed_by.eq(&actor.1),
                 ))
                 .execute(conn)?;
@@ -103,20 +110,8 @@ pub async fn set_kill(
         })
         .await?;
     if !engaged {
-        state.router.set_kill(&ws, false);
-        state.hub.kill(&ws, false);
-        tracing::info!(workspace_id = %ws, "kill switch released");
+        state.control.emit(event).await;
     }
-    state.access_cache.invalidate_workspace(&ws);
-    state.changes.publish(
-        &ws,
-        ChangeKind::KillSwitch {
-            engaged,
-            reason: updated.kill_switch_reason.clone(),
-            changed_by: updated.kill_switch_changed_by.clone().unwrap_or_default(),
-            changed_at: updated.kill_switch_changed_at.unwrap_or_default(),
-        },
-    );
     Ok((updated, access.role))
 }
 

@@ -40,7 +40,7 @@ pub struct DeviceRow {
 }
 
 /// A device's limits, as the router and the rule validation need them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     pub id: String,
     pub workspace_id: String,

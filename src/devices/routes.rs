@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::auth::secrets::hash_token;
 use crate::auth::users::normalise_name;
-use crate::changes::ChangeKind;
+use crate::control::ControlEvent;
 use crate::db::schema::devices;
-use crate::devices::hub::End;
 use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -177,32 +177,32 @@ pub async fn create(
             Ok(token)
         })
         .await?;
+    state
+        .control
+        .emit(ControlEvent::DeviceSaved {
+            device: row.device(),
+        })
+        .await;
     let mut credentials = None;
     if transport == Transport::Mqtt {
         state
-            .mqtt_auth
-            .set_token(&row.id, &row.workspace_id, &token);
+            .control
+            .emit(ControlEvent::DeviceTokenRotated {
+                workspace_id: row.workspace_id.clone(),
+                device_id: row.id.clone(),
+                mqtt_token_hash: Some(hash_token(&token)),
+            })
+            .await;
         if state.mqtt.is_some() {
             credentials =
                 Some(crate::mqtt::routes::bundle(state, &row.workspace_id, &row.id).await?);
         }
     }
-    state.router.upsert_device(row.device());
-    changed(state, &row.workspace_id, &row.id);
     Ok(CreatedDevice {
         device: row.view(false),
         agent_token: token,
         credentials,
     })
-}
-
-fn changed(state: &AppState, ws: &str, device_id: &str) {
-    state.changes.publish(
-        ws,
-        ChangeKind::Device {
-            device_id: device_id.to_owned(),
-        },
-    );
 }
 
 /// The workspace's devices, with `online` and `last_seen_at`.
@@ -279,10 +279,13 @@ pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
             )
         })
         .await?;
-    state.mqtt_auth.forget_device(&device_id);
-    state.hub.end_device(&device_id, End::Revoked);
-    state.router.remove_device(&device_id);
-    changed(state, ws, &device_id);
+    state
+        .control
+        .emit(ControlEvent::DeviceDeleted {
+            workspace_id: ws.to_owned(),
+            device_id,
+        })
+        .await;
     Ok(())
 }
 
@@ -322,11 +325,14 @@ pub async fn rotate(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
         })
         .await?;
     // Sockets opened with the old token are closed.
-    if transport == Transport::Mqtt {
-        state.mqtt_auth.set_token(&device_id, &workspace_id, &token);
-    }
-    state.hub.end_device(&device_id, End::Revoked);
-    changed(state, ws, &device_id);
+    state
+        .control
+        .emit(ControlEvent::DeviceTokenRotated {
+            workspace_id,
+            device_id,
+            mqtt_token_hash: (transport == Transport::Mqtt).then(|| hash_token(&token)),
+        })
+        .await;
     Ok(token)
 }
 
@@ -363,8 +369,12 @@ pub async fn revoke(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
             )
         })
         .await?;
-    state.mqtt_auth.forget_device(&device_id);
-    state.hub.end_device(&device_id, End::Revoked);
-    changed(state, ws, &device_id);
+    state
+        .control
+        .emit(ControlEvent::DeviceTokenRevoked {
+            workspace_id: ws.to_owned(),
+            device_id,
+        })
+        .await;
     Ok(())
 }

@@ -167,15 +167,23 @@ impl MqttAuth {
     /// A new token for an MQTT device (registration or rotation): the previous one stops
     /// working and every connection made with it is closed, at once.
     pub fn set_token(&self, device_id: &str, workspace_id: &str, token: &str) {
+        self.set_token_hash(device_id, workspace_id, &hash_token(token));
+    }
+
+    /// [`MqttAuth::set_token`] with the token's hash (what the control plane carries).
+    pub fn set_token_hash(&self, device_id: &str, workspace_id: &str, token_hash: &str) {
         let mut state = self.state.write();
-        state.devices.insert(
+        let replaced = state.devices.insert(
             device_id.to_owned(),
             Entry {
                 workspace_id: workspace_id.to_owned(),
-                token_hash: hash_token(token),
+                token_hash: token_hash.to_owned(),
             },
         );
-        close_device(&mut state, device_id, "token rotated");
+        // The same token again (the event applied twice) keeps its connections.
+        if replaced.is_none_or(|old| old.token_hash != token_hash) {
+            close_device(&mut state, device_id, "token rotated");
+        }
     }
 
     /// The device's token is revoked or the device deleted: refused from now on, and every

@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
-use crate::changes::ChangeKind;
+use crate::control::ControlEvent;
 use crate::db::schema::rules;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::protocol::{Event, EventKind};
-use crate::rules::engine::{Reload, TestEvent, TestResult};
+use crate::rules::engine::{TestEvent, TestResult};
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleInput, RuleRow, RuleView};
 use crate::startup::AppState;
@@ -25,15 +25,13 @@ use crate::workspaces::plans::Resource;
 /// Tells the engine, and waits until it has the new rules (so the next event sees them);
 /// then the open views.
 async fn reload(state: &AppState, ws: &str, rule_id: &str) {
-    if let Err(err) = state.rules.send(Reload(ws.to_owned())).await {
-        tracing::error!(workspace_id = ws, error = %err, "the rule engine did not take the new rules");
-    }
-    state.changes.publish(
-        ws,
-        ChangeKind::Rule {
+    state
+        .control
+        .emit(ControlEvent::RulesChanged {
+            workspace_id: ws.to_owned(),
             rule_id: rule_id.to_owned(),
-        },
-    );
+        })
+        .await;
 }
 
 /// Creates a rule (owner, admin). Validated against the workspace's devices and livestreams.

@@ -156,11 +156,13 @@ pub async fn authorize(
 
 /// Who may do what in `ws` just changed: forget the cached answers first, then tell the open
 /// views, which check their own access again (a removed member's feed closes at once).
-pub fn access_changed(state: &AppState, ws: &str) {
-    state.access_cache.invalidate_workspace(ws);
+pub async fn access_changed(state: &AppState, ws: &str) {
     state
-        .changes
-        .publish(ws, crate::changes::ChangeKind::Access);
+        .control
+        .emit(crate::control::ControlEvent::AccessChanged {
+            workspace_id: ws.to_owned(),
+        })
+        .await;
 }
 
 #[cfg(test)]

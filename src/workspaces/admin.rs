@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::{User, normalise_email};
+use crate::control::ControlEvent;
 use crate::db::schema::{invites, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -222,19 +223,14 @@ pub async fn suspend(
         },
     )
     .await?;
-    // A suspended workspace streams nothing: stop its livestreams now.
-    let stopped = state
-        .live
-        .send(crate::live::registry::DisconnectWorkspace(view.id.clone()))
-        .await
-        .unwrap_or(0);
-    state.mqtt_auth.set_suspended(&view.id, true);
-    let agents = state.hub.end_workspace(
-        &view.id,
-        crate::devices::hub::End::Close("workspace suspended".into()),
-    );
-    crate::workspaces::access::access_changed(&state, &view.id);
-    tracing::info!(workspace_id = %view.id, livestreams_stopped = stopped, agents_disconnected = agents, "workspace suspended");
+    // A suspended workspace streams nothing and moves nothing, from now on.
+    state
+        .control
+        .emit(ControlEvent::Suspended {
+            workspace_id: view.id.clone(),
+            suspended: true,
+        })
+        .await;
     Ok(web::Json(view))
 }
 
@@ -263,7 +259,13 @@ pub async fn unsuspend(
         },
     )
     .await?;
-    state.mqtt_auth.set_suspended(&view.id, false);
+    state
+        .control
+        .emit(ControlEvent::Suspended {
+            workspace_id: view.id.clone(),
+            suspended: false,
+        })
+        .await;
     Ok(web::Json(view))
 }
 
@@ -298,6 +300,12 @@ pub async fn set_plan(
         },
     )
     .await?;
-    state.router.set_plan(&view.id, plan);
+    state
+        .control
+        .emit(ControlEvent::PlanSet {
+            workspace_id: view.id.clone(),
+            plan,
+        })
+        .await;
     Ok(web::Json(view))
 }

@@ -105,7 +105,7 @@ pub async fn add_member(
             find_member(conn, &ws, &user.id)
         })
         .await?;
-    access_changed(&state, &path);
+    access_changed(&state, &path).await;
     Ok(HttpResponse::Created().json(member))
 }
 
@@ -157,7 +157,7 @@ pub async fn change_role(
             find_member(conn, &ws, &target)
         })
         .await?;
-    access_changed(&state, &member_ws);
+    access_changed(&state, &member_ws).await;
     Ok(web::Json(member))
 }
 
@@ -208,6 +208,6 @@ pub async fn remove_member(
             )
         })
         .await?;
-    access_changed(&state, &changed_ws);
+    access_changed(&state, &changed_ws).await;
     Ok(HttpResponse::NoContent().finish())
 }

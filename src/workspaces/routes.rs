@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
+use crate::control::ControlEvent;
 use crate::db::schema::{commands, members, users, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -106,7 +107,13 @@ pub async fn create(
             Ok(ws)
         })
         .await?;
-    state.router.set_plan(&workspace.id, workspace.plan());
+    state
+        .control
+        .emit(ControlEvent::PlanSet {
+            workspace_id: workspace.id.clone(),
+            plan: workspace.plan(),
+        })
+        .await;
     Ok(workspace)
 }
 
@@ -241,15 +248,9 @@ pub async fn delete_workspace(
         .await?;
     // Nothing of it may act any more: its agents are disconnected (their tokens are gone with
     // the devices), the router forgets its devices, the engine its rules.
-    state.mqtt_auth.forget_workspace(&workspace_id);
-    state.hub.end_workspace(
-        &workspace_id,
-        crate::devices::hub::End::Close("workspace deleted".into()),
-    );
-    state.router.remove_workspace(&workspace_id);
-    let _ = state
-        .rules
-        .send(crate::rules::engine::Reload(workspace_id.clone()))
+    state
+        .control
+        .emit(ControlEvent::WorkspaceDeleted { workspace_id })
         .await;
     Ok(HttpResponse::NoContent().finish())
 }
