@@ -178,7 +178,21 @@ impl Application {
         let access_cache = Arc::new(AccessCache::new(Duration::from_millis(
             settings.server.access_cache_ms,
         )));
+        // With Redis, the other nodes hear of every change (and every node repairs from the
+        // database what it missed).
+        let peers = match settings.bus.kind {
+            BusKind::Memory => None,
+            BusKind::Redis => {
+                let client = redis::Client::open(settings.redis.url.expose())
+                    .context("the Redis URL (control plane)")?;
+                let (tx, rx) = tokio::sync::mpsc::channel(crate::control::redis::OUTBOX);
+                Some((client, tx, rx))
+            }
+        };
+        let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
         let control = Arc::new(ControlPlane {
+            db: db.clone(),
+            peers: peers.as_ref().map(|(_, tx, _)| tx.clone()),
             router: router.clone(),
             hub: hub.clone(),
             mqtt_auth: mqtt_auth.clone(),
@@ -188,6 +202,22 @@ impl Application {
             denylist: denylist.clone(),
             changes: changes.clone(),
         });
+        if let Some((client, _, outbox)) = peers {
+            let channel = crate::control::redis::channel(&settings.redis.namespace);
+            tokio::spawn(crate::control::redis::publish_loop(
+                client.clone(),
+                channel.clone(),
+                node.clone(),
+                outbox,
+            ));
+            tokio::spawn(crate::control::redis::subscribe_loop(
+                client,
+                channel,
+                node,
+                control.clone(),
+            ));
+            tokio::spawn(crate::control::repair::repair_loop(control.clone()));
+        }
         let state = web::Data::new(AppState {
             control,
             jwt: JwtKeys::new(jwt_secret.as_bytes(), settings.auth.access_ttl_s),

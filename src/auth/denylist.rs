@@ -32,6 +32,19 @@ impl DenyList {
         })
     }
 
+    /// Whether `id` (a `jti` or a sign-in) is on the list.
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries.read().contains_key(id)
+    }
+
+    /// Every entry in the database that has not expired (a node repairing its copy).
+    pub fn stored(conn: &mut DbConnection) -> AppResult<Vec<(String, i64)>> {
+        let now_s = now_ms() / 1000;
+        Ok(denied::table
+            .filter(denied::expires_at.ge(now_s))
+            .load(conn)?)
+    }
+
     /// Whether an access token with this `jti` and sign-in is refused.
     pub fn is_denied(&self, jti: &str, sign_in: Option<&str>) -> bool {
         let entries = self.entries.read();

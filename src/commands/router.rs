@@ -150,6 +150,11 @@ impl CommandRouter {
             .insert(workspace_id.to_owned(), engaged);
     }
 
+    /// The plan the router applies to a workspace, when it knows the workspace.
+    pub fn plan(&self, workspace_id: &str) -> Option<Plan> {
+        self.inner.plans.read().get(workspace_id).copied()
+    }
+
     pub fn kill_engaged(&self, workspace_id: &str) -> bool {
         self.inner
             .kill

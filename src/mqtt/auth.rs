@@ -155,6 +155,10 @@ impl MqttAuth {
         matches.then(|| entry.clone())
     }
 
+    pub fn is_suspended(&self, workspace_id: &str) -> bool {
+        self.state.read().suspended.contains(workspace_id)
+    }
+
     /// How many connections a device holds on this node.
     pub fn sessions(&self, device_id: &str) -> usize {
         self.state

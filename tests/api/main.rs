@@ -17,6 +17,7 @@ mod isolation;
 mod live;
 mod livestreams;
 mod mqtt;
+mod nodes;
 mod operations;
 mod permissions;
 mod redis_bus;

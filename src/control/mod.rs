@@ -7,6 +7,13 @@
 //! Handlers write the database, then [`ControlPlane::emit`] the event; they never update those
 //! parts by hand. Every event is idempotent (it says what is now true, not what to toggle), so
 //! applying one twice, or late, is harmless.
+//!
+//! On one node the event is applied in memory. With `bus.kind = "redis"` it is also published
+//! to every other node ([`redis`]), and each node repairs what it missed from the database
+//! ([`repair`]).
+
+pub mod redis;
+pub mod repair;
 
 use std::sync::Arc;
 
@@ -85,6 +92,9 @@ pub enum ControlEvent {
 
 /// What [`ControlPlane::apply`] reaches.
 pub struct ControlPlane {
+    pub db: crate::db::Db,
+    /// The other nodes (Redis pub/sub), when there are any.
+    pub peers: Option<tokio::sync::mpsc::Sender<ControlEvent>>,
     pub router: CommandRouter,
     pub hub: Arc<AgentHub>,
     pub mqtt_auth: Arc<MqttAuth>,
@@ -96,9 +106,16 @@ pub struct ControlPlane {
 }
 
 impl ControlPlane {
-    /// Makes the change true on this node. (With several nodes, also on the others.)
+    /// Makes the change true on this node, then tells the other nodes.
     pub async fn emit(&self, event: ControlEvent) {
         self.apply(&event).await;
+        if let Some(peers) = &self.peers
+            && peers.try_send(event).is_err()
+        {
+            tracing::warn!(
+                "control plane: the outbox to the other nodes is full; they repair from the database"
+            );
+        }
     }
 
     /// Brings this node's memory in line with `event`. Returns once the rule engine holds a

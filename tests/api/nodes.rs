@@ -1,0 +1,188 @@
+//! Two nodes of one installation (one database, one Redis, one JWT secret), each with its own
+//! memory: a change made through one node holds on the other (`security-review.md` C1).
+
+use std::time::{Duration, Instant};
+
+use livectl::config::Secret;
+use serde_json::{Value, json};
+
+use crate::agents::{close_code, connect_agent, device, next_json, request, wait_command};
+use crate::helpers::{TestApp, spawn_app_with, use_redis};
+
+const SECRET: &str = "one installation shares this secret between its nodes";
+
+/// Node A, then node B on A's database and Redis namespace.
+async fn two_nodes() -> (TestApp, TestApp) {
+    let a = spawn_app_with(|s| {
+        use_redis(s);
+        s.auth.jwt_secret = Secret::new(SECRET);
+    })
+    .await;
+    let shared = a.state.settings.clone();
+    let b = spawn_app_with(move |s| {
+        s.bus = shared.bus.clone();
+        s.redis = shared.redis.clone();
+        s.database.url = shared.database.url.clone();
+        s.auth.jwt_secret = Secret::new(SECRET);
+    })
+    .await;
+    (a, b)
+}
+
+/// Waits (up to 5 s) until `ok` holds.
+async fn eventually(what: &str, ok: impl Fn() -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if ok() {
+            return start.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never: {what}");
+}
+
+/// The next frame of a type, skipping others.
+async fn next_of(socket: &mut crate::agents::Socket, kind: &str) -> Value {
+    loop {
+        let frame = next_json(socket).await.expect("socket open");
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_kill_switch_a_device_a_rule_and_a_sign_out_through_one_node_hold_on_the_other() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "Studio").await;
+    // A device made through A is known to B's router, and its agent connects to B.
+    let (dev, token) = device(&a, &owner, &ws, "Desk", &["LED_ON"]).await;
+    eventually("B knows the device", || {
+        b.state.router.device(&dev).is_some()
+    })
+    .await;
+    let mut agent = connect_agent(&b, &token).await.expect("agent on B");
+
+    // The kill switch engaged through A: B's router refuses and B's agent hears it.
+    a.post(
+        &format!("/workspaces/{ws}/kill-switch"),
+        &owner.token,
+        json!({"engaged": true, "reason": "through A"}),
+    )
+    .await
+    .expect(200);
+    let kill = next_of(&mut agent.socket, "kill").await;
+    assert_eq!(kill["engaged"], true);
+    assert!(b.state.router.kill_engaged(&ws));
+    let id = b.state.router.dispatch(request(&ws, &dev, "LED_ON"));
+    assert_eq!(
+        wait_command(&b, &owner, &ws, &id).await["status"],
+        "blocked"
+    );
+    // Released through A (the owner): B's agent hears that too.
+    a.post(
+        &format!("/workspaces/{ws}/kill-switch"),
+        &owner.token,
+        json!({"engaged": false}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(next_of(&mut agent.socket, "kill").await["engaged"], false);
+    assert!(!b.state.router.kill_engaged(&ws));
+
+    // A rule disabled through A is disabled in B's engine.
+    let ls = a.simulator_livestream(&owner, &ws).await;
+    let rule = a
+        .post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": "Led", "when": {"event": "comment", "contains": "led"}, "then": {"command": "LED_ON", "duration": 100}}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    a.post(
+        &format!("/workspaces/{ws}/rules/{rule}/disable"),
+        &owner.token,
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let probe = json!({"livestream_id": ls, "event": {"event_type": "comment", "payload": {"text": "led"}}});
+    let on_b = b
+        .post(&format!("/workspaces/{ws}/rules/test"), &owner.token, probe)
+        .await
+        .expect(200);
+    let line = on_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rule_id"] == rule.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(line["matched"], false, "{line}");
+    assert!(
+        line["reason"].as_str().unwrap().contains("disabled"),
+        "{line}"
+    );
+
+    // The token revoked through A: B's agent socket is told and closed.
+    a.delete(
+        &format!("/workspaces/{ws}/devices/{dev}/token"),
+        &owner.token,
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        next_of(&mut agent.socket, "revoked").await["type"],
+        "revoked"
+    );
+    assert_eq!(close_code(&mut agent.socket).await, Some(4001));
+
+    // Signed out through A: the access token is refused by B.
+    a.call(
+        reqwest::Method::POST,
+        "/auth/logout",
+        Some(&owner.token),
+        None,
+    )
+    .await
+    .expect(204);
+    let user = owner.token.clone();
+    let mut refused = false;
+    for _ in 0..100 {
+        if b.get("/me", &user).await.status == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "B still accepts a token signed out through A");
+}
+
+/// A change that never reached a node (here: written straight to the database, as if the
+/// message were lost) is repaired from the database within seconds.
+#[actix_web::test]
+async fn a_node_that_missed_a_kill_switch_repairs_it_from_the_database() {
+    use diesel::prelude::*;
+    use livectl::db::schema::workspaces;
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "Lost message").await;
+    let id = ws.clone();
+    a.state
+        .db
+        .run(move |conn| {
+            diesel::update(workspaces::table.find(&id))
+                .set(workspaces::kill_switch_engaged.eq(true))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    for node in [&a, &b] {
+        eventually("the kill switch repaired", || {
+            node.state.router.kill_engaged(&ws)
+        })
+        .await;
+    }
+}
