@@ -70,7 +70,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "livectl is running. {mqtt}Dashboard: {public_url}/  (listening on {addr}, port {})",
         app.port()
     );
-    app.run_until_stopped().await?;
+    app.run_until_signalled().await?;
     tracing::info!("livectl stopped");
     Ok(())
 }

@@ -279,6 +279,9 @@ impl Application {
                 .wrap(from_fn(request_context))
         })
         .workers(workers)
+        // Stopping is ours (`run_until_stopped`): devices are told first, then a short drain.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_DRAIN_S)
         // Commands are small frames that must leave at once: no Nagle delay on any socket.
         .tcp_nodelay(true)
         .listen(listener)?
@@ -306,6 +309,48 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops gracefully: every agent and device
+    /// connection is closed with "going away" (agents reconnect, behind a load balancer to
+    /// another node; a lone node's agents stop their boards after `safe_stop_after_s`), no new
+    /// request is taken, and answers in flight get a few seconds to finish.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        actix_web::rt::spawn(async move {
+            wait_for_stop_signal().await;
+            let closed = state.hub.end_all(crate::devices::hub::End::GoingAway);
+            tracing::info!(
+                connections = closed,
+                "stopping: devices told to reconnect elsewhere"
+            );
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+/// How long answers in flight may take once a stop began.
+const SHUTDOWN_DRAIN_S: u64 = 3;
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+                }
+                return;
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot listen for SIGTERM; Ctrl-C only"),
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

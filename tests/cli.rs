@@ -107,6 +107,9 @@ fn serve_with_no_configuration_starts_a_working_instance() {
     assert!(data.join("mqtt/ca.pem").exists());
     let ca_key = std::fs::metadata(data.join("mqtt/ca.key")).unwrap();
     assert_eq!(ca_key.permissions().mode() & 0o777, 0o600);
+    // The database holds every account: the owner's alone too.
+    let db = std::fs::metadata(data.join("livectl.db")).unwrap();
+    assert_eq!(db.permissions().mode() & 0o777, 0o600);
     // The dashboard answers: its login page.
     assert_eq!(get(port, "/login"), Some(200));
 }
@@ -348,5 +351,92 @@ fn a_port_in_use_is_one_clear_line_and_a_failed_exit() {
             lines[0].starts_with("livectl: ") && lines[0].contains(&port),
             "{stderr}"
         );
+    }
+}
+
+/// SIGTERM with an agent connected: the agent is told "going away" (1001) at once, so it
+/// reconnects (to another node behind a load balancer), and the process exits within seconds
+/// instead of waiting out actix's 30 s drain.
+#[tokio::test]
+async fn sigterm_tells_agents_to_go_away_and_exits_within_seconds() {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, port) = serve(dir.path(), &["--http", "127.0.0.1:0"], &[]);
+    wait_ready(port);
+    let api = format!("http://127.0.0.1:{port}/api/v1");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut req = http.post(format!("{api}{path}")).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let path = path.to_owned();
+        async move {
+            let res = req.send().await.unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let login = serde_json::json!({"email": "stop@example.com", "password": "a long password"});
+    post("/auth/register", None, login.clone()).await;
+    let token = post("/auth/login", None, login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ws = post(
+        "/workspaces",
+        Some(&token),
+        serde_json::json!({"name": "Stop"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let device = post(
+        &format!("/workspaces/{ws}/devices"),
+        Some(&token),
+        serde_json::json!({"name": "Board", "transport": "agent", "allowed_commands": ["LED_ON"]}),
+    )
+    .await;
+    let mut request = format!("ws://127.0.0.1:{port}/ws/agent")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", device["agent_token"].as_str().unwrap())
+            .parse()
+            .unwrap(),
+    );
+    let (mut agent, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let hello = agent.next().await.unwrap().unwrap();
+    assert!(hello.to_text().unwrap().contains("hello"));
+
+    let stopped_at = Instant::now();
+    // SAFETY: sends a signal to our own child process; no memory is involved.
+    assert_eq!(
+        unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) },
+        0
+    );
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(3), agent.next())
+            .await
+            .expect("a close frame in time")
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(close, Some(1001));
+    while server.0.try_wait().unwrap().is_none() {
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -22,6 +22,9 @@ pub enum End {
     Revoked,
     /// Close with this reason (suspension, deletion, replaced by a newer connection).
     Close(String),
+    /// This node is stopping: close with 1001 "going away" (the agent reconnects, through the
+    /// load balancer to another node).
+    GoingAway,
 }
 
 /// The control lane's state: the latest kill switch change and, once set, the end.
@@ -237,6 +240,13 @@ impl AgentHub {
             ended += 1;
         }
         ended
+    }
+
+    /// Ends every connection of this node (a graceful stop).
+    pub fn end_all(&self, end: End) -> usize {
+        let devices = self.devices.lock();
+        devices.values().flatten().for_each(|c| c.end(&end));
+        devices.values().map(Vec::len).sum()
     }
 
     pub fn connected(&self) -> usize {

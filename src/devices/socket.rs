@@ -167,6 +167,7 @@ async fn run(
                         return reason(CloseCode::Other(REVOKED_CLOSE), "token revoked");
                     }
                     (Ok(()), Some(End::Close(why))) => return reason(CloseCode::Policy, &why),
+                    (Ok(()), Some(End::GoingAway)) => return reason(CloseCode::Away, "server shutting down"),
                     (Ok(()), None) => {}
                 }
                 if control.kill_seq != kill_seq {

@@ -185,6 +185,7 @@ async fn forward(
                     (Err(_), _) => Some("the server closed the connection".to_owned()),
                     (Ok(()), Some(End::Revoked)) => Some("token revoked".to_owned()),
                     (Ok(()), Some(End::Close(why))) => Some(why),
+                    (Ok(()), Some(End::GoingAway)) => Some("server shutting down".to_owned()),
                     (Ok(()), None) => None,
                 };
                 if let Some(why) = end {
