@@ -92,6 +92,7 @@ impl RedisBus {
             up: AtomicBool::new(true),
         });
         let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
+        tokio::spawn(health_loop(shared.clone(), conn.clone()));
         tokio::spawn(write_loop(shared.clone(), conn, rx));
         Ok(RedisBus { shared, tx })
     }
@@ -144,6 +145,28 @@ impl EventBus for RedisBus {
         Watch {
             events: rx,
             dropped,
+        }
+    }
+}
+
+/// Asks Redis every second whether it answers (`/readyz` reports it even when no event is
+/// being written: an idle outage must not read "ok").
+async fn health_loop(shared: Arc<Shared>, mut conn: ConnectionManager) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut conn);
+        let up = matches!(
+            tokio::time::timeout(Duration::from_secs(1), ping).await,
+            Ok(Ok(_))
+        );
+        if shared.up.swap(up, Ordering::Relaxed) != up {
+            if up {
+                tracing::info!("Redis answers again");
+            } else {
+                tracing::error!("Redis does not answer; /readyz reports the bus down");
+            }
         }
     }
 }

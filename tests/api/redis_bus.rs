@@ -204,3 +204,100 @@ async fn a_consumer_killed_mid_stream_loses_nothing() {
     let pending: redis::streams::StreamPendingReply = conn.xpending(&key, &group).await.unwrap();
     assert_eq!(pending.count(), 0);
 }
+
+/// A private redis-server of this test's own, stopped and started again.
+struct OwnRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start_on(port: u16, dir: tempfile::TempDir) -> OwnRedis {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no", "--dir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/test installs it)");
+        OwnRedis { port, dir, child }
+    }
+
+    async fn answering(&self) {
+        let url = format!("redis://127.0.0.1:{}", self.port);
+        for _ in 0..200 {
+            if let Ok(client) = redis::Client::open(url.as_str())
+                && let Ok(mut conn) = client.get_multiplexed_async_connection().await
+                && redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("redis-server never answered");
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn readiness(app: &crate::helpers::TestApp) -> (u16, serde_json::Value) {
+    let answer = app.call(Method::GET, "/readyz", None, None).await;
+    (answer.status.as_u16(), answer.body)
+}
+
+/// `/readyz` asks Redis itself: an outage while nothing is written still reads "not ready",
+/// naming the bus, and ready again once Redis is back.
+#[actix_web::test]
+async fn readiness_follows_redis_itself() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = OwnRedis::start_on(port, tempfile::tempdir().unwrap());
+    redis.answering().await;
+    let app = spawn_app_with(|s| {
+        use_redis(s);
+        s.redis.url = livectl::config::Secret::new(format!("redis://127.0.0.1:{port}"));
+    })
+    .await;
+    assert_eq!(readiness(&app).await.0, 200);
+    let _ = redis.child.kill();
+    let _ = redis.child.wait();
+    let mut seen = (0, serde_json::Value::Null);
+    for _ in 0..300 {
+        seen = readiness(&app).await;
+        if seen.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.0, 503, "{}", seen.1);
+    assert_eq!(seen.1["details"]["failing"], json!(["bus"]));
+    let dir = std::mem::replace(&mut redis.dir, tempfile::tempdir().unwrap());
+    let redis = OwnRedis::start_on(port, dir);
+    redis.answering().await;
+    for _ in 0..300 {
+        if readiness(&app).await.0 == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("never ready again after Redis came back");
+}
