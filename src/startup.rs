@@ -190,6 +190,14 @@ impl Application {
             }
         };
         let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
+        if let Some((client, _, _)) = &peers {
+            router.set_remote(crate::commands::remote::Remote::start(
+                client.clone(),
+                &settings.redis.namespace,
+                &node,
+                hub.clone(),
+            ));
+        }
         let control = Arc::new(ControlPlane {
             db: db.clone(),
             peers: peers.as_ref().map(|(_, tx, _)| tx.clone()),

@@ -2,5 +2,6 @@
 
 pub mod history;
 pub mod record;
+pub mod remote;
 pub mod router;
 pub mod routes;

@@ -58,8 +58,10 @@ impl Window {
     }
 }
 
-struct Inner {
+pub(crate) struct Inner {
     hub: Arc<AgentHub>,
+    /// The other nodes, for devices connected to one of them (`bus.kind = "redis"`).
+    remote: std::sync::OnceLock<Arc<crate::commands::remote::Remote>>,
     recorder: Recorder,
     metrics: Arc<Metrics>,
     ttl_ms: i64,
@@ -89,6 +91,7 @@ impl CommandRouter {
         Self {
             inner: Arc::new(Inner {
                 hub,
+                remote: std::sync::OnceLock::new(),
                 recorder,
                 metrics,
                 ttl_ms: i64::try_from(ttl_ms).unwrap_or(2_000),
@@ -102,6 +105,29 @@ impl CommandRouter {
                 plan_rate: Mutex::default(),
             }),
         }
+    }
+
+    /// Devices connected to other nodes get their commands through `remote`.
+    pub fn set_remote(&self, remote: Arc<crate::commands::remote::Remote>) {
+        remote.attach(self);
+        let _ = self.inner.remote.set(remote);
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// The other node holding `device_id`, when it is not connected here.
+    fn remote_holder(
+        &self,
+        device_id: &str,
+    ) -> Option<(&Arc<crate::commands::remote::Remote>, String)> {
+        let remote = self.inner.remote.get()?;
+        remote.holder(device_id).map(|node| (remote, node))
     }
 
     // ---- what the router knows about the world (loaded at start, kept current by the API) ----
@@ -227,7 +253,7 @@ impl CommandRouter {
                 "outside the device's limits".into(),
             ));
         }
-        if !self.inner.hub.is_online(&c.device_id) {
+        if !self.inner.hub.is_online(&c.device_id) && self.remote_holder(&c.device_id).is_none() {
             return Err((CommandStatus::Undeliverable, "the device is offline".into()));
         }
         let now = now_ms();
@@ -328,7 +354,7 @@ impl CommandRouter {
             .pending
             .lock()
             .insert(c.id.clone(), (c.device_id.clone(), tx));
-        if let Err(err) = self.inner.hub.send(&c.device_id, frame.into()) {
+        if let Err(err) = self.hand_over(c, frame) {
             self.inner.pending.lock().remove(&c.id);
             let (status, detail) = match err {
                 SendError::Offline => (CommandStatus::Undeliverable, "the device went offline"),
@@ -357,8 +383,33 @@ impl CommandRouter {
         }
     }
 
+    /// To the device's connection on this node, else to the node that holds it.
+    fn hand_over(&self, c: &crate::protocol::Command, frame: String) -> Result<(), SendError> {
+        match self.inner.hub.send(&c.device_id, frame.as_str().into()) {
+            Err(SendError::Offline) => match self.remote_holder(&c.device_id) {
+                Some((remote, node)) => remote.deliver(
+                    &node,
+                    &c.workspace_id,
+                    &c.device_id,
+                    &c.id,
+                    c.expires_at,
+                    frame,
+                ),
+                None => Err(SendError::Offline),
+            },
+            other => other,
+        }
+    }
+
     /// An ack from `device_id`'s agent. Acks for commands that device was not sent are dropped.
     pub fn ack(&self, device_id: &str, ack: Ack) {
+        // A command this node delivered for another goes back to that node.
+        if !self.inner.pending.lock().contains_key(&ack.id)
+            && let Some(remote) = self.inner.remote.get()
+            && remote.relay_ack(device_id, &ack)
+        {
+            return;
+        }
         let mut pending = self.inner.pending.lock();
         match pending.get(&ack.id) {
             Some((owner, _)) if owner == device_id => {

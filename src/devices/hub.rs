@@ -249,6 +249,16 @@ impl AgentHub {
         devices.values().map(Vec::len).sum()
     }
 
+    /// The devices with an open connection here.
+    pub fn device_ids(&self) -> Vec<String> {
+        self.devices
+            .lock()
+            .iter()
+            .filter(|(_, list)| list.iter().any(Connection::is_open))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     pub fn connected(&self) -> usize {
         self.devices.lock().values().map(Vec::len).sum()
     }

@@ -186,3 +186,46 @@ async fn a_node_that_missed_a_kill_switch_repairs_it_from_the_database() {
         .await;
     }
 }
+
+/// A command issued on A for a device whose agent is connected to B reaches it once, and its
+/// acknowledgement is recorded on A.
+#[actix_web::test]
+async fn a_command_issued_on_one_node_reaches_an_agent_on_the_other_once() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "Across").await;
+    let (dev, token) = device(&a, &owner, &ws, "Desk", &["LED_ON"]).await;
+    let mut agent = connect_agent(&b, &token).await.expect("agent on B");
+    // Until A has heard B announce the device, A answers `undeliverable` (never queues).
+    let mut delivered = None;
+    let mut dispatched = Vec::new();
+    for _ in 0..20 {
+        dispatched.push(a.state.router.dispatch(request(&ws, &dev, "LED_ON")));
+        if let Ok(command) = tokio::time::timeout(
+            Duration::from_millis(500),
+            next_of(&mut agent.socket, "command"),
+        )
+        .await
+        {
+            let id = command["id"].as_str().unwrap().to_owned();
+            assert!(dispatched.contains(&id), "{command}");
+            delivered = Some(id);
+            break;
+        }
+    }
+    let id = delivered.expect("A learns that B holds the device");
+    crate::agents::send_json(
+        &mut agent.socket,
+        json!({"type": "ack", "id": id, "status": "done", "detail": null}),
+    )
+    .await;
+    let recorded = wait_command(&a, &owner, &ws, &id).await;
+    assert_eq!(recorded["status"], "done", "{recorded}");
+    // Exactly once: nothing else reached the agent.
+    let more = tokio::time::timeout(
+        Duration::from_millis(300),
+        next_of(&mut agent.socket, "command"),
+    )
+    .await;
+    assert!(more.is_err(), "a second command frame: {more:?}");
+}
