@@ -170,21 +170,13 @@ mod tests {
     use super::*;
 
     fn workspace() -> Workspace {
-        Workspace {
-            id: "ws_1".into(),
-            name: "Studio".into(),
-            plan: "free".into(),
-            created_by: "usr_1".into(),
-            settings: "{}".into(),
-            suspended_at: None,
-            suspended_reason: None,
-            kill_switch_engaged: false,
-            kill_switch_reason: None,
-            kill_switch_changed_at: None,
-            kill_switch_changed_by: None,
-            created_at: 0,
-            updated_at: 0,
-        }
+        Workspace::new(
+            "ws_1".into(),
+            "Studio".into(),
+            crate::workspaces::plans::Plan::Free,
+            "usr_1".into(),
+            0,
+        )
     }
 
     #[test]

@@ -66,6 +66,25 @@ pub struct WorkspaceSummary {
 }
 
 impl Workspace {
+    /// A new workspace: no settings, not suspended, the kill switch released.
+    pub fn new(id: String, name: String, plan: Plan, created_by: String, now: i64) -> Self {
+        Workspace {
+            id,
+            name,
+            plan: plan.as_str().to_owned(),
+            created_by,
+            settings: "{}".into(),
+            suspended_at: None,
+            suspended_reason: None,
+            kill_switch_engaged: false,
+            kill_switch_reason: None,
+            kill_switch_changed_at: None,
+            kill_switch_changed_by: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn plan(&self) -> Plan {
         Plan::parse(&self.plan).unwrap_or(Plan::Free)
     }

@@ -79,21 +79,7 @@ pub async fn create(
                 ));
             }
             let now = now_ms();
-            let ws = Workspace {
-                id: new_id(prefix::WORKSPACE),
-                name,
-                plan: plan.as_str().to_owned(),
-                created_by: user_id.clone(),
-                settings: "{}".into(),
-                suspended_at: None,
-                suspended_reason: None,
-                kill_switch_engaged: false,
-                kill_switch_reason: None,
-                kill_switch_changed_at: None,
-                kill_switch_changed_by: None,
-                created_at: now,
-                updated_at: now,
-            };
+            let ws = Workspace::new(new_id(prefix::WORKSPACE), name, plan, user_id.clone(), now);
             diesel::insert_into(workspaces::table)
                 .values(&ws)
                 .execute(conn)?;
