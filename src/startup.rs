@@ -15,8 +15,9 @@ use utoipa_actix_web::AppExt as _;
 
 use crate::auth::denylist::DenyList;
 use crate::auth::jwt::JwtKeys;
-use crate::auth::rate_limit::{LoginLockout, RateLimiter};
+use crate::auth::limits::AccountLimits;
 use crate::auth::secrets::random_token;
+use crate::auth::shared_limits::SharedLimits;
 use crate::bus::redis::{RedisBus, RedisBusSettings};
 use crate::bus::{EventBus, MemoryBus};
 use crate::changes::Changes;
@@ -46,12 +47,9 @@ pub struct AppState {
     pub db: Db,
     pub jwt: JwtKeys,
     pub denylist: Arc<DenyList>,
-    /// Failed sign-ins per (account, client address), with growing lock-outs.
-    pub login_lockout: LoginLockout,
-    pub login_by_address: RateLimiter,
-    pub register_by_address: RateLimiter,
-    /// Members added per account per minute (each answer tells whether an email has an account).
-    pub member_adds_by_user: RateLimiter,
+    /// Sign-ins, lock-outs, registrations and member additions, counted together by the nodes
+    /// when there are several.
+    pub limits: AccountLimits,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
     pub live: Addr<LiveRegistry>,
@@ -210,6 +208,15 @@ impl Application {
             denylist: denylist.clone(),
             changes: changes.clone(),
         });
+        let shared_limits = match &peers {
+            Some((client, _, _)) => Some(
+                SharedLimits::connect(client, &settings.redis.namespace)
+                    .await
+                    .context("connecting to Redis (shared limits)")?,
+            ),
+            None => None,
+        };
+        let limits = AccountLimits::new(&settings.auth, shared_limits);
         if let Some((client, _, outbox)) = peers {
             let channel = crate::control::redis::channel(&settings.redis.namespace);
             tokio::spawn(crate::control::redis::publish_loop(
@@ -232,10 +239,7 @@ impl Application {
             csrf: CsrfKey::derive(jwt_secret.as_bytes()),
             changes,
             traces,
-            login_lockout: LoginLockout::new(settings.auth.login_attempts_per_account),
-            login_by_address: RateLimiter::new(settings.auth.login_attempts_per_address),
-            register_by_address: RateLimiter::new(settings.auth.registrations_per_address),
-            member_adds_by_user: RateLimiter::new(settings.auth.member_adds_per_minute),
+            limits,
             denylist,
             db,
             metrics,

@@ -5,12 +5,14 @@ pub mod api_keys;
 pub mod caller;
 pub mod denylist;
 pub mod jwt;
+pub mod limits;
 pub mod pages;
 pub mod password;
 pub mod rate_limit;
 pub mod refresh;
 pub mod routes;
 pub mod secrets;
+pub mod shared_limits;
 pub mod users;
 
 pub use caller::Caller;

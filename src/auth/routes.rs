@@ -107,7 +107,7 @@ pub async fn register_account(
             "registration is closed on this instance; ask its administrator for an account",
         ));
     }
-    if let Err(retry_after_s) = state.register_by_address.hit(address) {
+    if let Err(retry_after_s) = state.limits.registration(address).await {
         tracing::warn!(%address, "registration rate limit reached");
         return Err(AppError::RateLimited { retry_after_s });
     }
@@ -192,12 +192,7 @@ pub struct SignedIn {
 /// new refresh family: nothing from before the sign-in is reused.
 pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> AppResult<SignedIn> {
     let email = body.email.trim().to_lowercase();
-    let now = std::time::Instant::now();
-    let limited = state
-        .login_by_address
-        .hit(address)
-        .and_then(|()| state.login_lockout.check(&email, address, now));
-    if let Err(retry_after_s) = limited {
+    if let Err(retry_after_s) = state.limits.sign_in(&email, address).await {
         state.metrics.logins_rate_limited.inc();
         tracing::warn!(%address, "login rate limit reached");
         return Err(AppError::RateLimited { retry_after_s });
@@ -210,10 +205,10 @@ pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> App
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(body.password, stored, state.settings.auth.bcrypt_cost).await? {
         state.metrics.logins_failed.inc();
-        state.login_lockout.failed(&email, address, now);
+        state.limits.sign_in_failed(&email, address).await;
         return Err(AppError::InvalidCredentials);
     }
-    state.login_lockout.succeeded(&email, address);
+    state.limits.sign_in_succeeded(&email, address).await;
     let user = user.ok_or(AppError::InvalidCredentials)?;
     let ttl = state.settings.auth.refresh_ttl_s;
     let user_id = user.id;

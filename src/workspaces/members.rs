@@ -78,7 +78,7 @@ pub async fn add_member(
     let actor = caller.user_id()?.to_owned();
     // Each answer says whether an email has an account here: paced per account, so nobody
     // lists the instance's users through a workspace of their own.
-    if let Err(retry_after_s) = state.member_adds_by_user.hit(&actor) {
+    if let Err(retry_after_s) = state.limits.member_add(&actor).await {
         return Err(AppError::RateLimited { retry_after_s });
     }
     let ws = access.workspace.id.clone();

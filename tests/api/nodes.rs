@@ -13,9 +13,15 @@ const SECRET: &str = "one installation shares this secret between its nodes";
 
 /// Node A, then node B on A's database and Redis namespace.
 async fn two_nodes() -> (TestApp, TestApp) {
+    two_nodes_with(|_| {}).await
+}
+
+/// [`two_nodes`], both adjusted alike.
+async fn two_nodes_with(adjust: impl Fn(&mut livectl::config::Settings)) -> (TestApp, TestApp) {
     let a = spawn_app_with(|s| {
         use_redis(s);
         s.auth.jwt_secret = Secret::new(SECRET);
+        adjust(s);
     })
     .await;
     let shared = a.state.settings.clone();
@@ -24,6 +30,7 @@ async fn two_nodes() -> (TestApp, TestApp) {
         s.redis = shared.redis.clone();
         s.database.url = shared.database.url.clone();
         s.auth.jwt_secret = Secret::new(SECRET);
+        adjust(s);
     })
     .await;
     (a, b)
@@ -228,4 +235,20 @@ async fn a_command_issued_on_one_node_reaches_an_agent_on_the_other_once() {
     )
     .await;
     assert!(more.is_err(), "a second command frame: {more:?}");
+}
+
+/// Failed sign-ins spread over the nodes count together: the lock-out holds on every node.
+#[actix_web::test]
+async fn a_guesser_spread_over_the_nodes_is_locked_out_on_all_of_them() {
+    let (a, b) = two_nodes_with(|s| s.auth.login_attempts_per_account = 3).await;
+    a.register("guessed@example.com").await;
+    for node in [&a, &a, &b] {
+        node.login_with_headers("guessed@example.com", "wrong guess", &[])
+            .await
+            .expect_error(401, "INVALID_CREDENTIALS");
+    }
+    // A alone saw two failures: only the shared count locks it.
+    a.login_with_headers("guessed@example.com", crate::helpers::PASSWORD, &[])
+        .await
+        .expect_error(429, "RATE_LIMITED");
 }
