@@ -101,6 +101,9 @@ impl Application {
             }
             let mut conn = db.get_blocking().map_err(AppError::into_cause)?;
             let denylist = DenyList::load(&mut conn).map_err(AppError::into_cause)?;
+            if setup.mqtt.enabled {
+                crate::mqtt::ca::share_through_database(&mut conn, &data_dir)?;
+            }
             let mqtt_auth = MqttAuth::load(&mut conn).map_err(AppError::into_cause)?;
             Ok((db, secret, denylist, mqtt_auth))
         })

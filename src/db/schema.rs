@@ -195,6 +195,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mqtt_ca (id) {
+        id -> Integer,
+        cert_pem -> Text,
+        key_pem -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(members -> workspaces (workspace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -220,4 +229,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rule_counters,
     commands,
     audit_log,
+    mqtt_ca,
 );

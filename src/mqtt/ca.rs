@@ -16,6 +16,63 @@ use rcgen::{
 
 const CA_NAME: &str = "livectl device CA";
 
+/// Makes `<data_dir>/mqtt/ca.{pem,key}` the installation's CA, the one in the database, so
+/// that a certificate issued by any node works on every node's broker. The first node to
+/// start stores its CA (an existing one from its data folder, or a new one); the others take
+/// it from the database.
+pub fn share_through_database(
+    conn: &mut crate::db::DbConnection,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    use crate::db::schema::mqtt_ca;
+    use diesel::prelude::*;
+    let dir = data_dir.join("mqtt");
+    create_private_dir(&dir)?;
+    let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
+    let stored = |conn: &mut crate::db::DbConnection| -> anyhow::Result<Option<(String, String)>> {
+        Ok(mqtt_ca::table
+            .find(1)
+            .select((mqtt_ca::cert_pem, mqtt_ca::key_pem))
+            .first(conn)
+            .optional()?)
+    };
+    let installation = match stored(conn)? {
+        Some(pair) => pair,
+        None => {
+            // Ours becomes the installation's, unless another node stores one first.
+            let ours = Ca::load_or_create(data_dir)?;
+            let key_pem = fs::read_to_string(&key_path)
+                .with_context(|| format!("reading {}", key_path.display()))?;
+            let inserted = diesel::insert_into(mqtt_ca::table)
+                .values((
+                    mqtt_ca::id.eq(1),
+                    mqtt_ca::cert_pem.eq(&ours.ca_pem),
+                    mqtt_ca::key_pem.eq(&key_pem),
+                    mqtt_ca::created_at.eq(crate::ids::now_ms()),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => tracing::info!("this node's MQTT CA is now the installation's"),
+                // Another node stored one at the same moment: that one is used.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {}
+                Err(err) => return Err(err.into()),
+            }
+            stored(conn)?.context("the MQTT CA was stored but cannot be read back")?
+        }
+    };
+    let on_disk = fs::read_to_string(&cert_path).ok();
+    if on_disk.as_deref() != Some(installation.0.as_str()) {
+        tracing::info!(path = %cert_path.display(), "using the installation's MQTT CA (from the database)");
+        write_private(&key_path, installation.1.as_bytes(), true)?;
+        fs::write(&cert_path, &installation.0)
+            .with_context(|| format!("writing {}", cert_path.display()))?;
+    }
+    Ok(())
+}
+
 pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
     pub ca_pem: String,

@@ -252,3 +252,37 @@ async fn a_guesser_spread_over_the_nodes_is_locked_out_on_all_of_them() {
         .await
         .expect_error(429, "RATE_LIMITED");
 }
+
+/// One CA for the installation: a certificate issued through node A lets the device in on
+/// node B's TLS listener too (the token B learnt of through the control plane).
+#[actix_web::test]
+async fn a_certificate_issued_by_one_node_works_on_the_other() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "One CA").await;
+    let device = crate::mqtt::mqtt_device(&a, &owner, &ws, "Relay").await;
+    let mut connected = false;
+    for _ in 0..100 {
+        let mut client = crate::mqtt::connect(crate::mqtt::options(
+            &device.id,
+            &device.id,
+            &device.token,
+            crate::mqtt::tls_port(&b),
+            Some(&device.creds),
+        ));
+        if matches!(
+            client.next(Duration::from_secs(5)).await,
+            crate::mqtt::Seen::Connected
+        ) {
+            connected = true;
+            break;
+        }
+        // B may not have heard of the token yet: try again.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(connected, "B's broker refused a certificate issued by A");
+    assert_eq!(
+        std::fs::read(a.data_dir.path().join("mqtt/ca.pem")).unwrap(),
+        std::fs::read(b.data_dir.path().join("mqtt/ca.pem")).unwrap()
+    );
+}
