@@ -154,15 +154,19 @@ impl Application {
             None
         };
 
-        let live = LiveRegistry::new(LiveDeps {
+        let live_deps = LiveDeps {
             bus: bus.clone(),
             db: db.clone(),
             tiktok: Arc::new(settings.tiktok.clone()),
             http: live::client::http_client().context("building the HTTP client")?,
             metrics: metrics.clone(),
             saver: live::saver::StateSaver::start(db.clone()),
-        })
-        .start();
+        };
+        // Livestreams (TikTok sockets, inflating, decoding) run on a thread of their own, so
+        // a heavy stream never delays the rule engine and the router on this one.
+        let live = LiveRegistry::start_in_arbiter(&actix::Arbiter::new().handle(), move |_| {
+            LiveRegistry::new(live_deps)
+        });
         let traces = Arc::new(Traces::new());
         let rules = RuleEngine::new(
             db.clone(),

@@ -1,5 +1,5 @@
 //! Every limit on accounts, in one place: sign-ins per client address, lock-outs per (account,
-//! address), registrations per address, members added per account. Each node counts in memory;
+//! address), registrations per address, members added per account, test events per workspace. Each node counts in memory;
 //! with Redis ([`SharedLimits`]) the nodes also count together, so a guesser spread over them
 //! meets the same limits as on one node.
 
@@ -9,11 +9,16 @@ use crate::auth::rate_limit::{LoginLockout, RateLimiter};
 use crate::auth::shared_limits::SharedLimits;
 use crate::config::AuthSettings;
 
+/// Test events one workspace may inject per minute (each goes through every rule of the
+/// workspace on the engine all workspaces share).
+pub const INJECTED_EVENTS_PER_MINUTE: u32 = 1200;
+
 pub struct AccountLimits {
     login_by_address: RateLimiter,
     login_lockout: LoginLockout,
     register_by_address: RateLimiter,
     member_adds_by_user: RateLimiter,
+    injected_by_workspace: RateLimiter,
     settings: AuthSettings,
     shared: Option<SharedLimits>,
 }
@@ -25,6 +30,7 @@ impl AccountLimits {
             login_lockout: LoginLockout::new(settings.login_attempts_per_account),
             register_by_address: RateLimiter::new(settings.registrations_per_address),
             member_adds_by_user: RateLimiter::new(settings.member_adds_per_minute),
+            injected_by_workspace: RateLimiter::new(INJECTED_EVENTS_PER_MINUTE),
             settings: settings.clone(),
             shared,
         }
@@ -68,6 +74,11 @@ impl AccountLimits {
                 .await?;
         }
         Ok(())
+    }
+
+    /// A test event injected into a workspace (this node's count).
+    pub fn injected_event(&self, workspace_id: &str) -> Result<(), u64> {
+        self.injected_by_workspace.hit(workspace_id)
     }
 
     pub async fn member_add(&self, user_id: &str) -> Result<(), u64> {

@@ -298,7 +298,7 @@ pub struct InjectedEvent {
 }
 
 /// Injects a test event (`simulated: true`). It goes through the bus and the rules like a real one.
-#[utoipa::path(tag = "livestreams", request_body = EventKind, responses((status = 202, body = InjectedEvent)), security(("bearer" = []), ("api_key" = [])))]
+#[utoipa::path(tag = "livestreams", request_body = EventKind, responses((status = 202, body = InjectedEvent), (status = 429, description = "over the workspace's test events per minute")), security(("bearer" = []), ("api_key" = [])))]
 #[post("/workspaces/{ws}/livestreams/{id}/events")]
 pub async fn inject_event(
     state: web::Data<AppState>,
@@ -311,6 +311,9 @@ pub async fn inject_event(
     Ok(HttpResponse::Accepted().json(InjectedEvent { event_id }))
 }
 
+/// Longest comment a test event may carry.
+pub const MAX_INJECTED_COMMENT_CHARS: usize = 500;
+
 /// Publishes a test event (`simulated: true`) of a livestream (API and dashboard).
 pub async fn inject(
     state: &AppState,
@@ -320,6 +323,18 @@ pub async fn inject(
     kind: EventKind,
 ) -> AppResult<String> {
     let row = load(state, caller, ws, id, Action::InjectEvents).await?;
+    // TikTok comments are short; a huge one would only make every regex rule slow for everyone.
+    if let EventKind::Comment { text, .. } = &kind
+        && text.chars().count() > MAX_INJECTED_COMMENT_CHARS
+    {
+        return Err(AppError::invalid(
+            "payload.text",
+            format!("at most {MAX_INJECTED_COMMENT_CHARS} characters"),
+        ));
+    }
+    if let Err(retry_after_s) = state.limits.injected_event(&row.workspace_id) {
+        return Err(AppError::RateLimited { retry_after_s });
+    }
     let event_id = match state.live.send(Lookup(row.id.clone())).await {
         Ok(Some(actor)) => actor.send(Inject(kind)).await.map_err(AppError::internal)?,
         _ => {

@@ -193,6 +193,40 @@ fn applies(field: &str, event: &str, allowed: &[&str]) -> AppResult<()> {
 }
 
 /// Checks a rule against the workspace's devices and livestreams; returns what to store.
+/// Regex rules one workspace may hold: each costs every comment a match, and one workspace's
+/// rules run on the engine that also serves every other workspace.
+pub const MAX_REGEX_RULES: i64 = 20;
+
+/// `422` when `input` is one regex rule too many for the workspace (`except`: the rule being
+/// replaced).
+pub fn check_regex_budget(
+    conn: &mut DbConnection,
+    ws: &str,
+    except: Option<&str>,
+    input: &RuleInput,
+) -> AppResult<()> {
+    if input.when.regex.is_none() {
+        return Ok(());
+    }
+    let mut query = rules::table
+        .filter(rules::workspace_id.eq(ws))
+        .filter(rules::when_json.like("%\"regex\":\"%"))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(rules::id.ne(id));
+    }
+    let existing: i64 = query.count().get_result(conn)?;
+    if existing >= MAX_REGEX_RULES {
+        return Err(AppError::invalid(
+            "when.regex",
+            format!(
+                "a workspace holds at most {MAX_REGEX_RULES} regex rules; use contains, any_of or starts_with"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn validate(
     conn: &mut DbConnection,
     ws: &str,

@@ -83,6 +83,7 @@ pub async fn create(
         .transaction(move |conn| {
             Workspace::lock(conn, &ws)?;
             plan.check(Resource::Rules, ws_model::counts(conn, &ws)?.rules)?;
+            model::check_regex_budget(conn, &ws, None, &input)?;
             let (input, then) = model::validate(conn, &ws, input)?;
             let row = new_row(new_id(prefix::RULE), &ws, input, &then)?;
             diesel::insert_into(rules::table)
@@ -153,6 +154,7 @@ pub async fn replace_rule(
         .db
         .transaction(move |conn| {
             let old = RuleRow::find(conn, &ws, &id)?;
+            model::check_regex_budget(conn, &ws, Some(&id), &input)?;
             let (input, then) = model::validate(conn, &ws, input)?;
             let row = RuleRow {
                 livestream_id: input.livestream_id,

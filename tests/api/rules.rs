@@ -643,3 +643,46 @@ async fn an_unsaved_rule_can_be_tried_before_it_is_saved() {
         .await
         .expect_error(422, "VALIDATION_FAILED");
 }
+
+/// Security review M3 (the part that is about input): one workspace cannot make every
+/// comment cost the shared rule engine a lot: test comments are short, regex rules few.
+#[actix_web::test]
+async fn huge_comments_and_a_pile_of_regex_rules_are_refused() {
+    let app = spawn_app().await;
+    let owner = app.user("noisy").await;
+    let ws = app.workspace(&owner, "Noisy").await;
+    let ls = app.simulator_livestream(&owner, &ws).await;
+    let (_dev, _token) = device(&app, &owner, &ws, "Motor", &["MOTOR_SPIN"]).await;
+    app.post(
+        &format!("/workspaces/{ws}/livestreams/{ls}/events"),
+        &owner.token,
+        json!({"event_type": "comment", "payload": {"text": "a".repeat(501)}}),
+    )
+    .await
+    .expect_error(422, "VALIDATION_FAILED");
+    app.post(
+        &format!("/workspaces/{ws}/livestreams/{ls}/events"),
+        &owner.token,
+        json!({"event_type": "comment", "payload": {"text": "a".repeat(500)}}),
+    )
+    .await
+    .expect(202);
+    let rule = |n: usize| json!({"name": format!("Regex {n}"), "when": {"event": "comment", "regex": "a(?:a|b){25}c"}, "then": {"command": "MOTOR_SPIN", "duration": 100}});
+    for n in 0..livectl::rules::model::MAX_REGEX_RULES as usize {
+        app.post(&format!("/workspaces/{ws}/rules"), &owner.token, rule(n))
+            .await
+            .expect(201);
+    }
+    let refused = app
+        .post(&format!("/workspaces/{ws}/rules"), &owner.token, rule(99))
+        .await
+        .expect_error(422, "VALIDATION_FAILED");
+    assert!(
+        refused["details"]["fields"]["when.regex"].is_string(),
+        "{refused}"
+    );
+    // A rule without a regex is still welcome.
+    app.post(&format!("/workspaces/{ws}/rules"), &owner.token, json!({"name": "Plain", "when": {"event": "comment", "contains": "spin"}, "then": {"command": "MOTOR_SPIN", "duration": 100}}))
+        .await
+        .expect(201);
+}
