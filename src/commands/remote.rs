@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::commands::router::CommandRouter;
-use crate::devices::hub::{AgentHub, SendError};
+use crate::devices::hub::{AgentHub, Held, SendError};
 use crate::ids::now_ms;
 use crate::protocol::{Ack, CommandStatus, ServerFrame};
 
@@ -36,7 +36,7 @@ const RETRY: Duration = Duration::from_millis(500);
 enum Message {
     Presence {
         node: String,
-        devices: Vec<String>,
+        devices: Vec<Held>,
     },
     Command {
         origin: String,
@@ -164,11 +164,14 @@ impl Remote {
         match message {
             Message::Presence { node, devices } if node != self.node => {
                 let now = Instant::now();
-                let mut holders = self.holders.lock();
-                holders.retain(|_, (_, at)| at.elapsed() < PRESENCE_TTL);
-                for device in devices {
-                    holders.insert(device, (node.clone(), now));
+                {
+                    let mut holders = self.holders.lock();
+                    holders.retain(|_, (_, at)| at.elapsed() < PRESENCE_TTL);
+                    for held in &devices {
+                        holders.insert(held.device_id.clone(), (node.clone(), now));
+                    }
                 }
+                self.hub.seen_elsewhere(devices, PRESENCE_TTL);
             }
             Message::Presence { .. } => {}
             Message::Command {
@@ -320,7 +323,7 @@ async fn announce_loop(remote: Arc<Remote>) {
         tick.tick().await;
         let message = Message::Presence {
             node: remote.node.clone(),
-            devices: remote.hub.device_ids(),
+            devices: remote.hub.held(),
         };
         let _ = remote.send(remote.presence_channel(), message);
     }

@@ -75,15 +75,25 @@ impl Connection {
 }
 
 /// What an agent last said about its board.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentStatus {
     pub serial: SerialState,
     pub detail: Option<String>,
     pub firmware: Option<String>,
 }
 
+/// A device connected to another node, as that node last announced it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Held {
+    pub device_id: String,
+    pub workspace_id: String,
+    pub status: Option<AgentStatus>,
+}
+
 pub struct AgentHub {
     devices: Mutex<HashMap<String, Vec<Connection>>>,
+    /// Devices connected to other nodes: what was announced, and when.
+    elsewhere: Mutex<HashMap<String, (Held, std::time::Instant)>>,
     statuses: Mutex<HashMap<String, AgentStatus>>,
     next_id: AtomicU64,
     /// Told whenever a device comes, goes or reports its board (the dashboards show it).
@@ -100,6 +110,7 @@ impl AgentHub {
     pub fn new(changes: Changes) -> Self {
         Self {
             devices: Mutex::default(),
+            elsewhere: Mutex::default(),
             statuses: Mutex::default(),
             next_id: AtomicU64::new(0),
             changes,
@@ -249,14 +260,63 @@ impl AgentHub {
         devices.values().map(Vec::len).sum()
     }
 
-    /// The devices with an open connection here.
-    pub fn device_ids(&self) -> Vec<String> {
-        self.devices
-            .lock()
+    /// The devices with an open connection here, with what their agents report.
+    pub fn held(&self) -> Vec<Held> {
+        let devices = self.devices.lock();
+        let statuses = self.statuses.lock();
+        devices
             .iter()
-            .filter(|(_, list)| list.iter().any(Connection::is_open))
-            .map(|(id, _)| id.clone())
+            .filter_map(|(id, list)| {
+                let open = list.iter().find(|c| c.is_open())?;
+                Some(Held {
+                    device_id: id.clone(),
+                    workspace_id: open.workspace_id.clone(),
+                    status: statuses.get(id).cloned(),
+                })
+            })
             .collect()
+    }
+
+    /// What another node announced it holds; views on this node show those devices online
+    /// (and are told when that changes). An announcement is believed for `ttl`.
+    pub fn seen_elsewhere(&self, held: Vec<Held>, ttl: std::time::Duration) {
+        let now = std::time::Instant::now();
+        let mut changed = Vec::new();
+        {
+            let mut elsewhere = self.elsewhere.lock();
+            elsewhere.retain(|_, (h, at)| {
+                let fresh = at.elapsed() < ttl;
+                if !fresh {
+                    changed.push((h.device_id.clone(), h.workspace_id.clone()));
+                }
+                fresh
+            });
+            for h in held {
+                let previous = elsewhere.insert(h.device_id.clone(), (h.clone(), now));
+                if previous.is_none_or(|(p, _)| p != h) {
+                    changed.push((h.device_id, h.workspace_id));
+                }
+            }
+        }
+        for (device_id, workspace_id) in changed {
+            self.changed(&device_id, &workspace_id);
+        }
+    }
+
+    /// Whether the device is connected here or (lately announced) to another node, and what
+    /// its agent reports.
+    pub fn presence(
+        &self,
+        device_id: &str,
+        ttl: std::time::Duration,
+    ) -> (bool, Option<AgentStatus>) {
+        if self.is_online(device_id) {
+            return (true, self.status(device_id));
+        }
+        match self.elsewhere.lock().get(device_id) {
+            Some((held, at)) if at.elapsed() < ttl => (true, held.status.clone()),
+            _ => (false, None),
+        }
     }
 
     pub fn connected(&self) -> usize {

@@ -91,8 +91,9 @@ impl DeviceRow {
 
     /// The view with what the connected agent reports.
     pub fn view_live(&self, hub: &crate::devices::hub::AgentHub) -> DeviceView {
-        let mut view = self.view(hub.is_online(&self.id));
-        if let Some(status) = hub.status(&self.id) {
+        let (online, status) = hub.presence(&self.id, crate::commands::remote::PRESENCE_TTL);
+        let mut view = self.view(online);
+        if let Some(status) = status {
             view.serial = Some(status.serial);
             view.serial_detail = status.detail;
             view.firmware = status.firmware;

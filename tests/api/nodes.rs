@@ -203,6 +203,20 @@ async fn a_command_issued_on_one_node_reaches_an_agent_on_the_other_once() {
     let ws = a.workspace(&owner, "Across").await;
     let (dev, token) = device(&a, &owner, &ws, "Desk", &["LED_ON"]).await;
     let mut agent = connect_agent(&b, &token).await.expect("agent on B");
+    // A shows the device online (it is, on B).
+    let mut online = false;
+    for _ in 0..200 {
+        let view = a
+            .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
+            .await
+            .expect(200);
+        if view["online"] == true {
+            online = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(online, "A never showed the device online");
     // Until A has heard B announce the device, A answers `undeliverable` (never queues).
     let mut delivered = None;
     let mut dispatched = Vec::new();
