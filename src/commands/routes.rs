@@ -79,10 +79,10 @@ pub async fn set_kill(
         changed_by: actor.1.clone(),
         changed_at,
     };
-    // Stop first, record second: the hardware must not wait for the database. Releasing is
-    // recorded first: nothing moves again until it is.
+    // Stop first, record second: the hardware must not wait for the database. The views and
+    // the other nodes hear of it once it is recorded (so what they read back is true).
     if engaged {
-        state.control.emit(event.clone()).await;
+        state.control.stop_now(&ws);
     }
     let ws_id = ws.clone();
     let updated = state
@@ -109,9 +109,7 @@ pub async fn set_kill(
             Workspace::find(conn, &ws_id)?.ok_or_else(|| AppError::not_found("workspace"))
         })
         .await?;
-    if !engaged {
-        state.control.emit(event).await;
-    }
+    state.control.emit(event).await;
     Ok((updated, access.role))
 }
 

@@ -118,6 +118,15 @@ impl ControlPlane {
         }
     }
 
+    /// Stops the workspace's hardware on this node at once (the router refuses, every
+    /// connection hears it), before the change is recorded; [`ControlPlane::emit`] of the
+    /// kill switch event follows once it is, for the views and the other nodes.
+    pub fn stop_now(&self, workspace_id: &str) {
+        self.router.set_kill(workspace_id, true);
+        let reached = self.hub.kill(workspace_id, true);
+        tracing::warn!(workspace_id, devices = reached, "kill switch engaged");
+    }
+
     /// Brings this node's memory in line with `event`. Returns once the rule engine holds a
     /// workspace's new rules, so the next event is judged by them.
     pub async fn apply(&self, event: &ControlEvent) {
@@ -129,13 +138,17 @@ impl ControlPlane {
                 changed_by,
                 changed_at,
             } => {
-                // Stop first: the router refuses, then every connection hears it.
-                self.router.set_kill(workspace_id, *engaged);
-                let reached = self.hub.kill(workspace_id, *engaged);
-                if *engaged {
-                    tracing::warn!(workspace_id, devices = reached, "kill switch engaged");
-                } else {
-                    tracing::info!(workspace_id, "kill switch released");
+                // Already stopped by `stop_now` on the node that engaged it: nothing changes
+                // (no second frame to its devices).
+                let already = *engaged && self.router.kill_engaged(workspace_id);
+                if !already {
+                    self.router.set_kill(workspace_id, *engaged);
+                    let reached = self.hub.kill(workspace_id, *engaged);
+                    if *engaged {
+                        tracing::warn!(workspace_id, devices = reached, "kill switch engaged");
+                    } else {
+                        tracing::info!(workspace_id, "kill switch released");
+                    }
                 }
                 self.access_cache.invalidate_workspace(workspace_id);
                 self.changes.publish(
