@@ -352,10 +352,10 @@ fn ungated_rumqttd() -> u16 {
     let router = rumqttd::Router::new(
         0,
         rumqttd::RouterConfig {
-            max_connections: 20_000,
+            max_connections: livectl::mqtt::MAX_CONNECTIONS,
             max_outgoing_packet_count: 200,
-            max_segment_size: 64 * 1024,
-            max_segment_count: 2,
+            max_segment_size: livectl::mqtt::SEGMENT_BYTES,
+            max_segment_count: livectl::mqtt::SEGMENTS,
             custom_segment: None,
             initialized_filters: None,
             shared_subscriptions_strategy: Default::default(),
@@ -369,7 +369,7 @@ fn ungated_rumqttd() -> u16 {
         next_connection_delay_ms: 0,
         connections: rumqttd::ConnectionSettings {
             connection_timeout_ms: 5_000,
-            max_payload_size: 20 * 1024,
+            max_payload_size: livectl::mqtt::MAX_PAYLOAD,
             max_inflight_count: 100,
             auth: None,
             external_auth: None,
@@ -391,11 +391,10 @@ fn ungated_rumqttd() -> u16 {
     port
 }
 
-async fn brokers(app: &TestApp) {
+async fn brokers() {
     // The embedded broker lets no device publish to another (each is confined to its own
     // topics), so the engine is measured on a listener of the same router settings without
     // livectl's gate: the client-to-client path mosquitto is measured on.
-    let _ = app;
     let embedded = ungated_rumqttd();
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
         broker_run("embedded rumqttd 0.20 (patched, no gate)", embedded, qos).await;
@@ -551,7 +550,7 @@ fn main() {
         serial_path(&app, &owner).await;
         mqtt_path(&app, &owner).await;
         revocation(&app, &owner).await;
-        brokers(&app).await;
+        brokers().await;
         thousand_devices_memory().await;
     });
 }

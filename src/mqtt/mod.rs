@@ -31,11 +31,11 @@ use crate::db::Db;
 use crate::devices::hub::AgentHub;
 
 /// Largest MQTT packet a device may send.
-const MAX_PAYLOAD: usize = 20 * 1024;
+pub const MAX_PAYLOAD: usize = 20 * 1024;
 /// Each subscription filter keeps a ring of segments in memory (crates.md §1): small ones.
-const SEGMENT_BYTES: usize = 64 * 1024;
-const SEGMENTS: usize = 2;
-const MAX_CONNECTIONS: usize = 20_000;
+pub const SEGMENT_BYTES: usize = 64 * 1024;
+pub const SEGMENTS: usize = 2;
+pub const MAX_CONNECTIONS: usize = 20_000;
 
 pub struct MqttBroker {
     /// The plain listener, when `mqtt.listen` is set.
