@@ -216,6 +216,11 @@ impl AgentHub {
     /// Tells every connection of a workspace that its kill switch changed. Never blocked by
     /// a full command queue.
     pub fn kill(&self, workspace_id: &str, engaged: bool) -> usize {
+        self.each_of_workspace(workspace_id, |c| c.kill(engaged))
+    }
+
+    /// Applies `f` to every connection of a workspace; how many there were.
+    fn each_of_workspace(&self, workspace_id: &str, f: impl Fn(&Connection)) -> usize {
         let devices = self.devices.lock();
         let mut reached = 0;
         for conn in devices
@@ -223,7 +228,7 @@ impl AgentHub {
             .flatten()
             .filter(|c| c.workspace_id == workspace_id)
         {
-            conn.kill(engaged);
+            f(conn);
             reached += 1;
         }
         reached
@@ -240,17 +245,7 @@ impl AgentHub {
 
     /// Ends every connection of a workspace (suspension, deletion).
     pub fn end_workspace(&self, workspace_id: &str, end: End) -> usize {
-        let devices = self.devices.lock();
-        let mut ended = 0;
-        for conn in devices
-            .values()
-            .flatten()
-            .filter(|c| c.workspace_id == workspace_id)
-        {
-            conn.end(&end);
-            ended += 1;
-        }
-        ended
+        self.each_of_workspace(workspace_id, |c| c.end(&end))
     }
 
     /// Ends every connection of this node (a graceful stop).
