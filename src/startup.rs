@@ -36,6 +36,7 @@ use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry:
 use crate::mqtt::MqttBroker;
 use crate::mqtt::auth::MqttAuth;
 use crate::rules::engine::RuleEngine;
+use crate::rules::shared_state::SharedRuleState;
 use crate::rules::trace::Traces;
 use crate::telemetry::metrics::Metrics;
 use crate::web::csrf::CsrfKey;
@@ -168,12 +169,30 @@ impl Application {
             LiveRegistry::new(live_deps)
         });
         let traces = Arc::new(Traces::new());
+        // With several nodes, cooldowns and counters live in Redis, so every node decides alike.
+        let shared_rules = match settings.bus.kind {
+            BusKind::Memory => None,
+            BusKind::Redis => {
+                let client = redis::Client::open(settings.redis.url.expose())
+                    .context("the Redis URL (rule state)")?;
+                Some(
+                    SharedRuleState::connect(
+                        &client,
+                        &settings.redis.namespace,
+                        settings.redis.claim_idle_ms,
+                    )
+                    .await
+                    .context("connecting to Redis (rule state)")?,
+                )
+            }
+        };
         let rules = RuleEngine::new(
             db.clone(),
             router.clone(),
             metrics.clone(),
             bus.clone(),
             traces.clone(),
+            shared_rules,
         )
         .start();
         // The engine subscribes as it starts: only then do livestreams resume, so the first

@@ -3,6 +3,8 @@
 //! commands of firing rules to the router. It is the only code that creates commands.
 
 use std::collections::{HashMap, HashSet};
+
+use futures_util::StreamExt as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,40 +18,19 @@ use crate::commands::router::{CommandRouter, Request};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::ids::now_ms;
-use crate::protocol::{Event, EventKind};
+use crate::protocol::Event;
 use crate::rules::matcher::CompiledRule;
-use crate::rules::model::{self, CounterState, RuleRow};
+use crate::rules::model::{self, RuleRow};
+use crate::rules::shared_state::SharedRuleState;
+use crate::rules::state::{LocalState, Verdict};
 use crate::rules::trace::{Trace, TraceLine, Traces};
 use crate::telemetry::metrics::Metrics;
 
 /// Events the engine may fall behind by before the bus drops them (counted in /metrics).
 const BUS_QUEUE: usize = 65_536;
+/// Events decided together (one round trip to the shared state).
+const CHUNK: usize = 512;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// Viewers in a per-viewer cooldown at once, over every rule. Past it, a rule with a
-/// per-viewer cooldown does not fire for a viewer not yet in cooldown (it fails closed: a
-/// forgotten cooldown would let a viewer fire the hardware again too early).
-const MAX_PER_USER_ENTRIES: usize = 200_000;
-/// How often, at most, a full per-viewer map is swept of ended cooldowns.
-const PER_USER_SWEEP_MS: i64 = 1_000;
-/// Event ids remembered for de-duplication.
-const SEEN_EVENTS: usize = 100_000;
-
-#[derive(Debug, Clone, Copy)]
-struct RuleState {
-    last_fired: Option<i64>,
-    counter: i64,
-    armed: bool,
-}
-
-impl Default for RuleState {
-    fn default() -> Self {
-        Self {
-            last_fired: None,
-            counter: 0,
-            armed: true,
-        }
-    }
-}
 
 type Index = HashMap<String, Vec<Arc<CompiledRule>>>;
 
@@ -61,15 +42,26 @@ pub struct RuleEngine {
     traces: Arc<Traces>,
     /// workspace → event type → rules, highest priority first.
     rules: HashMap<String, Index>,
-    state: HashMap<String, RuleState>,
-    /// (rule, viewer) → when that viewer's cooldown on that rule ends.
-    per_user: HashMap<(String, String), i64>,
-    next_per_user_sweep: i64,
-    dirty: HashSet<String>,
-    /// Recently handled event ids: a bus that delivers at least once (Redis, after a consumer
-    /// crash) must not make a rule fire twice for one event.
-    seen: HashSet<String>,
-    seen_order: std::collections::VecDeque<String>,
+    local: LocalState,
+    /// With several nodes, the state every node shares (Redis); `local` then only keeps the
+    /// counters to save.
+    shared: Option<SharedRuleState>,
+}
+
+/// One event and, per rule listening for its type, whether its conditions hold.
+struct Plan {
+    event: Arc<Event>,
+    rules: Vec<(Arc<CompiledRule>, Result<(), String>)>,
+}
+
+impl Plan {
+    fn candidates(&self) -> Vec<&CompiledRule> {
+        self.rules
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(rule, _)| &**rule)
+            .collect()
+    }
 }
 
 /// Why a rule did or did not fire on one event (the "why didn't it fire" view).
@@ -88,6 +80,7 @@ impl RuleEngine {
         metrics: Arc<Metrics>,
         bus: Arc<dyn EventBus>,
         traces: Arc<Traces>,
+        shared: Option<SharedRuleState>,
     ) -> Self {
         Self {
             traces,
@@ -96,12 +89,8 @@ impl RuleEngine {
             metrics,
             bus,
             rules: HashMap::new(),
-            state: HashMap::new(),
-            per_user: HashMap::new(),
-            next_per_user_sweep: 0,
-            dirty: HashSet::new(),
-            seen: HashSet::new(),
-            seen_order: std::collections::VecDeque::new(),
+            local: LocalState::default(),
+            shared,
         }
     }
 
@@ -123,8 +112,17 @@ impl RuleEngine {
             }
         }
         if let Some(old) = self.rules.get(workspace_id) {
-            for rule in old.values().flatten().filter(|r| !ids.contains(&r.id)) {
-                self.state.remove(&rule.id);
+            let gone: Vec<String> = old
+                .values()
+                .flatten()
+                .filter(|r| !ids.contains(&r.id))
+                .map(|r| r.id.clone())
+                .collect();
+            for id in &gone {
+                self.local.forget(id);
+            }
+            if let Some(shared) = self.shared.clone() {
+                actix::spawn(async move { shared.forget(gone).await });
             }
         }
         if index.is_empty() {
@@ -134,140 +132,123 @@ impl RuleEngine {
         }
     }
 
-    /// Decides one rule on one event. With `commit`, cooldowns, counters and thresholds move;
-    /// without (the test endpoint), nothing changes.
-    fn evaluate(
-        &mut self,
-        rule: &CompiledRule,
-        event: &Event,
-        now: i64,
-        commit: bool,
-    ) -> Result<(), String> {
-        rule.conditions(event)?;
-        if commit && self.per_user.len() >= MAX_PER_USER_ENTRIES && now >= self.next_per_user_sweep
-        {
-            self.per_user.retain(|_, ends| *ends > now);
-            self.next_per_user_sweep = now + PER_USER_SWEEP_MS;
-        }
-        let mut st = self.state.get(&rule.id).copied().unwrap_or_default();
-        let result = self.decide(rule, event, now, &mut st);
-        if commit {
-            if result.is_ok() {
-                st.last_fired = Some(now);
-                if let Some(every) = rule.when.every {
-                    st.counter %= every.max(1);
-                }
-                if rule.when.viewers_at_least.is_some() {
-                    st.armed = false;
-                }
-                if rule.per_user_cooldown_ms > 0 {
-                    let who = event.kind.user().map(|u| u.id.clone()).unwrap_or_default();
-                    self.per_user.insert(
-                        (rule.id.clone(), who),
-                        now.saturating_add(rule.per_user_cooldown_ms),
-                    );
-                }
-            }
-            if rule.when.every.is_some() || rule.when.viewers_at_least.is_some() {
-                self.dirty.insert(rule.id.clone());
-            }
-            self.state.insert(rule.id.clone(), st);
-        }
-        result
-    }
-
-    fn decide(
-        &self,
-        rule: &CompiledRule,
-        event: &Event,
-        now: i64,
-        st: &mut RuleState,
-    ) -> Result<(), String> {
-        if let Some(n) = rule.when.viewers_at_least {
-            let viewers = match &event.kind {
-                EventKind::ViewerCount { viewers, .. } => *viewers,
-                _ => 0,
-            };
-            if viewers < n {
-                st.armed = true;
-                return Err(format!("viewers_at_least: {viewers} viewers, below {n}"));
-            }
-            if !st.armed {
-                return Err(format!(
-                    "viewers_at_least: already fired at {n}; fires again after viewers fall below {n}"
-                ));
-            }
-        }
-        if let Some(every) = rule.when.every {
-            st.counter = st.counter.saturating_add(rule.units(&event.kind));
-            if st.counter < every {
-                let unit = serde_json::to_value(rule.when.unit.unwrap_or_default())
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                return Err(format!("every: {} of {every} {unit} so far", st.counter));
-            }
-        }
-        if let Some(last) = st.last_fired {
-            let left = rule.cooldown_ms - (now - last);
-            if left > 0 {
-                return Err(format!("cooldown: {left} ms left"));
-            }
-        }
-        if rule.per_user_cooldown_ms > 0 {
-            let who = event.kind.user().map(|u| u.id.clone()).unwrap_or_default();
-            match self.per_user.get(&(rule.id.clone(), who)) {
-                Some(ends) if *ends > now => {
-                    return Err(format!(
-                        "per_user_cooldown: this viewer fired it, {} ms left",
-                        ends - now
-                    ));
-                }
-                Some(_) => {}
-                None if self.per_user.len() >= MAX_PER_USER_ENTRIES => {
-                    return Err(format!(
-                        "per_user_cooldown: over {MAX_PER_USER_ENTRIES} viewers in cooldown at once; not fired"
-                    ));
-                }
-                None => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// True the first time an event id is seen.
-    fn first_time(&mut self, id: &str) -> bool {
-        if !self.seen.insert(id.to_owned()) {
-            return false;
-        }
-        self.seen_order.push_back(id.to_owned());
-        if self.seen_order.len() > SEEN_EVENTS
-            && let Some(old) = self.seen_order.pop_front()
-        {
-            self.seen.remove(&old);
-        }
-        true
-    }
-
-    fn on_event(&mut self, event: &Event) {
-        if !self.first_time(&event.id) {
+    /// The rules listening for this event's type, with whether their conditions hold.
+    /// `None` for an event this node has handled already.
+    fn plan(&mut self, event: Arc<Event>) -> Option<Plan> {
+        if !self.local.first_time(&event.id) {
+            self.metrics.rule_events_repeated.inc();
             tracing::debug!(event_id = %event.id, "event delivered twice; handled once");
-            return;
+            return None;
         }
         self.metrics.rule_events.inc();
-        let mut trace = self
-            .traces
-            .wanted(&event.workspace_id)
-            .then(Vec::<TraceLine>::new);
         let rules = self
             .rules
             .get(&event.workspace_id)
             .and_then(|i| i.get(event.kind.name()))
             .cloned()
-            .unwrap_or_default();
-        let now = now_ms();
-        for rule in rules {
-            let result = self.evaluate(&rule, event, now, true);
+            .unwrap_or_default()
+            .into_iter()
+            .map(|rule| {
+                let conditions = rule.conditions(&event);
+                (rule, conditions)
+            })
+            .collect();
+        Some(Plan { event, rules })
+    }
+
+    /// Decides a chunk of events in order: in memory, or in one round trip to the shared
+    /// state, whose answer then fires the commands.
+    fn on_events(&mut self, events: Vec<Arc<Event>>, ctx: &mut Context<Self>) {
+        let plans: Vec<Plan> = events.into_iter().filter_map(|e| self.plan(e)).collect();
+        let Some(shared) = self.shared.clone() else {
+            let now = now_ms();
+            for plan in plans {
+                let verdicts = plan
+                    .candidates()
+                    .into_iter()
+                    .map(|rule| self.local.judge(rule, &plan.event, now, true))
+                    .collect();
+                self.finish(plan, Some(verdicts));
+            }
+            return;
+        };
+        let (pending, done): (Vec<Plan>, Vec<Plan>) = plans
+            .into_iter()
+            .partition(|plan| plan.rules.iter().any(|(_, r)| r.is_ok()));
+        for plan in done {
+            self.finish(plan, Some(Vec::new()));
+        }
+        if pending.is_empty() {
+            return;
+        }
+        // The actor waits for the answer: events are decided in the order they came.
+        ctx.wait(
+            async move {
+                let batch: Vec<(&Event, Vec<&CompiledRule>)> = pending
+                    .iter()
+                    .map(|plan| (&*plan.event, plan.candidates()))
+                    .collect();
+                let judged = shared.judge(&batch, true).await;
+                drop(batch);
+                (pending, judged)
+            }
+            .into_actor(self)
+            .map(|(pending, judged), act, _| match judged {
+                Ok(judged) => {
+                    for (plan, judged) in pending.into_iter().zip(judged) {
+                        let verdicts = judged.map(|rules| {
+                            rules
+                                .into_iter()
+                                .zip(plan.candidates())
+                                .map(|(j, rule)| {
+                                    if let Some(counter) = j.counter {
+                                        act.local.note_counter(&rule.id, counter);
+                                    }
+                                    j.verdict
+                                })
+                                .collect()
+                        });
+                        act.finish(plan, verdicts);
+                    }
+                }
+                Err(err) => {
+                    act.metrics.rule_state_errors.inc();
+                    tracing::error!(error = %err, events = pending.len(), "the shared rule state did not answer; these events fire nothing");
+                    for plan in pending {
+                        let unreachable = plan
+                            .candidates()
+                            .iter()
+                            .map(|_| Verdict::StateUnreachable)
+                            .collect();
+                        act.finish(plan, Some(unreachable));
+                    }
+                }
+            }),
+        );
+    }
+
+    /// Fires the rules whose verdict is `Fire` and traces every rule. `None`: another node
+    /// had already handled this event.
+    fn finish(&mut self, plan: Plan, verdicts: Option<Vec<Verdict>>) {
+        let Some(verdicts) = verdicts else {
+            self.metrics.rule_events_repeated.inc();
+            tracing::debug!(event_id = %plan.event.id, "event already handled by another node");
+            return;
+        };
+        let event = plan.event;
+        let mut verdicts = verdicts.into_iter();
+        let mut trace = self
+            .traces
+            .wanted(&event.workspace_id)
+            .then(Vec::<TraceLine>::new);
+        for (rule, conditions) in plan.rules {
+            let result = match conditions {
+                Ok(()) => verdicts
+                    .next()
+                    .unwrap_or(Verdict::StateUnreachable)
+                    .into_result(&rule),
+                Err(reason) => Err(reason),
+            };
             let command_id = result.is_ok().then(|| {
                 self.metrics.rule_matches.inc();
                 self.router.dispatch(Request {
@@ -286,7 +267,7 @@ impl RuleEngine {
             }
         }
         if let Some(mut lines) = trace {
-            self.trace_other_rules(event, &mut lines);
+            self.trace_other_rules(&event, &mut lines);
             self.traces.publish(Trace {
                 workspace_id: event.workspace_id.clone(),
                 event_id: event.id.clone(),
@@ -352,26 +333,8 @@ impl RuleEngine {
         *lines = ordered.into_iter().map(|(_, _, line)| line).collect();
     }
 
-    /// The counters changed since the last save.
-    fn take_dirty(&mut self) -> Vec<(String, CounterState)> {
-        self.dirty
-            .drain()
-            .filter_map(|id| {
-                self.state.get(&id).map(|s| {
-                    (
-                        id,
-                        CounterState {
-                            value: s.counter,
-                            armed: s.armed,
-                        },
-                    )
-                })
-            })
-            .collect()
-    }
-
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        let counters = self.take_dirty();
+        let counters = self.local.take_dirty();
         if counters.is_empty() {
             return;
         }
@@ -394,7 +357,9 @@ impl Actor for RuleEngine {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.add_stream(ReceiverStream::new(self.bus.subscribe("rules", BUS_QUEUE)));
+        ctx.add_stream(
+            ReceiverStream::new(self.bus.subscribe("rules", BUS_QUEUE)).ready_chunks(CHUNK),
+        );
         let db = self.db.clone();
         // Hold events until the rules and counters are loaded.
         ctx.wait(
@@ -403,7 +368,7 @@ impl Actor for RuleEngine {
                     .await
             }
             .into_actor(self)
-            .map(|loaded: AppResult<_>, act, _| match loaded {
+            .map(|loaded: AppResult<_>, act, ctx| match loaded {
                 Ok((rows, counters)) => {
                     let mut by_ws: HashMap<String, Vec<RuleRow>> = HashMap::new();
                     for row in rows {
@@ -412,16 +377,18 @@ impl Actor for RuleEngine {
                     for (ws, rows) in by_ws {
                         act.install(&ws, rows);
                     }
-                    for (id, c) in counters {
-                        act.state.insert(
-                            id,
-                            RuleState {
-                                last_fired: None,
-                                counter: c.value,
-                                armed: c.armed,
-                            },
+                    if let Some(shared) = act.shared.clone() {
+                        let seed = counters.clone();
+                        ctx.wait(
+                            async move {
+                                if let Err(err) = shared.seed(&seed).await {
+                                    tracing::error!(error = %err, "could not seed the shared rule counters");
+                                }
+                            }
+                            .into_actor(act),
                         );
                     }
+                    act.local.load(counters);
                 }
                 Err(err) => {
                     tracing::error!(error = ?err, "could not load rules; the engine starts empty")
@@ -434,7 +401,7 @@ impl Actor for RuleEngine {
     /// The last counters are saved here and now: a future spawned while stopping would be
     /// cancelled with the actor.
     fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
-        let counters = self.take_dirty();
+        let counters = self.local.take_dirty();
         if !counters.is_empty() {
             let saved = self.db.get_blocking().and_then(|mut conn| {
                 crate::db::write_transaction(&mut conn, |c| model::save_counters(c, &counters))
@@ -447,9 +414,9 @@ impl Actor for RuleEngine {
     }
 }
 
-impl StreamHandler<Arc<Event>> for RuleEngine {
-    fn handle(&mut self, event: Arc<Event>, _ctx: &mut Self::Context) {
-        self.on_event(&event);
+impl StreamHandler<Vec<Arc<Event>>> for RuleEngine {
+    fn handle(&mut self, events: Vec<Arc<Event>>, ctx: &mut Self::Context) {
+        self.on_events(events, ctx);
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
@@ -492,7 +459,7 @@ pub struct TestEvent {
 }
 
 impl Handler<TestEvent> for RuleEngine {
-    type Result = MessageResult<TestEvent>;
+    type Result = ResponseActFuture<Self, Vec<TestResult>>;
 
     fn handle(&mut self, msg: TestEvent, _ctx: &mut Self::Context) -> Self::Result {
         let TestEvent { event, draft } = msg;
@@ -502,31 +469,74 @@ impl Handler<TestEvent> for RuleEngine {
             .map(|i| i.values().flatten().cloned().collect())
             .unwrap_or_default();
         rules.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
-        if let Some(draft) = draft {
-            rules.insert(0, Arc::new(draft));
-        }
-        let now = now_ms();
         let kill = self.router.kill_engaged(&event.workspace_id);
-        MessageResult(
-            rules
-                .iter()
-                .map(|rule| match self.evaluate(rule, &event, now, false) {
-                    Ok(()) => TestResult {
-                        rule_id: rule.id.clone(),
-                        matched: true,
-                        reason: if kill {
-                            "all conditions hold; it would fire, but the kill switch is engaged: the command would be blocked".into()
-                        } else {
-                            "all conditions hold; it would fire".into()
-                        },
-                    },
-                    Err(reason) => TestResult {
-                        rule_id: rule.id.clone(),
-                        matched: false,
-                        reason,
-                    },
-                })
-                .collect(),
+        let now = now_ms();
+        // The draft has no state yet, wherever the saved rules keep theirs.
+        let draft = draft.map(|rule| {
+            let result = rule.conditions(&event).and_then(|()| {
+                LocalState::default()
+                    .judge(&rule, &event, now, false)
+                    .into_result(&rule)
+            });
+            test_result(&rule, result, kill)
+        });
+        let shared = self.shared.clone();
+        Box::pin(
+            async move {
+                let candidates: Vec<&CompiledRule> = rules
+                    .iter()
+                    .filter(|r| r.conditions(&event).is_ok())
+                    .map(|r| &**r)
+                    .collect();
+                let judged = match &shared {
+                    Some(shared) if !candidates.is_empty() => Some(
+                        shared
+                            .judge(&[(&event, candidates)], false)
+                            .await
+                            .ok()
+                            .and_then(|mut all| all.pop().flatten()),
+                    ),
+                    _ => None,
+                };
+                (rules, event, judged)
+            }
+            .into_actor(self)
+            .map(move |(rules, event, judged), act, _| {
+                let mut judged = judged.map(|j| j.unwrap_or_default().into_iter());
+                let mut results: Vec<TestResult> = draft.into_iter().collect();
+                for rule in &rules {
+                    let result = rule.conditions(&event).and_then(|()| {
+                        let verdict = match judged.as_mut() {
+                            Some(shared) => shared
+                                .next()
+                                .map_or(Verdict::StateUnreachable, |j| j.verdict),
+                            None => act.local.judge(rule, &event, now, false),
+                        };
+                        verdict.into_result(rule)
+                    });
+                    results.push(test_result(rule, result, kill));
+                }
+                results
+            }),
         )
+    }
+}
+
+fn test_result(rule: &CompiledRule, result: Result<(), String>, kill: bool) -> TestResult {
+    match result {
+        Ok(()) => TestResult {
+            rule_id: rule.id.clone(),
+            matched: true,
+            reason: if kill {
+                "all conditions hold; it would fire, but the kill switch is engaged: the command would be blocked".into()
+            } else {
+                "all conditions hold; it would fire".into()
+            },
+        },
+        Err(reason) => TestResult {
+            rule_id: rule.id.clone(),
+            matched: false,
+            reason,
+        },
     }
 }

@@ -6,5 +6,7 @@ pub mod matcher;
 pub mod model;
 pub mod pages;
 pub mod routes;
+pub mod shared_state;
+pub mod state;
 pub mod trace;
 pub mod views;

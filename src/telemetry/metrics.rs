@@ -71,6 +71,8 @@ pub struct Metrics {
     pub commands_sent: Counter,
     pub rule_matches: Counter,
     pub rule_events: Counter,
+    pub rule_state_errors: Counter,
+    pub rule_events_repeated: Counter,
     pub command_latency: Histogram,
     commands_by_status: Family<StatusLabel, Counter>,
     db_connections: Family<StateLabel, Gauge>,
@@ -97,6 +99,8 @@ impl Metrics {
             commands_sent: Counter::default(),
             rule_matches: Counter::default(),
             rule_events: Counter::default(),
+            rule_state_errors: Counter::default(),
+            rule_events_repeated: Counter::default(),
             command_latency: latency(),
             commands_by_status: Family::default(),
             db_connections: Family::default(),
@@ -154,6 +158,16 @@ impl Metrics {
             m.rule_events.clone(),
         );
         r.register("rule_matches", "Rules that fired", m.rule_matches.clone());
+        r.register(
+            "rule_events_repeated",
+            "Events delivered again (a consumer taken over, a duplicate) and handled once",
+            m.rule_events_repeated.clone(),
+        );
+        r.register(
+            "rule_state_errors",
+            "Event batches that fired nothing because the shared rule state did not answer",
+            m.rule_state_errors.clone(),
+        );
         r.register(
             "commands",
             "Commands by final status",

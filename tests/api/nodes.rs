@@ -312,3 +312,124 @@ async fn a_certificate_issued_by_one_node_works_on_the_other() {
         std::fs::read(b.data_dir.path().join("mqtt/ca.pem")).unwrap()
     );
 }
+
+/// Rules that fired, over both nodes, once every event delivered so far has been decided
+/// (`deliveries` counts an event handed to the engines twice as two).
+async fn fired_after(a: &TestApp, b: &TestApp, deliveries: u64) -> u64 {
+    let m = |app: &TestApp| {
+        let m = &app.state.metrics;
+        // Repeats caught on the node itself never count as handled; those caught in Redis do.
+        m.rule_events.get() + m.rule_events_repeated.get()
+    };
+    eventually("both engines took every event", || {
+        m(a) + m(b) >= deliveries
+    })
+    .await;
+    // An engine answers a message only after the events it is deciding: then its count is final.
+    for node in [a, b] {
+        node.state
+            .rules
+            .send(livectl::rules::engine::Reload("none".into()))
+            .await
+            .unwrap();
+    }
+    a.state.metrics.rule_matches.get() + b.state.metrics.rule_matches.get()
+}
+
+/// A comment from `viewer`, injected through `node`'s API.
+async fn comment(node: &TestApp, token: &str, ws: &str, ls: &str, text: &str, viewer: &str) {
+    let body = json!({"event_type": "comment", "payload": {"text": text, "user": {"id": viewer, "unique_id": viewer, "nickname": viewer}}});
+    node.post(
+        &format!("/workspaces/{ws}/livestreams/{ls}/events"),
+        token,
+        body,
+    )
+    .await
+    .expect(202);
+}
+
+#[actix_web::test]
+async fn cooldowns_and_counters_hold_across_nodes_and_a_taken_over_event_fires_once() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "Studio").await;
+    let ls = a.simulator_livestream(&owner, &ws).await;
+    device(&a, &owner, &ws, "Desk", &["LED_ON", "LED_OFF", "BUZZ"]).await;
+    let mut rules = Vec::new();
+    for body in [
+        json!({"name": "every 4", "when": {"event": "comment", "equals": "count", "every": 4}, "then": {"command": "LED_ON"}}),
+        json!({"name": "cooldown", "when": {"event": "comment", "equals": "cool"}, "then": {"command": "LED_OFF"}, "cooldown_ms": 60000}),
+        json!({"name": "per viewer", "when": {"event": "comment", "equals": "me"}, "then": {"command": "BUZZ"}, "per_user_cooldown_ms": 60000}),
+    ] {
+        let made = a
+            .post(&format!("/workspaces/{ws}/rules"), &owner.token, body)
+            .await
+            .expect(201);
+        rules.push(made["id"].as_str().unwrap().to_owned());
+    }
+    // B's engine learns of the rules through the control plane.
+    let probe =
+        json!({"livestream_id": ls, "event": {"event_type": "comment", "payload": {"text": "me"}}});
+    for _ in 0..250 {
+        let seen = b
+            .post(
+                &format!("/workspaces/{ws}/rules/test"),
+                &owner.token,
+                probe.clone(),
+            )
+            .await
+            .expect(200);
+        if seen.as_array().unwrap().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Events alternate between the nodes' APIs, and each node's engine takes some of them.
+    let token = owner.token.as_str();
+    for i in 0..8 {
+        let (x, y) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        comment(x, token, &ws, &ls, "count", &format!("v{i}")).await;
+        comment(y, token, &ws, &ls, "cool", &format!("v{i}")).await;
+        comment(
+            x,
+            token,
+            &ws,
+            &ls,
+            "me",
+            if i < 4 { "same" } else { "other" },
+        )
+        .await;
+    }
+    // every 4 over 8 events: twice; a 60 s cooldown: once; two viewers: once each.
+    assert_eq!(fired_after(&a, &b, 24).await, 2 + 1 + 2);
+    let mut commands = Vec::new();
+    for _ in 0..250 {
+        commands = a
+            .get(&format!("/workspaces/{ws}/commands?limit=100"), token)
+            .await
+            .expect(200)
+            .as_array()
+            .unwrap()
+            .clone();
+        if commands.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let of = |rule: &str| commands.iter().filter(|c| c["rule_id"] == rule).count();
+    assert_eq!((of(&rules[0]), of(&rules[1]), of(&rules[2])), (2, 1, 2));
+
+    // One event delivered to both nodes (as after a consumer takeover) fires once in all.
+    let twice = std::sync::Arc::new(livectl::protocol::Event {
+        id: "evt_taken_over".into(),
+        workspace_id: ws.clone(),
+        stream_id: ls.clone(),
+        kind: serde_json::from_value(json!({"event_type": "comment", "payload": {"text": "me", "user": {"id": "third", "unique_id": "third", "nickname": "third"}}})).unwrap(),
+        ts: livectl::ids::now_ms(),
+        simulated: true,
+    });
+    a.state.bus.publish(twice.clone());
+    b.state.bus.publish(twice);
+    assert_eq!(fired_after(&a, &b, 26).await, 2 + 1 + 2 + 1);
+}

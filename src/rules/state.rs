@@ -1,0 +1,257 @@
+//! What a rule remembers between events (cooldowns, `every` counters, viewer thresholds) and
+//! the verdict it gives on one event. One node keeps it in memory ([`LocalState`]); several
+//! nodes keep it in Redis (`shared_state.rs`), where the same verdicts are reached atomically.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::protocol::{Event, EventKind};
+use crate::rules::matcher::CompiledRule;
+use crate::rules::model::CounterState;
+
+/// Viewers in a per-viewer cooldown at once, over every rule. Past it, a rule with a
+/// per-viewer cooldown does not fire for a viewer not yet in cooldown (it fails closed: a
+/// forgotten cooldown would let a viewer fire the hardware again too early).
+pub const MAX_PER_USER_ENTRIES: usize = 200_000;
+/// How often, at most, a full per-viewer map is swept of ended cooldowns.
+const PER_USER_SWEEP_MS: i64 = 1_000;
+/// Event ids remembered for de-duplication.
+const SEEN_EVENTS: usize = 100_000;
+
+/// Whether a rule whose conditions hold fires now, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Fire,
+    ViewersBelow {
+        viewers: i64,
+        at_least: i64,
+    },
+    AlreadyFiredAt {
+        at_least: i64,
+    },
+    CountingUp {
+        so_far: i64,
+        every: i64,
+    },
+    Cooldown {
+        left_ms: i64,
+    },
+    ViewerCooldown {
+        left_ms: i64,
+    },
+    TooManyViewersInCooldown,
+    /// The shared state could not be read: nothing fires (fail closed).
+    StateUnreachable,
+}
+
+impl Verdict {
+    /// `Ok` to fire, or the reason shown in traces and the test endpoint.
+    pub fn into_result(self, rule: &CompiledRule) -> Result<(), String> {
+        match self {
+            Verdict::Fire => Ok(()),
+            Verdict::ViewersBelow { viewers, at_least } => Err(format!(
+                "viewers_at_least: {viewers} viewers, below {at_least}"
+            )),
+            Verdict::AlreadyFiredAt { at_least } => Err(format!(
+                "viewers_at_least: already fired at {at_least}; fires again after viewers fall below {at_least}"
+            )),
+            Verdict::CountingUp { so_far, every } => {
+                let unit = serde_json::to_value(rule.when.unit.unwrap_or_default())
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                Err(format!("every: {so_far} of {every} {unit} so far"))
+            }
+            Verdict::Cooldown { left_ms } => Err(format!("cooldown: {left_ms} ms left")),
+            Verdict::ViewerCooldown { left_ms } => Err(format!(
+                "per_user_cooldown: this viewer fired it, {left_ms} ms left"
+            )),
+            Verdict::TooManyViewersInCooldown => Err(format!(
+                "per_user_cooldown: over {MAX_PER_USER_ENTRIES} viewers in cooldown at once; not fired"
+            )),
+            Verdict::StateUnreachable => Err(
+                "the shared rule state (Redis) did not answer: not fired, to be safe".to_owned(),
+            ),
+        }
+    }
+}
+
+/// The viewers an event reports (0 for any other event).
+pub fn viewers_of(event: &Event) -> i64 {
+    match &event.kind {
+        EventKind::ViewerCount { viewers, .. } => *viewers,
+        _ => 0,
+    }
+}
+
+/// The viewer a per-viewer cooldown is kept for ("" when the event names none).
+pub fn viewer_of(event: &Event) -> String {
+    event.kind.user().map(|u| u.id.clone()).unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RuleState {
+    last_fired: Option<i64>,
+    counter: i64,
+    armed: bool,
+}
+
+impl Default for RuleState {
+    fn default() -> Self {
+        Self {
+            last_fired: None,
+            counter: 0,
+            armed: true,
+        }
+    }
+}
+
+/// One node's rule state, in memory.
+#[derive(Default)]
+pub struct LocalState {
+    state: HashMap<String, RuleState>,
+    /// (rule, viewer) → when that viewer's cooldown on that rule ends.
+    per_user: HashMap<(String, String), i64>,
+    next_per_user_sweep: i64,
+    dirty: HashSet<String>,
+    /// Recently handled event ids: a bus that delivers at least once (Redis, after a consumer
+    /// crash) must not make a rule fire twice for one event.
+    seen: HashSet<String>,
+    seen_order: VecDeque<String>,
+}
+
+impl LocalState {
+    /// Counters read back from the table at start.
+    pub fn load(&mut self, counters: Vec<(String, CounterState)>) {
+        for (id, c) in counters {
+            self.state.insert(
+                id,
+                RuleState {
+                    last_fired: None,
+                    counter: c.value,
+                    armed: c.armed,
+                },
+            );
+        }
+    }
+
+    pub fn forget(&mut self, rule_id: &str) {
+        self.state.remove(rule_id);
+    }
+
+    /// True the first time an event id is seen.
+    pub fn first_time(&mut self, id: &str) -> bool {
+        if !self.seen.insert(id.to_owned()) {
+            return false;
+        }
+        self.seen_order.push_back(id.to_owned());
+        if self.seen_order.len() > SEEN_EVENTS
+            && let Some(old) = self.seen_order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        true
+    }
+
+    /// Decides one rule whose conditions hold. With `commit`, cooldowns, counters and
+    /// thresholds move; without (the test endpoint), nothing changes.
+    pub fn judge(&mut self, rule: &CompiledRule, event: &Event, now: i64, commit: bool) -> Verdict {
+        if commit && self.per_user.len() >= MAX_PER_USER_ENTRIES && now >= self.next_per_user_sweep
+        {
+            self.per_user.retain(|_, ends| *ends > now);
+            self.next_per_user_sweep = now + PER_USER_SWEEP_MS;
+        }
+        let mut st = self.state.get(&rule.id).copied().unwrap_or_default();
+        let verdict = self.decide(rule, event, now, &mut st);
+        if commit {
+            if verdict == Verdict::Fire {
+                st.last_fired = Some(now);
+                if let Some(every) = rule.when.every {
+                    st.counter %= every.max(1);
+                }
+                if rule.when.viewers_at_least.is_some() {
+                    st.armed = false;
+                }
+                if rule.per_user_cooldown_ms > 0 {
+                    self.per_user.insert(
+                        (rule.id.clone(), viewer_of(event)),
+                        now.saturating_add(rule.per_user_cooldown_ms),
+                    );
+                }
+            }
+            if rule.when.every.is_some() || rule.when.viewers_at_least.is_some() {
+                self.dirty.insert(rule.id.clone());
+            }
+            self.state.insert(rule.id.clone(), st);
+        }
+        verdict
+    }
+
+    fn decide(&self, rule: &CompiledRule, event: &Event, now: i64, st: &mut RuleState) -> Verdict {
+        if let Some(at_least) = rule.when.viewers_at_least {
+            let viewers = viewers_of(event);
+            if viewers < at_least {
+                st.armed = true;
+                return Verdict::ViewersBelow { viewers, at_least };
+            }
+            if !st.armed {
+                return Verdict::AlreadyFiredAt { at_least };
+            }
+        }
+        if let Some(every) = rule.when.every {
+            st.counter = st.counter.saturating_add(rule.units(&event.kind));
+            if st.counter < every {
+                return Verdict::CountingUp {
+                    so_far: st.counter,
+                    every,
+                };
+            }
+        }
+        if let Some(last) = st.last_fired {
+            let left_ms = rule.cooldown_ms - (now - last);
+            if left_ms > 0 {
+                return Verdict::Cooldown { left_ms };
+            }
+        }
+        if rule.per_user_cooldown_ms > 0 {
+            match self.per_user.get(&(rule.id.clone(), viewer_of(event))) {
+                Some(ends) if *ends > now => {
+                    return Verdict::ViewerCooldown {
+                        left_ms: ends - now,
+                    };
+                }
+                Some(_) => {}
+                None if self.per_user.len() >= MAX_PER_USER_ENTRIES => {
+                    return Verdict::TooManyViewersInCooldown;
+                }
+                None => {}
+            }
+        }
+        Verdict::Fire
+    }
+
+    /// The counters changed since the last save.
+    pub fn take_dirty(&mut self) -> Vec<(String, CounterState)> {
+        self.dirty
+            .drain()
+            .filter_map(|id| {
+                self.state.get(&id).map(|s| {
+                    (
+                        id,
+                        CounterState {
+                            value: s.counter,
+                            armed: s.armed,
+                        },
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Counters another store reported (the shared state), to be saved like local ones.
+    pub fn note_counter(&mut self, rule_id: &str, counter: CounterState) {
+        let st = self.state.entry(rule_id.to_owned()).or_default();
+        st.counter = counter.value;
+        st.armed = counter.armed;
+        self.dirty.insert(rule_id.to_owned());
+    }
+}
