@@ -148,14 +148,17 @@ async fn bench_idle_actors() {
     let state = app.state.clone();
     let mut tiktok = state.settings.tiktok.clone();
     tiktok.simulator_interval_ms = 3_600_000;
-    let registry = LiveRegistry::new(Deps {
-        bus: state.bus.clone(),
-        db: state.db.clone(),
-        tiktok: std::sync::Arc::new(tiktok),
-        http: livectl::live::client::http_client().unwrap(),
-        metrics: state.metrics.clone(),
-        saver: livectl::live::saver::StateSaver::start(state.db.clone()),
-    })
+    let registry = LiveRegistry::new(
+        Deps {
+            bus: state.bus.clone(),
+            db: state.db.clone(),
+            tiktok: std::sync::Arc::new(tiktok),
+            http: livectl::live::client::http_client().unwrap(),
+            metrics: state.metrics.clone(),
+            saver: livectl::live::saver::StateSaver::start(state.db.clone()),
+        },
+        None,
+    )
     .start();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_kb();
@@ -168,6 +171,7 @@ async fn bench_idle_actors() {
             source: SourceKind::Simulator,
             auto_reconnect: true,
             stats: Stats::default(),
+            fence: 0,
         }));
     }
     while registry.send(Count).await.unwrap() < n {

@@ -139,6 +139,7 @@ pub struct RedisSettings {
     pub stream_maxlen: usize,
     pub claim_idle_ms: u64,
     pub namespace: String,
+    pub lease_ttl_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -262,6 +263,10 @@ impl Settings {
             anyhow::ensure!(
                 !self.redis.url.is_empty(),
                 "redis.url is required when bus.kind = \"redis\""
+            );
+            anyhow::ensure!(
+                (2_000..=60_000).contains(&self.redis.lease_ttl_ms),
+                "redis.lease_ttl_ms must be between 2000 and 60000 (leases are renewed every second)"
             );
         }
         let url = self.database_url();

@@ -32,6 +32,7 @@ use crate::error::AppError;
 use crate::http::extract::{path_error_handler, query_error_handler};
 use crate::http::openapi::{self, OpenApiJson};
 use crate::http::{self, middleware::request_context};
+use crate::live::lease::Leases;
 use crate::live::{self, actor::Deps as LiveDeps, model::LivestreamRow, registry::LiveRegistry};
 use crate::mqtt::MqttBroker;
 use crate::mqtt::auth::MqttAuth;
@@ -163,10 +164,30 @@ impl Application {
             metrics: metrics.clone(),
             saver: live::saver::StateSaver::start(db.clone()),
         };
+        let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
+        // With several nodes, each livestream runs on the one node holding its lease.
+        let leases = match settings.bus.kind {
+            BusKind::Memory => None,
+            BusKind::Redis => {
+                let client = redis::Client::open(settings.redis.url.expose())
+                    .context("the Redis URL (livestream leases)")?;
+                Some(Arc::new(
+                    Leases::connect(
+                        &client,
+                        &settings.redis.namespace,
+                        &node,
+                        Duration::from_millis(settings.redis.lease_ttl_ms),
+                    )
+                    .await
+                    .context("connecting to Redis (livestream leases)")?,
+                ))
+            }
+        };
+        let leased = leases.is_some();
         // Livestreams (TikTok sockets, inflating, decoding) run on a thread of their own, so
         // a heavy stream never delays the rule engine and the router on this one.
         let live = LiveRegistry::start_in_arbiter(&actix::Arbiter::new().handle(), move |_| {
-            LiveRegistry::new(live_deps)
+            LiveRegistry::new(live_deps, leases)
         });
         let traces = Arc::new(Traces::new());
         // With several nodes, cooldowns and counters live in Redis, so every node decides alike.
@@ -196,8 +217,11 @@ impl Application {
         )
         .start();
         // The engine subscribes as it starts: only then do livestreams resume, so the first
-        // events after a restart reach the rules.
-        resume_livestreams(&db, &live).await;
+        // events after a restart reach the rules. With leases, the registry takes its share
+        // of them itself.
+        if !leased {
+            resume_livestreams(&db, &live).await;
+        }
         let denylist = Arc::new(denylist);
         let access_cache = Arc::new(AccessCache::new(Duration::from_millis(
             settings.server.access_cache_ms,
@@ -213,7 +237,6 @@ impl Application {
                 Some((client, tx, rx))
             }
         };
-        let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
         if let Some((client, _, _)) = &peers {
             router.set_remote(crate::commands::remote::Remote::start(
                 client.clone(),
@@ -358,6 +381,13 @@ impl Application {
         let state = self.state.clone();
         actix_web::rt::spawn(async move {
             wait_for_stop_signal().await;
+            // Livestreams first: their leases go free, and another node takes them over now.
+            match state.live.send(crate::live::registry::StopAll).await {
+                Ok(count) if count > 0 => {
+                    tracing::info!(livestreams = count, "stopping: livestreams handed over")
+                }
+                _ => {}
+            }
             let closed = state.hub.end_all(crate::devices::hub::End::GoingAway);
             tracing::info!(
                 connections = closed,

@@ -25,7 +25,7 @@ use crate::changes::{ChangeKind, Changes};
 use crate::commands::router::CommandRouter;
 use crate::devices::hub::{AgentHub, End};
 use crate::devices::model::Device;
-use crate::live::registry::{DisconnectWorkspace, LiveRegistry};
+use crate::live::registry::{Disconnect, DisconnectWorkspace, LiveRegistry};
 use crate::mqtt::auth::MqttAuth;
 use crate::rules::engine::{Reload, RuleEngine};
 use crate::workspaces::access::AccessCache;
@@ -81,6 +81,14 @@ pub enum ControlEvent {
     },
     WorkspaceDeleted {
         workspace_id: String,
+    },
+    /// A livestream should now run (`connected`) or not. The node that runs it stops it at
+    /// once; one that should start it takes its lease (the asking node at once, the others
+    /// within a second).
+    LivestreamWanted {
+        workspace_id: String,
+        livestream_id: String,
+        connected: bool,
     },
     /// An access token (`jti`) or a whole sign-in (its refresh family) is refused until
     /// `until_s` (Unix seconds).
@@ -241,6 +249,21 @@ impl ControlPlane {
                     tracing::error!(workspace_id, error = %err, "the rule engine did not drop the workspace's rules");
                 }
                 self.access_changed(workspace_id);
+            }
+            ControlEvent::LivestreamWanted {
+                workspace_id,
+                livestream_id,
+                connected,
+            } => {
+                if !connected {
+                    self.live.do_send(Disconnect(livestream_id.clone()));
+                }
+                self.changes.publish(
+                    workspace_id,
+                    ChangeKind::Livestream {
+                        livestream_id: livestream_id.clone(),
+                    },
+                );
             }
             ControlEvent::Denied { id, until_s } => self.denylist.insert(id.clone(), *until_s),
         }

@@ -106,6 +106,7 @@ diesel::table! {
         connected_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        lease_fence -> BigInt,
     }
 }
 

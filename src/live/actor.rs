@@ -64,6 +64,8 @@ pub struct Spec {
     pub auto_reconnect: bool,
     /// Counters carried over from the table.
     pub stats: Stats,
+    /// The fencing token of this node's lease on the livestream (0 on one node).
+    pub fence: i64,
 }
 
 pub struct LivestreamActor {
@@ -157,7 +159,10 @@ impl LivestreamActor {
     /// Queues the runtime for the table (batched by the saver; retried on the next tick if
     /// the queue is full).
     fn save(&mut self) {
-        self.dirty = !self.deps.saver.save(&self.spec.id, self.runtime.clone());
+        self.dirty = !self
+            .deps
+            .saver
+            .save(&self.spec.id, self.runtime.clone(), self.spec.fence);
     }
 
     fn publish(&mut self, kind: EventKind, ts: i64, simulated: bool) -> String {
@@ -390,6 +395,22 @@ impl Handler<Stop> for LivestreamActor {
         }
         self.runtime.viewer_count = 0;
         self.save();
+        ctx.stop();
+    }
+}
+
+/// Stops the source and ends the actor without writing anything: another node holds the
+/// livestream now, and its state is that node's to write.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Abandon;
+
+impl Handler<Abandon> for LivestreamActor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Abandon, ctx: &mut Self::Context) {
+        self.stop_source(ctx);
+        self.generation += 1;
         ctx.stop();
     }
 }

@@ -9,6 +9,7 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/webcast.rs"));
 }
 pub mod actor;
+pub mod lease;
 pub mod model;
 pub mod pages;
 pub mod registry;

@@ -98,7 +98,7 @@ pub struct LivestreamRow {
 }
 
 /// What a running actor knows that the table may not have yet.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Runtime {
     pub status: Status,
     pub room_id: Option<String>,
@@ -199,23 +199,30 @@ impl LivestreamRow {
     }
 }
 
-/// Writes what an actor knows to the table.
-pub fn save_runtime(conn: &mut DbConnection, id: &str, rt: &Runtime) -> AppResult<()> {
+/// Writes what an actor knows to the table, unless a newer lease holder (a higher `fence`)
+/// has written since: a node that lost its lease cannot overwrite the state of the node that
+/// took the stream over. Without leases (one node) the fence is always 0.
+pub fn save_runtime(conn: &mut DbConnection, id: &str, rt: &Runtime, fence: i64) -> AppResult<()> {
     let last_error = rt
         .last_error
         .as_ref()
         .map(serde_json::to_string)
         .transpose()?;
-    diesel::update(livestreams::table.find(id))
-        .set((
-            livestreams::status.eq(rt.status.as_str()),
-            livestreams::room_id.eq(&rt.room_id),
-            livestreams::last_error.eq(last_error),
-            livestreams::stats.eq(serde_json::to_string(&rt.stats)?),
-            livestreams::connected_at.eq(rt.connected_at),
-            livestreams::updated_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        livestreams::table
+            .find(id)
+            .filter(livestreams::lease_fence.le(fence)),
+    )
+    .set((
+        livestreams::lease_fence.eq(fence),
+        livestreams::status.eq(rt.status.as_str()),
+        livestreams::room_id.eq(&rt.room_id),
+        livestreams::last_error.eq(last_error),
+        livestreams::stats.eq(serde_json::to_string(&rt.stats)?),
+        livestreams::connected_at.eq(rt.connected_at),
+        livestreams::updated_at.eq(now_ms()),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

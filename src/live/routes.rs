@@ -9,13 +9,14 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
 use crate::changes::ChangeKind;
+use crate::control::ControlEvent;
 use crate::db::schema::livestreams;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::live::actor::{GetRuntime, Inject, Spec};
+use crate::live::actor::{Inject, Spec};
 use crate::live::model::{self, LivestreamRow, LivestreamView, SourceKind, Stats, Status};
-use crate::live::registry::{Connect, Disconnect, Lookup};
+use crate::live::registry::{Connect, Lookup, RuntimeOf};
 use crate::protocol::{Event, EventKind};
 use crate::startup::AppState;
 use crate::workspaces::access::authorize;
@@ -34,10 +35,12 @@ pub struct CreateLivestream {
 }
 
 async fn view_of(state: &AppState, row: LivestreamRow) -> LivestreamView {
-    let runtime = match state.live.send(Lookup(row.id.clone())).await {
-        Ok(Some(actor)) => actor.send(GetRuntime).await.ok(),
-        _ => None,
-    };
+    let runtime = state
+        .live
+        .send(RuntimeOf(row.id.clone()))
+        .await
+        .ok()
+        .flatten();
     row.view(runtime)
 }
 
@@ -49,6 +52,7 @@ pub fn spec_of(row: &LivestreamRow) -> Spec {
         source: row.source_kind(),
         auto_reconnect: row.auto_reconnect,
         stats: row.stored_runtime().stats,
+        fence: 0,
     }
 }
 
@@ -207,8 +211,7 @@ pub async fn delete_livestream(
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
-    let _ = state.live.send(Disconnect(row.id.clone())).await;
-    changed(&state, &row);
+    wanted(&state, &row, false).await;
     let actor = caller.owned_actor();
     state
         .db
@@ -281,15 +284,21 @@ pub async fn set_connected(
             .send(Connect(spec_of(&row)))
             .await
             .map_err(AppError::internal)?;
-    } else {
-        state
-            .live
-            .send(Disconnect(row.id.clone()))
-            .await
-            .map_err(AppError::internal)?;
     }
-    changed(state, &row);
+    wanted(state, &row, connected).await;
     Ok(())
+}
+
+/// Tells every node whether the livestream should run now (the one running it stops it).
+async fn wanted(state: &AppState, row: &LivestreamRow, connected: bool) {
+    state
+        .control
+        .emit(ControlEvent::LivestreamWanted {
+            workspace_id: row.workspace_id.clone(),
+            livestream_id: row.id.clone(),
+            connected,
+        })
+        .await;
 }
 
 #[derive(Debug, Serialize, ToSchema)]

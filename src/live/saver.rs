@@ -14,7 +14,7 @@ const BATCH: usize = 2_048;
 
 #[derive(Clone)]
 pub struct StateSaver {
-    tx: mpsc::Sender<(String, Runtime)>,
+    tx: mpsc::Sender<(String, (Runtime, i64))>,
 }
 
 impl StateSaver {
@@ -24,23 +24,24 @@ impl StateSaver {
         StateSaver { tx }
     }
 
-    /// Queues a save; false when the queue is full (the caller keeps it dirty and retries).
-    pub fn save(&self, livestream_id: &str, runtime: Runtime) -> bool {
+    /// Queues a save under the lease's fencing token (0 without leases); false when the
+    /// queue is full (the caller keeps it dirty and retries).
+    pub fn save(&self, livestream_id: &str, runtime: Runtime, fence: i64) -> bool {
         self.tx
-            .try_send((livestream_id.to_owned(), runtime))
+            .try_send((livestream_id.to_owned(), (runtime, fence)))
             .is_ok()
     }
 }
 
-async fn write_loop(db: Db, mut rx: mpsc::Receiver<(String, Runtime)>) {
+async fn write_loop(db: Db, mut rx: mpsc::Receiver<(String, (Runtime, i64))>) {
     let mut buf = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut buf, BATCH).await > 0 {
-        let latest: HashMap<String, Runtime> = buf.drain(..).collect();
+        let latest: HashMap<String, (Runtime, i64)> = buf.drain(..).collect();
         let result = db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
-                    for (id, rt) in &latest {
-                        model::save_runtime(conn, id, rt)?;
+                    for (id, (rt, fence)) in &latest {
+                        model::save_runtime(conn, id, rt, *fence)?;
                     }
                     Ok(())
                 })

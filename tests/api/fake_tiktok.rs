@@ -27,6 +27,8 @@ pub struct Control {
     pub sign_status: AtomicU16,
     pub sign_calls: AtomicU64,
     pub sockets: AtomicU64,
+    /// Sockets open right now.
+    pub open: AtomicU64,
     pub heartbeats: AtomicU64,
     pub enter_rooms: AtomicU64,
     pub acks: Mutex<Vec<u64>>,
@@ -51,6 +53,7 @@ impl FakeTiktok {
             sign_status: AtomicU16::new(200),
             sign_calls: AtomicU64::new(0),
             sockets: AtomicU64::new(0),
+            open: AtomicU64::new(0),
             heartbeats: AtomicU64::new(0),
             enter_rooms: AtomicU64::new(0),
             acks: Mutex::new(Vec::new()),
@@ -195,6 +198,7 @@ async fn socket(
     }
     let (res, mut session, stream) = actix_ws::handle(&req, body)?;
     control.sockets.fetch_add(1, Ordering::SeqCst);
+    control.open.fetch_add(1, Ordering::SeqCst);
     let mut stream = stream.max_frame_size(1 << 24);
     let mut pushes = control.push.subscribe();
     let control = control.into_inner();
@@ -230,6 +234,7 @@ async fn socket(
                 },
             }
         }
+        control.open.fetch_sub(1, Ordering::SeqCst);
     });
     Ok(res)
 }

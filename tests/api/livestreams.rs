@@ -234,15 +234,28 @@ async fn connected_livestreams_come_back_after_a_restart() {
     .await
     .expect(202);
     wait_status(&app, &owner, &ws, &id, "live").await;
-    // A second server on the same database and data folder: the stream reconnects by itself.
-    let second = app.sibling(|_| {}).await;
-    let count = second
-        .state
+    // The first server stops as on SIGTERM (with Redis, it gives the livestream's lease up),
+    // and a second one on the same database and data folder reconnects the stream by itself.
+    app.state
         .live
-        .send(livectl::live::registry::Count)
+        .send(livectl::live::registry::StopAll)
         .await
         .unwrap();
-    assert_eq!(count, 1);
+    let second = app.sibling(|_| {}).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let count = second
+            .state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap();
+        if count == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never resumed");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     wait_status(&second, &owner, &ws, &id, "live").await;
 }
 

@@ -433,3 +433,119 @@ async fn cooldowns_and_counters_hold_across_nodes_and_a_taken_over_event_fires_o
     b.state.bus.publish(twice);
     assert_eq!(fired_after(&a, &b, 26).await, 2 + 1 + 2 + 1);
 }
+
+/// How many livestreams a node runs.
+async fn running(node: &TestApp) -> usize {
+    node.state
+        .live
+        .send(livectl::live::registry::Count)
+        .await
+        .unwrap()
+}
+
+/// Waits (up to 10 s) until `node`'s API shows the livestream with `status`.
+async fn shows(node: &TestApp, token: &str, ws: &str, ls: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let view = node
+            .get(&format!("/workspaces/{ws}/livestreams/{ls}"), token)
+            .await
+            .expect(200);
+        if view["status"] == status {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never {status}: {view}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_livestream_runs_on_one_node_and_moves_when_that_node_stops() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let fake = crate::fake_tiktok::FakeTiktok::start().await;
+    let url = fake.url.clone();
+    let (a, b) = two_nodes_with(move |s| {
+        s.tiktok.web_url = url.clone();
+        s.tiktok.sign_url = url.clone();
+        s.tiktok.heartbeat_ms = 100;
+    })
+    .await;
+    let owner = a.user("owner").await;
+    let token = owner.token.as_str();
+    let ws = a.workspace(&owner, "Studio").await;
+    let ls = a
+        .post(
+            &format!("/workspaces/{ws}/livestreams"),
+            token,
+            json!({"target": "@someone"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let connect = |node: &TestApp, on: bool| {
+        let path = format!(
+            "/workspaces/{ws}/livestreams/{ls}/{}",
+            if on { "connect" } else { "disconnect" }
+        );
+        let node = node.url(&path);
+        async move {
+            let answer = reqwest::Client::new()
+                .post(node)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 202);
+        }
+    };
+
+    // Connected through both nodes: one node runs it, with one socket at TikTok, and both
+    // nodes show it live.
+    connect(&b, true).await;
+    connect(&a, true).await;
+    eventually("one node runs it", || fake.control.open.load(SeqCst) == 1).await;
+    shows(&a, token, &ws, &ls, "live").await;
+    shows(&b, token, &ws, &ls, "live").await;
+    assert_eq!(running(&a).await + running(&b).await, 1);
+    assert_eq!(fake.control.sockets.load(SeqCst), 1);
+
+    // Disconnected through either node: the node running it stops it.
+    let holder_is_a = running(&a).await == 1;
+    connect(if holder_is_a { &b } else { &a }, false).await;
+    eventually("the socket closes", || fake.control.open.load(SeqCst) == 0).await;
+    shows(&a, token, &ws, &ls, "idle").await;
+    shows(&b, token, &ws, &ls, "idle").await;
+
+    // Connected again; the node running it stops (SIGTERM): the other one takes it over.
+    connect(&a, true).await;
+    eventually("one node runs it again", || {
+        fake.control.open.load(SeqCst) == 1
+    })
+    .await;
+    let (holder, other) = if running(&a).await == 1 {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let opened = fake.control.sockets.load(SeqCst);
+    let moved = Instant::now();
+    holder
+        .state
+        .live
+        .send(livectl::live::registry::StopAll)
+        .await
+        .unwrap();
+    eventually("the other node took it", || {
+        fake.control.sockets.load(SeqCst) == opened + 1 && fake.control.open.load(SeqCst) == 1
+    })
+    .await;
+    assert!(
+        moved.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        moved.elapsed()
+    );
+    assert_eq!(running(other).await, 1);
+    shows(holder, token, &ws, &ls, "live").await;
+}
