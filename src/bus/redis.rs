@@ -62,6 +62,9 @@ struct Shared {
     consumer: String,
     metrics: BusMetrics,
     up: AtomicBool,
+    /// Grows each time Redis is found to have lost livectl's keys (a restart without
+    /// persistence): the writer then registers its streams and groups again.
+    epoch: AtomicU64,
 }
 
 pub struct RedisBus {
@@ -90,6 +93,7 @@ impl RedisBus {
             consumer,
             metrics,
             up: AtomicBool::new(true),
+            epoch: AtomicU64::new(0),
         });
         let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
         tokio::spawn(health_loop(shared.clone(), conn.clone()));
@@ -155,12 +159,23 @@ async fn health_loop(shared: Arc<Shared>, mut conn: ConnectionManager) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        let command = redis::cmd("PING");
-        let ping = command.query_async::<String>(&mut conn);
-        let up = matches!(
-            tokio::time::timeout(Duration::from_secs(1), ping).await,
-            Ok(Ok(_))
-        );
+        // A marker key answers both questions: does Redis answer, and does it still hold
+        // what livectl wrote (SET NX succeeds only where the marker is gone)?
+        let mut command = redis::cmd("SET");
+        command
+            .arg(format!("{}:bus:marker", shared.settings.namespace))
+            .arg(1)
+            .arg("NX");
+        let marked = command.query_async::<Option<String>>(&mut conn);
+        let answer = tokio::time::timeout(Duration::from_secs(1), marked).await;
+        let up = matches!(answer, Ok(Ok(_)));
+        if let Ok(Ok(Some(_))) = answer
+            && shared.epoch.fetch_add(1, Ordering::Relaxed) > 0
+        {
+            tracing::warn!(
+                "Redis lost livectl's keys (restarted empty?); registering streams and consumer groups again"
+            );
+        }
         if shared.up.swap(up, Ordering::Relaxed) != up {
             if up {
                 tracing::info!("Redis answers again");
@@ -256,9 +271,15 @@ async fn write_loop(
     mut rx: mpsc::Receiver<Arc<Event>>,
 ) {
     let mut known: HashSet<String> = HashSet::new();
+    let mut epoch = shared.epoch.load(Ordering::Relaxed);
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let events = std::mem::take(&mut batch);
+        let now = shared.epoch.load(Ordering::Relaxed);
+        if now != epoch {
+            known.clear();
+            epoch = now;
+        }
         let fresh: HashSet<String> = events
             .iter()
             .map(|e| stream_key(&e.stream_id))
@@ -388,6 +409,11 @@ async fn read_loop(
     let claim_every = Duration::from_millis((shared.settings.claim_idle_ms / 2).max(100));
     while !tx.is_closed() {
         if refreshed.elapsed() >= REFRESH_KEYS {
+            // Again each time: a Redis that restarted empty must learn of this group before
+            // the writer registers streams anew.
+            let _ = conn
+                .sadd::<_, _, ()>(shared.settings.groups_key(), &group)
+                .await;
             let all: HashSet<String> = conn
                 .smembers(shared.settings.streams_key())
                 .await

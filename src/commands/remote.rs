@@ -2,8 +2,9 @@
 //! command for a device connected to another node to that node, through Redis pub/sub, and the
 //! device's acknowledgement comes back the same way.
 //!
-//! - Presence: every node announces the devices connected to it every second on
-//!   `{ns}:presence`; an announcement is believed for [`PRESENCE_TTL`].
+//! - Presence: every node announces the devices connected to it on `{ns}:presence` every
+//!   second and at once when one comes or goes; an announcement is believed for
+//!   [`PRESENCE_TTL`].
 //! - A command travels on `{ns}:node:{id}:cmd` to the node that holds the device, which checks
 //!   again that it has not expired and that the workspace's kill switch is not engaged (as this
 //!   node knows it) before handing it to the connection. Nothing is ever re-sent: a command is
@@ -320,7 +321,10 @@ async fn subscribe_loop(client: redis::Client, remote: Arc<Remote>) {
 async fn announce_loop(remote: Arc<Remote>) {
     let mut tick = tokio::time::interval(ANNOUNCE_EVERY);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = remote.hub.presence_changed() => {}
+        }
         let message = Message::Presence {
             node: remote.node.clone(),
             devices: remote.hub.held(),

@@ -98,6 +98,9 @@ pub struct AgentHub {
     next_id: AtomicU64,
     /// Told whenever a device comes, goes or reports its board (the dashboards show it).
     changes: Changes,
+    /// Woken on the same occasions: the other nodes are told at once (`commands/remote.rs`),
+    /// not at the next periodic announcement.
+    presence: tokio::sync::Notify,
 }
 
 /// Command queue length per connection.
@@ -114,10 +117,22 @@ impl AgentHub {
             statuses: Mutex::default(),
             next_id: AtomicU64::new(0),
             changes,
+            presence: tokio::sync::Notify::new(),
         }
     }
 
+    /// Resolves when this node's devices changed (one came, went or reported its board).
+    pub async fn presence_changed(&self) {
+        self.presence.notified().await;
+    }
+
+    /// One of this node's devices changed: the views and the other nodes are told.
     fn changed(&self, device_id: &str, workspace_id: &str) {
+        self.presence.notify_one();
+        self.views_changed(device_id, workspace_id);
+    }
+
+    fn views_changed(&self, device_id: &str, workspace_id: &str) {
         self.changes.publish(
             workspace_id,
             ChangeKind::Device {
@@ -294,7 +309,7 @@ impl AgentHub {
             }
         }
         for (device_id, workspace_id) in changed {
-            self.changed(&device_id, &workspace_id);
+            self.views_changed(&device_id, &workspace_id);
         }
     }
 

@@ -198,9 +198,10 @@ async fn socket(
     }
     let (res, mut session, stream) = actix_ws::handle(&req, body)?;
     control.sockets.fetch_add(1, Ordering::SeqCst);
-    control.open.fetch_add(1, Ordering::SeqCst);
     let mut stream = stream.max_frame_size(1 << 24);
     let mut pushes = control.push.subscribe();
+    // Counted open once it hears pushes: a test that waits for it may push at once.
+    control.open.fetch_add(1, Ordering::SeqCst);
     let control = control.into_inner();
     actix_web::rt::spawn(async move {
         loop {
@@ -262,8 +263,19 @@ pub fn viewer(n: i64) -> pb::User {
 }
 
 pub fn chat(msg_id: i64, text: &str) -> pb::Message {
+    chat_at(msg_id, text, 1_763_719_200_000 + msg_id)
+}
+
+/// [`chat`], written now: a rule's command on an old comment would be refused as late.
+pub fn chat_now(msg_id: i64, text: &str) -> pb::Message {
+    chat_at(msg_id, text, livectl::ids::now_ms())
+}
+
+fn chat_at(msg_id: i64, text: &str, create_time: i64) -> pb::Message {
+    let mut common = common("WebcastChatMessage", msg_id);
+    common.create_time = create_time;
     let m = pb::ChatMessage {
-        common: Some(common("WebcastChatMessage", msg_id)),
+        common: Some(common),
         user: Some(viewer(msg_id)),
         content: text.into(),
     };
