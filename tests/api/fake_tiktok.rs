@@ -267,6 +267,7 @@ pub fn chat(msg_id: i64, text: &str) -> pb::Message {
 }
 
 /// [`chat`], written now: a rule's command on an old comment would be refused as late.
+#[allow(dead_code)] // tests/cluster.rs uses it; this binary's tests send old comments on purpose
 pub fn chat_now(msg_id: i64, text: &str) -> pb::Message {
     chat_at(msg_id, text, livectl::ids::now_ms())
 }
