@@ -244,6 +244,14 @@ impl Application {
                 &node,
                 hub.clone(),
             ));
+            router.set_shared_rate(Arc::new(
+                crate::commands::shared_rate::SharedRate::connect(
+                    client,
+                    &settings.redis.namespace,
+                )
+                .await
+                .context("connecting to Redis (command limits)")?,
+            ));
         }
         let control = Arc::new(ControlPlane {
             db: db.clone(),

@@ -5,3 +5,4 @@ pub mod record;
 pub mod remote;
 pub mod router;
 pub mod routes;
+pub mod shared_rate;

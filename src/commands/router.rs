@@ -11,6 +11,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::commands::record::{Outcome, Recorder};
+use crate::commands::shared_rate::{SharedRate, Verdict as SharedVerdict};
 use crate::devices::hub::{AgentHub, SendError};
 use crate::devices::model::Device;
 use crate::ids::{new_id, now_ms, prefix};
@@ -39,6 +40,31 @@ pub struct Request {
 struct Job {
     command: Command,
     event_at: Option<i64>,
+    /// The device's and the plan's commands per minute, for the check across nodes.
+    limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Limits {
+    device: i64,
+    plan: Option<(Plan, i64)>,
+}
+
+fn over_device(limit: i64) -> (CommandStatus, String) {
+    (
+        CommandStatus::RateLimited,
+        format!("over the device's {limit} commands per minute"),
+    )
+}
+
+fn over_plan(plan: Plan, limit: i64) -> (CommandStatus, String) {
+    (
+        CommandStatus::RateLimited,
+        format!(
+            "over the {} plan's {limit} commands per minute",
+            plan.as_str()
+        ),
+    )
 }
 
 #[derive(Default)]
@@ -62,6 +88,8 @@ pub(crate) struct Inner {
     hub: Arc<AgentHub>,
     /// The other nodes, for devices connected to one of them (`bus.kind = "redis"`).
     remote: std::sync::OnceLock<Arc<crate::commands::remote::Remote>>,
+    /// Commands per minute counted by every node together (`bus.kind = "redis"`).
+    shared_rate: std::sync::OnceLock<Arc<SharedRate>>,
     recorder: Recorder,
     metrics: Arc<Metrics>,
     ttl_ms: i64,
@@ -92,6 +120,7 @@ impl CommandRouter {
             inner: Arc::new(Inner {
                 hub,
                 remote: std::sync::OnceLock::new(),
+                shared_rate: std::sync::OnceLock::new(),
                 recorder,
                 metrics,
                 ttl_ms: i64::try_from(ttl_ms).unwrap_or(2_000),
@@ -111,6 +140,11 @@ impl CommandRouter {
     pub fn set_remote(&self, remote: Arc<crate::commands::remote::Remote>) {
         remote.attach(self);
         let _ = self.inner.remote.set(remote);
+    }
+
+    /// Device and plan limits are then counted with the other nodes.
+    pub fn set_shared_rate(&self, shared: Arc<SharedRate>) {
+        let _ = self.inner.shared_rate.set(shared);
     }
 
     pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
@@ -216,13 +250,17 @@ impl CommandRouter {
             expires_at: now + self.inner.ttl_ms,
         };
         let id = command.id.clone();
-        let job = Job {
+        let mut job = Job {
             command,
             event_at: req.event_at,
+            limits: Limits::default(),
         };
-        if let Err((status, detail)) = self.admit(&job) {
-            self.finish(job, status, Some(detail), None);
-            return id;
+        match self.admit(&job) {
+            Ok(limits) => job.limits = limits,
+            Err((status, detail)) => {
+                self.finish(job, status, Some(detail), None);
+                return id;
+            }
         }
         let queue = self.queue_for(&req.device_id);
         if let Err(err) = queue.try_send(job) {
@@ -235,7 +273,7 @@ impl CommandRouter {
         id
     }
 
-    fn admit(&self, job: &Job) -> Result<(), (CommandStatus, String)> {
+    fn admit(&self, job: &Job) -> Result<Limits, (CommandStatus, String)> {
         let c = &job.command;
         if self.kill_engaged(&c.workspace_id) {
             return Err((CommandStatus::Blocked, "the kill switch is engaged".into()));
@@ -265,13 +303,7 @@ impl CommandRouter {
             .or_default()
             .admit(now, device.max_commands_per_minute)
         {
-            return Err((
-                CommandStatus::RateLimited,
-                format!(
-                    "over the device's {} commands per minute",
-                    device.max_commands_per_minute
-                ),
-            ));
+            return Err(over_device(device.max_commands_per_minute));
         }
         let plan = self
             .inner
@@ -289,15 +321,12 @@ impl CommandRouter {
                 .or_default()
                 .admit(now, limit)
         {
-            return Err((
-                CommandStatus::RateLimited,
-                format!(
-                    "over the {} plan's {limit} commands per minute",
-                    plan.as_str()
-                ),
-            ));
+            return Err(over_plan(plan, limit));
         }
-        Ok(())
+        Ok(Limits {
+            device: device.max_commands_per_minute,
+            plan: plan.limits().commands_per_minute.map(|l| (plan, l)),
+        })
     }
 
     fn queue_for(&self, device_id: &str) -> mpsc::Sender<Job> {
@@ -338,6 +367,27 @@ impl CommandRouter {
                 None,
             );
         }
+        if let Some(shared) = self.inner.shared_rate.get() {
+            let limits = job.limits;
+            let verdict = shared
+                .admit(
+                    &c.id,
+                    &c.device_id,
+                    limits.device,
+                    &c.workspace_id,
+                    limits.plan.map(|(_, l)| l),
+                )
+                .await;
+            let refused = match (verdict, limits.plan) {
+                (SharedVerdict::OverDevice, _) => Some(over_device(limits.device)),
+                (SharedVerdict::OverPlan, Some((plan, limit))) => Some(over_plan(plan, limit)),
+                _ => None,
+            };
+            if let Some((status, detail)) = refused {
+                return self.finish(job, status, Some(detail), None);
+            }
+        }
+        let c = &job.command;
         let frame = match serde_json::to_string(&ServerFrame::Command(c.clone())) {
             Ok(json) => json,
             Err(err) => {

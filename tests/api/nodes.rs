@@ -549,3 +549,63 @@ async fn a_livestream_runs_on_one_node_and_moves_when_that_node_stops() {
     assert_eq!(running(other).await, 1);
     shows(holder, token, &ws, &ls, "live").await;
 }
+
+#[actix_web::test]
+async fn a_device_limit_holds_for_commands_issued_on_both_nodes() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "Studio").await;
+    let made = a
+        .post(
+            &format!("/workspaces/{ws}/devices"),
+            &owner.token,
+            json!({"name": "Desk", "transport": "agent", "allowed_commands": ["LED_ON"], "max_commands_per_minute": 3}),
+        )
+        .await
+        .expect(201);
+    let (dev, token) = (
+        made["device"]["id"].as_str().unwrap().to_owned(),
+        made["agent_token"].as_str().unwrap().to_owned(),
+    );
+    let mut agent = connect_agent(&b, &token).await.expect("agent on B");
+    let limited = |node: &TestApp| {
+        node.state
+            .router
+            .device(&dev)
+            .is_some_and(|d| d.max_commands_per_minute == 3)
+    };
+    eventually("both nodes know the limit", || limited(&a) && limited(&b)).await;
+    for _ in 0..250 {
+        let on_a = a
+            .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
+            .await
+            .expect(200);
+        if on_a["online"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Three commands, issued on A, B and A, go through; the fourth, on B, is over the limit
+    // although B itself issued only two.
+    for (n, node) in [&a, &b, &a].into_iter().enumerate() {
+        let id = node.state.router.dispatch(request(&ws, &dev, "LED_ON"));
+        let frame = next_of(&mut agent.socket, "command").await;
+        assert_eq!(frame["id"], id.as_str(), "command {n}");
+        crate::agents::send_json(
+            &mut agent.socket,
+            json!({"type": "ack", "id": id, "status": "done"}),
+        )
+        .await;
+    }
+    let id = b.state.router.dispatch(request(&ws, &dev, "LED_ON"));
+    let fourth = wait_command(&b, &owner, &ws, &id).await;
+    assert_eq!(fourth["status"], "rate_limited", "{fourth}");
+    assert!(
+        fourth["detail"]
+            .as_str()
+            .unwrap()
+            .contains("3 commands per minute"),
+        "{fourth}"
+    );
+}
