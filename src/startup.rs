@@ -401,6 +401,11 @@ impl Application {
                 connections = closed,
                 "stopping: devices told to reconnect elsewhere"
             );
+            // Nothing this node counted or did is lost: rule counters, command history.
+            let _ = state.rules.send(crate::rules::engine::SaveCounters).await;
+            if !state.router.history_flushed(Duration::from_secs(2)).await {
+                tracing::warn!("stopping: some command outcomes were not written in time");
+            }
             handle.stop(true).await;
         });
         self.server.await

@@ -2,6 +2,8 @@
 //! batches by one task so that the hardware path never waits for the database.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use tokio::sync::{broadcast, mpsc};
@@ -26,6 +28,9 @@ const BATCH: usize = 256;
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::Sender<Outcome>,
+    /// Outcomes queued, and outcomes written (or given up on): equal when nothing waits.
+    queued: Arc<AtomicU64>,
+    done: Arc<AtomicU64>,
     /// Outcomes as they happen, for the live feed.
     pub live: broadcast::Sender<Arc<Outcome>>,
 }
@@ -35,13 +40,35 @@ impl Recorder {
     pub fn start(db: Db) -> Recorder {
         let (tx, rx) = mpsc::channel(BUFFER);
         let (live, _) = broadcast::channel(1024);
-        tokio::spawn(write_loop(db, rx));
-        Recorder { tx, live }
+        let done = Arc::new(AtomicU64::new(0));
+        tokio::spawn(write_loop(db, rx, done.clone()));
+        Recorder {
+            tx,
+            queued: Arc::new(AtomicU64::new(0)),
+            done,
+            live,
+        }
+    }
+
+    /// Waits (at most `limit`) until every outcome recorded so far is written: a stopping
+    /// node leaves no history behind.
+    pub async fn flushed(&self, limit: Duration) -> bool {
+        let target = self.queued.load(Ordering::Acquire);
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.done.load(Ordering::Acquire) < target {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
     }
 
     pub fn record(&self, outcome: Outcome) {
         let _ = self.live.send(Arc::new(outcome.clone()));
-        if self.tx.try_send(outcome).is_err() {
+        if self.tx.try_send(outcome).is_ok() {
+            self.queued.fetch_add(1, Ordering::AcqRel);
+        } else {
             tracing::error!(
                 "command history is backed up; an outcome was not written (the database is too slow or down)"
             );
@@ -49,10 +76,11 @@ impl Recorder {
     }
 }
 
-async fn write_loop(db: Db, mut rx: mpsc::Receiver<Outcome>) {
+async fn write_loop(db: Db, mut rx: mpsc::Receiver<Outcome>, done: Arc<AtomicU64>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let outcomes = std::mem::take(&mut batch);
+        let count = outcomes.len() as u64;
         let result = db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
@@ -66,6 +94,7 @@ async fn write_loop(db: Db, mut rx: mpsc::Receiver<Outcome>) {
         if let Err(err) = result {
             tracing::error!(error = ?err, "could not write command outcomes");
         }
+        done.fetch_add(count, Ordering::AcqRel);
     }
 }
 

@@ -147,6 +147,11 @@ impl CommandRouter {
         let _ = self.inner.shared_rate.set(shared);
     }
 
+    /// Waits (at most `limit`) until the outcomes recorded so far are written.
+    pub async fn history_flushed(&self, limit: Duration) -> bool {
+        self.inner.recorder.flushed(limit).await
+    }
+
     pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
         Arc::downgrade(&self.inner)
     }

@@ -424,6 +424,31 @@ impl StreamHandler<Vec<Arc<Event>>> for RuleEngine {
     }
 }
 
+/// Saves the counters that changed, now (a stopping node leaves none unsaved).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SaveCounters;
+
+impl Handler<SaveCounters> for RuleEngine {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _msg: SaveCounters, _ctx: &mut Self::Context) -> Self::Result {
+        let counters = self.local.take_dirty();
+        let db = self.db.clone();
+        Box::pin(async move {
+            if counters.is_empty() {
+                return;
+            }
+            if let Err(err) = db
+                .transaction(move |conn| model::save_counters(conn, &counters))
+                .await
+            {
+                tracing::warn!(error = ?err, "could not save rule counters on the way out");
+            }
+        })
+    }
+}
+
 /// Reloads one workspace's rules from the database (after any change to them).
 #[derive(Message)]
 #[rtype(result = "()")]
