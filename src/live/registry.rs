@@ -25,6 +25,10 @@ struct Running {
 
 pub struct LiveRegistry {
     deps: Deps,
+    /// Threads the livestreams run on, in turn: TikTok sockets, inflating and decoding never
+    /// share one thread with the rule engine, and a heavy livestream only slows its thread.
+    threads: Vec<ArbiterHandle>,
+    next_thread: usize,
     actors: HashMap<String, Running>,
     leases: Option<Arc<Leases>>,
     /// Livestreams being acquired right now (not to be asked for twice).
@@ -38,8 +42,11 @@ pub struct LiveRegistry {
 
 impl LiveRegistry {
     pub fn new(deps: Deps, leases: Option<Arc<Leases>>) -> Self {
+        let count = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, 8);
         Self {
             deps,
+            threads: (0..count).map(|_| Arbiter::new().handle()).collect(),
+            next_thread: 0,
             actors: HashMap::new(),
             leases,
             acquiring: HashSet::new(),
@@ -53,7 +60,14 @@ impl LiveRegistry {
         spec.fence = fence;
         let id = spec.id.clone();
         let workspace_id = spec.workspace_id.clone();
-        let addr = LivestreamActor::new(spec, self.deps.clone()).start();
+        let deps = self.deps.clone();
+        let addr = match self.threads.get(self.next_thread % self.threads.len().max(1)) {
+            Some(thread) => {
+                LivestreamActor::start_in_arbiter(thread, move |_| LivestreamActor::new(spec, deps))
+            }
+            None => LivestreamActor::new(spec, deps).start(),
+        };
+        self.next_thread = self.next_thread.wrapping_add(1);
         self.actors.insert(
             id,
             Running {

@@ -357,9 +357,12 @@ impl Actor for RuleEngine {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.add_stream(
-            ReceiverStream::new(self.bus.subscribe("rules", BUS_QUEUE)).ready_chunks(CHUNK),
+        // Workspaces take turns: one that floods cannot delay another's commands.
+        let events = crate::rules::fair::in_turns(
+            self.bus.subscribe("rules", BUS_QUEUE),
+            self.metrics.bus.clone(),
         );
+        ctx.add_stream(ReceiverStream::new(events).ready_chunks(CHUNK));
         let db = self.db.clone();
         // Hold events until the rules and counters are loaded.
         ctx.wait(

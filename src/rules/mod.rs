@@ -2,6 +2,7 @@
 //! code that creates commands), and the API.
 
 pub mod engine;
+pub mod fair;
 pub mod matcher;
 pub mod model;
 pub mod pages;
