@@ -207,15 +207,17 @@ impl Application {
                 )
             }
         };
-        let rules = RuleEngine::new(
+        // The rule engine has a thread of its own too: nothing else on this node can delay
+        // the decisions that move hardware.
+        let engine = RuleEngine::new(
             db.clone(),
             router.clone(),
             metrics.clone(),
             bus.clone(),
             traces.clone(),
             shared_rules,
-        )
-        .start();
+        );
+        let rules = RuleEngine::start_in_arbiter(&actix::Arbiter::new().handle(), move |_| engine);
         // The engine subscribes as it starts: only then do livestreams resume, so the first
         // events after a restart reach the rules. With leases, the registry takes its share
         // of them itself.
