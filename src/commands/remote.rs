@@ -89,7 +89,7 @@ impl Remote {
             outbox,
             router: Mutex::new(Weak::new()),
         });
-        tokio::spawn(publish_loop(client.clone(), outgoing));
+        tokio::spawn(publish_loop(client.clone(), outgoing, remote.clone()));
         tokio::spawn(subscribe_loop(client, remote.clone()));
         tokio::spawn(announce_loop(remote.clone()));
         remote
@@ -159,6 +159,18 @@ impl Remote {
             tracing::warn!(command_id = %ack.id, "could not send an acknowledgement back to the issuing node");
         }
         true
+    }
+
+    /// The node a command was sent to did not hear it: the issuing router learns at once.
+    fn unheard(&self, device_id: &str, command_id: &str) {
+        let ack = Ack {
+            id: command_id.to_owned(),
+            status: CommandStatus::Undeliverable,
+            detail: Some("the device's node did not hear the command".to_owned()),
+        };
+        if let Some(inner) = self.router.lock().upgrade() {
+            CommandRouter::from_inner(inner).ack(device_id, ack);
+        }
     }
 
     fn on_message(&self, message: Message) {
@@ -258,7 +270,11 @@ pub fn frame_of(command: &crate::protocol::Command) -> Result<String, serde_json
     serde_json::to_string(&ServerFrame::Command(command.clone()))
 }
 
-async fn publish_loop(client: redis::Client, mut outgoing: mpsc::Receiver<Outgoing>) {
+async fn publish_loop(
+    client: redis::Client,
+    mut outgoing: mpsc::Receiver<Outgoing>,
+    remote: Arc<Remote>,
+) {
     let mut conn = loop {
         match client.get_connection_manager().await {
             Ok(conn) => break conn,
@@ -277,8 +293,25 @@ async fn publish_loop(client: redis::Client, mut outgoing: mpsc::Receiver<Outgoi
             .arg(json)
             .query_async(&mut conn)
             .await;
-        if let Err(err) = sent {
-            tracing::warn!(error = %err, channel = %out.channel, "commands across nodes: could not publish");
+        let heard = match sent {
+            Ok(listeners) => listeners > 0,
+            Err(err) => {
+                tracing::warn!(error = %err, channel = %out.channel, "commands across nodes: could not publish");
+                false
+            }
+        };
+        // A command no node heard (its node is reconnecting to Redis, or gone) is answered
+        // at once rather than after the acknowledgement timeout; it is never re-sent.
+        if let (
+            false,
+            Message::Command {
+                device_id,
+                command_id,
+                ..
+            },
+        ) = (heard, &out.message)
+        {
+            remote.unheard(device_id, command_id);
         }
     }
 }

@@ -17,9 +17,11 @@ use crate::live::model::Runtime;
 /// How often leases are renewed and free livestreams looked for.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// KEYS: lease, fence counter. ARGV: node, ttl ms. Returns the new fence, or 0 if the lease is
-/// held (by anyone: a node asks again only for what it does not hold).
+/// KEYS: lease, fence counter, this node's marker. ARGV: node, ttl ms. Returns the new fence,
+/// or 0 if the lease is held (by anyone: a node asks again only for what it does not hold) or
+/// this node's marker is gone (Redis restarted empty: the holders put their leases back first).
 const ACQUIRE: &str = r#"
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local t = redis.call('TIME')
 local fence = tonumber(t[1]) * 1000000 + math.floor(tonumber(t[2]) / 1000) * 1000
@@ -52,6 +54,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], 
 return 0
 "#;
 
+/// What one heartbeat learnt.
+#[derive(Debug, Clone, Copy)]
+pub struct Beat {
+    pub alive: usize,
+    /// True on the first beat, and after Redis lost its data.
+    pub marker_was_lost: bool,
+}
+
 pub struct Leases {
     conn: ConnectionManager,
     namespace: String,
@@ -69,7 +79,7 @@ impl Leases {
         node: &str,
         ttl: Duration,
     ) -> redis::RedisResult<Leases> {
-        Ok(Leases {
+        let leases = Leases {
             conn: client.get_connection_manager().await?,
             namespace: namespace.to_owned(),
             node: node.to_owned(),
@@ -77,7 +87,15 @@ impl Leases {
             acquire: redis::Script::new(ACQUIRE),
             renew: redis::Script::new(RENEW),
             release: redis::Script::new(RELEASE),
-        })
+        };
+        // Marked from the start: a livestream connected at once may be taken at once.
+        let mut conn = leases.conn.clone();
+        redis::cmd("SET")
+            .arg(leases.marker_key())
+            .arg(1)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(leases)
     }
 
     pub fn ttl(&self) -> Duration {
@@ -96,6 +114,10 @@ impl Leases {
         format!("{}:lease:nodes", self.namespace)
     }
 
+    fn marker_key(&self) -> String {
+        format!("{}:marker:{}", self.nodes_key(), self.node)
+    }
+
     fn value(&self, fence: i64) -> String {
         format!("{}|{fence}", self.node)
     }
@@ -111,6 +133,7 @@ impl Leases {
             .acquire
             .key(self.key(livestream_id))
             .key(format!("{}:fence", self.key(livestream_id)))
+            .key(self.marker_key())
             .arg(&self.node)
             .arg(self.ttl_ms())
             .invoke_async(&mut conn)
@@ -170,17 +193,26 @@ impl Leases {
             .collect())
     }
 
-    /// Says this node is alive and returns how many nodes are (for a fair share of streams).
-    pub async fn heartbeat(&self) -> redis::RedisResult<usize> {
+    /// Says this node is alive: how many nodes are (for a fair share of streams), and whether
+    /// Redis lost this node's marker since the last beat (it restarted empty: every lease is
+    /// gone, and their holders have not yet put them back).
+    pub async fn heartbeat(&self) -> redis::RedisResult<Beat> {
         let now = crate::ids::now_ms();
         let mut conn = self.conn.clone();
-        let (_, _, alive): ((), (), usize) = redis::pipe()
+        let (_, _, alive, marked): ((), (), usize, Option<String>) = redis::pipe()
             .zadd(self.nodes_key(), &self.node, now)
             .zrembyscore(self.nodes_key(), 0, now - self.ttl_ms() as i64)
             .zcard(self.nodes_key())
+            .cmd("SET")
+            .arg(self.marker_key())
+            .arg(1)
+            .arg("NX")
             .query_async(&mut conn)
             .await?;
-        Ok(alive.max(1))
+        Ok(Beat {
+            alive: alive.max(1),
+            marker_was_lost: marked.is_some(),
+        })
     }
 
     /// Leaves the set of live nodes (a graceful stop).

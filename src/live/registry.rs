@@ -13,7 +13,7 @@ use actix::prelude::*;
 use rand::seq::SliceRandom as _;
 
 use crate::live::actor::{Abandon, Deps, GetRuntime, LivestreamActor, Spec, Stop};
-use crate::live::lease::{Leases, TICK};
+use crate::live::lease::{Beat, Leases, TICK};
 use crate::live::model::{LivestreamRow, Runtime};
 
 struct Running {
@@ -38,11 +38,17 @@ pub struct LiveRegistry {
     renewed: Instant,
     ticking: bool,
     stopping: bool,
+    /// No lease is taken before this: Redis restarted empty, and the nodes holding
+    /// livestreams get one lease's time to put their leases back first.
+    hold_off_until: Option<Instant>,
+    beats: u64,
 }
 
 impl LiveRegistry {
     pub fn new(deps: Deps, leases: Option<Arc<Leases>>) -> Self {
-        let count = std::thread::available_parallelism().map_or(2, usize::from).clamp(1, 8);
+        let count = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .clamp(1, 8);
         Self {
             deps,
             threads: (0..count).map(|_| Arbiter::new().handle()).collect(),
@@ -53,6 +59,8 @@ impl LiveRegistry {
             renewed: Instant::now(),
             ticking: false,
             stopping: false,
+            hold_off_until: None,
+            beats: 0,
         }
     }
 
@@ -61,7 +69,10 @@ impl LiveRegistry {
         let id = spec.id.clone();
         let workspace_id = spec.workspace_id.clone();
         let deps = self.deps.clone();
-        let addr = match self.threads.get(self.next_thread % self.threads.len().max(1)) {
+        let addr = match self
+            .threads
+            .get(self.next_thread % self.threads.len().max(1))
+        {
             Some(thread) => {
                 LivestreamActor::start_in_arbiter(thread, move |_| LivestreamActor::new(spec, deps))
             }
@@ -88,7 +99,10 @@ impl LiveRegistry {
             self.start_actor(spec, 0);
             return;
         };
-        if self.stopping || !self.acquiring.insert(spec.id.clone()) {
+        if self.stopping
+            || self.hold_off_until.is_some_and(|t| Instant::now() < t)
+            || !self.acquiring.insert(spec.id.clone())
+        {
             return;
         }
         let id = spec.id.clone();
@@ -172,7 +186,7 @@ impl LiveRegistry {
                 }
                 leases.publish_runtimes(&runtimes).await;
                 let wanted = db.run(LivestreamRow::wanted).await;
-                let alive = leases.heartbeat().await;
+                let beat = leases.heartbeat().await;
                 let free = match &wanted {
                     Ok(rows) => {
                         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
@@ -180,12 +194,12 @@ impl LiveRegistry {
                     }
                     Err(_) => Vec::new(),
                 };
-                (held, renewed, wanted, alive, free)
+                (held, renewed, wanted, beat, free)
             }
             .into_actor(self)
-            .map(|(held, renewed, wanted, alive, free), act, ctx| {
+            .map(|(held, renewed, wanted, beat, free), act, ctx| {
                 act.ticking = false;
-                act.after_tick(held, renewed, wanted, alive, free, ctx);
+                act.after_tick(held, renewed, wanted, beat, free, ctx);
             }),
         );
     }
@@ -195,7 +209,7 @@ impl LiveRegistry {
         held: Vec<(String, i64)>,
         renewed: redis::RedisResult<Vec<bool>>,
         wanted: crate::error::AppResult<Vec<LivestreamRow>>,
-        alive: redis::RedisResult<usize>,
+        beat: redis::RedisResult<Beat>,
         free: Vec<String>,
         ctx: &mut Context<Self>,
     ) {
@@ -222,6 +236,15 @@ impl LiveRegistry {
                 return;
             }
         }
+        if let Ok(beat) = &beat {
+            self.beats += 1;
+            if beat.marker_was_lost && self.beats > 1 {
+                tracing::warn!(
+                    "Redis lost the livestream leases (restarted empty?); taking none for one lease time, so their holders put them back first"
+                );
+                self.hold_off_until = Some(Instant::now() + ttl);
+            }
+        }
         let Ok(wanted) = wanted else {
             return;
         };
@@ -237,7 +260,11 @@ impl LiveRegistry {
         }
         // A fair share: no node takes more than its part of the wanted livestreams while
         // others are alive to take theirs.
-        let share = wanted.len().div_ceil(alive.unwrap_or(1).max(1));
+        if self.hold_off_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        let alive = beat.map_or(1, |b| b.alive);
+        let share = wanted.len().div_ceil(alive.max(1));
         let room = share.saturating_sub(self.actors.len() + self.acquiring.len());
         let free: HashSet<String> = free.into_iter().collect();
         let mut candidates: Vec<LivestreamRow> = wanted

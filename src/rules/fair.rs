@@ -59,7 +59,10 @@ impl Turns {
 }
 
 /// The events of `input`, reordered so that workspaces take turns.
-pub fn in_turns(mut input: mpsc::Receiver<Arc<Event>>, metrics: BusMetrics) -> mpsc::Receiver<Arc<Event>> {
+pub fn in_turns(
+    mut input: mpsc::Receiver<Arc<Event>>,
+    metrics: BusMetrics,
+) -> mpsc::Receiver<Arc<Event>> {
     let (tx, output) = mpsc::channel(AHEAD);
     tokio::spawn(async move {
         let mut turns = Turns::default();
