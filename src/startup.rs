@@ -70,6 +70,8 @@ pub struct AppState {
     pub mqtt: Option<Arc<MqttBroker>>,
     /// Where every change to the state above goes (`control.rs`).
     pub control: Arc<ControlPlane>,
+    /// Set once a stop began: `/readyz` answers 503, so a load balancer sends no new work.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct Application {
@@ -311,6 +313,7 @@ impl Application {
             mqtt,
             access_cache,
             settings: settings.clone(),
+            stopping: Arc::default(),
         });
 
         let port = bound.port();
@@ -391,6 +394,9 @@ impl Application {
         let state = self.state.clone();
         actix_web::rt::spawn(async move {
             wait_for_stop_signal().await;
+            state
+                .stopping
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             // Livestreams first: their leases go free, and another node takes them over now.
             match state.live.send(crate::live::registry::StopAll).await {
                 Ok(count) if count > 0 => {

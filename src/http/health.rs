@@ -38,12 +38,22 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Some(_) => "error",
         None => "disabled",
     };
-    let checks = json!({"database": database, "bus": bus, "mqtt": mqtt});
-    let failing: Vec<&str> = [("database", database), ("bus", bus), ("mqtt", mqtt)]
-        .iter()
-        .filter(|(_, v)| *v != "ok" && *v != "disabled")
-        .map(|(k, _)| *k)
-        .collect();
+    let node = if state.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        "stopping"
+    } else {
+        "ok"
+    };
+    let checks = json!({"database": database, "bus": bus, "mqtt": mqtt, "node": node});
+    let failing: Vec<&str> = [
+        ("database", database),
+        ("bus", bus),
+        ("mqtt", mqtt),
+        ("node", node),
+    ]
+    .iter()
+    .filter(|(_, v)| *v != "ok" && *v != "disabled")
+    .map(|(k, _)| *k)
+    .collect();
     if failing.is_empty() {
         HttpResponse::Ok().json(json!({"status": "ready", "checks": checks}))
     } else {

@@ -7,6 +7,19 @@ use reqwest::Method;
 use crate::helpers::spawn_app;
 
 #[actix_web::test]
+async fn a_stopping_node_is_not_ready() {
+    let app = spawn_app().await;
+    app.state
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let ready = app
+        .call(Method::GET, "/readyz", None, None)
+        .await
+        .expect_error(503, "UNAVAILABLE");
+    assert_eq!(ready["details"]["checks"]["node"], "stopping");
+}
+
+#[actix_web::test]
 async fn health_ready_and_metrics_answer() {
     let app = spawn_app().await;
     let health = app
