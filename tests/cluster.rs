@@ -244,3 +244,105 @@ async fn sigterm_hands_agents_and_livestreams_to_the_other_nodes_within_seconds(
         }
     }
 }
+
+#[actix_web::test]
+async fn counters_and_cooldowns_are_exact_over_both_nodes_and_a_revocation_closes_the_other_nodes_socket()
+ {
+    let tiktok = FakeTiktok::start().await;
+    let redis = Redis::start().await;
+    let installation = Installation::new(&redis, &tiktok);
+    let http = installation.http.clone();
+    let a = installation.node().await;
+    let b = installation.node().await;
+    let studio = studio(&a, &http).await;
+    let t = Some(studio.token.as_str());
+    for rule in [
+        json!({"name": "every 3", "when": {"event": "comment", "equals": "count", "every": 3}, "then": {"command": "LED_ON"}}),
+        json!({"name": "cooldown", "when": {"event": "comment", "equals": "cool"}, "then": {"command": "LED_ON"}, "cooldown_ms": 60000}),
+    ] {
+        call(
+            &http,
+            a.api(&format!("/workspaces/{}/rules", studio.ws)),
+            t,
+            rule,
+        )
+        .await;
+    }
+    let mut agent = agent(&b, &studio.device_token).await;
+    online_everywhere(&[&a, &b], &http, &studio).await;
+    // Test events through both nodes' APIs: 9 "count" (every 3: three commands) and 4 "cool"
+    // (a 60 s cooldown: one command).
+    let inject = |node: &Node, text: &str| {
+        let url = node.api(&format!(
+            "/workspaces/{}/livestreams/{}/events",
+            studio.ws, studio.livestream
+        ));
+        let body = json!({"event_type": "comment", "payload": {"text": text}});
+        let http = http.clone();
+        async move { call(&http, url, t, body).await }
+    };
+    for i in 0..9 {
+        inject(if i % 2 == 0 { &a } else { &b }, "count").await;
+    }
+    for i in 0..4 {
+        inject(if i % 2 == 0 { &b } else { &a }, "cool").await;
+    }
+    for _ in 0..4 {
+        next_command(&mut agent).await;
+    }
+    // Every event has been decided once nothing is pending and a last one came through.
+    nothing_pending(&redis, &installation, &studio.livestream).await;
+    call(
+        &http,
+        a.api(&format!("/workspaces/{}/rules", studio.ws)),
+        t,
+        json!({"name": "marker", "when": {"event": "comment", "equals": "last"}, "then": {"command": "LED_ON"}}),
+    )
+    .await;
+    until("B knows the last rule", Duration::from_secs(5), async || {
+        let answer = http
+            .post(b.api(&format!("/workspaces/{}/rules/test", studio.ws)))
+            .bearer_auth(&studio.token)
+            .json(&json!({"livestream_id": studio.livestream, "event": {"event_type": "comment", "payload": {"text": "last"}}}))
+            .send()
+            .await
+            .unwrap();
+        let lines: serde_json::Value = answer.json().await.unwrap();
+        lines.as_array().is_some_and(|l| l.iter().filter(|x| x["matched"] == true).count() == 1)
+    })
+    .await;
+    inject(&a, "last").await;
+    inject(&b, "last").await;
+    next_command(&mut agent).await;
+    next_command(&mut agent).await;
+    until(
+        "every command recorded",
+        Duration::from_secs(5),
+        async || commands_by_event(&a, &http, &studio).await.len() >= 6,
+    )
+    .await;
+    assert_eq!(commands_by_event(&a, &http, &studio).await.len(), 6);
+
+    // The device's token revoked through A: its socket on B is told and closed.
+    let revoked = http
+        .delete(a.api(&format!(
+            "/workspaces/{}/devices/{}/token",
+            studio.ws, studio.device_id
+        )))
+        .bearer_auth(&studio.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    loop {
+        match next_frame(&mut agent).await {
+            Some(frame) if frame["type"] == "revoked" => break,
+            Some(_) => {}
+            None => panic!("the socket closed without a revoked frame"),
+        }
+    }
+    assert!(
+        next_frame(&mut agent).await.is_none(),
+        "the socket stays open"
+    );
+}

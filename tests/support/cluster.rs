@@ -241,6 +241,7 @@ impl Drop for Node {
 pub struct Studio {
     pub token: String,
     pub ws: String,
+    pub device_id: String,
     pub device_token: String,
     pub livestream: String,
 }
@@ -305,6 +306,7 @@ pub async fn studio(node: &Node, http: &reqwest::Client) -> Studio {
     Studio {
         token,
         ws,
+        device_id: device["device"]["id"].as_str().unwrap().to_owned(),
         device_token: device["agent_token"].as_str().unwrap().to_owned(),
         livestream,
     }
