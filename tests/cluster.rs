@@ -22,21 +22,16 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[actix_web::test]
 async fn a_node_killed_mid_stream_hands_its_livestream_over_and_nothing_fires_twice_or_late() {
-    let tiktok = FakeTiktok::start().await;
-    let redis = Redis::start().await;
-    let installation = Installation::new(&redis, &tiktok);
-    let http = installation.http.clone();
-    let a = installation.node().await;
-    let b = installation.node().await;
-    let studio = studio(&a, &http).await;
-
-    // One node holds the livestream: one socket at TikTok. The agent is on the other.
-    until(
-        "one socket at TikTok",
-        Duration::from_secs(10),
-        async || tiktok.control.open.load(SeqCst) == 1,
-    )
-    .await;
+    let Pair {
+        tiktok,
+        redis,
+        installation,
+        http,
+        a,
+        b,
+        studio,
+    } = Pair::start().await;
+    // One node holds the livestream (one socket at TikTok); the agent is on the other.
     let (mut holder, other) = if a.livestreams(&http).await == 1 {
         (a, b)
     } else {
@@ -104,19 +99,15 @@ async fn a_node_killed_mid_stream_hands_its_livestream_over_and_nothing_fires_tw
 
 #[actix_web::test]
 async fn a_redis_restart_mid_stream_is_survived_and_nothing_fires_twice() {
-    let tiktok = FakeTiktok::start().await;
-    let redis = Redis::start().await;
-    let installation = Installation::new(&redis, &tiktok);
-    let http = installation.http.clone();
-    let a = installation.node().await;
-    let b = installation.node().await;
-    let studio = studio(&a, &http).await;
-    until(
-        "one socket at TikTok",
-        Duration::from_secs(10),
-        async || tiktok.control.open.load(SeqCst) == 1,
-    )
-    .await;
+    let Pair {
+        tiktok,
+        redis,
+        installation,
+        http,
+        a,
+        b,
+        studio,
+    } = Pair::start().await;
     let mut agent = agent(&b, &studio.device_token).await;
     online_everywhere(&[&a, &b], &http, &studio).await;
     comment(&tiktok, 1);
@@ -248,13 +239,15 @@ async fn sigterm_hands_agents_and_livestreams_to_the_other_nodes_within_seconds(
 #[actix_web::test]
 async fn counters_and_cooldowns_are_exact_over_both_nodes_and_a_revocation_closes_the_other_nodes_socket()
  {
-    let tiktok = FakeTiktok::start().await;
-    let redis = Redis::start().await;
-    let installation = Installation::new(&redis, &tiktok);
-    let http = installation.http.clone();
-    let a = installation.node().await;
-    let b = installation.node().await;
-    let studio = studio(&a, &http).await;
+    let Pair {
+        tiktok: _tiktok,
+        redis,
+        installation,
+        http,
+        a,
+        b,
+        studio,
+    } = Pair::start().await;
     let t = Some(studio.token.as_str());
     for rule in [
         json!({"name": "every 3", "when": {"event": "comment", "equals": "count", "every": 3}, "then": {"command": "LED_ON"}}),

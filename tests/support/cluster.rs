@@ -434,3 +434,47 @@ pub async fn nothing_pending(redis: &Redis, installation: &Installation, livestr
     })
     .await;
 }
+
+/// Two nodes of a new installation, with a studio whose livestream one of them runs.
+pub struct Pair {
+    pub tiktok: FakeTiktok,
+    pub redis: Redis,
+    pub installation: Installation,
+    pub http: reqwest::Client,
+    pub a: Node,
+    pub b: Node,
+    pub studio: Studio,
+}
+
+impl Pair {
+    pub async fn start() -> Pair {
+        let tiktok = FakeTiktok::start().await;
+        let redis = Redis::start().await;
+        let installation = Installation::new(&redis, &tiktok);
+        let http = installation.http.clone();
+        let a = installation.node().await;
+        let b = installation.node().await;
+        let studio = studio(&a, &http).await;
+        until(
+            "one socket at TikTok",
+            Duration::from_secs(10),
+            async || {
+                tiktok
+                    .control
+                    .open
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                    == 1
+            },
+        )
+        .await;
+        Pair {
+            tiktok,
+            redis,
+            installation,
+            http,
+            a,
+            b,
+            studio,
+        }
+    }
+}
