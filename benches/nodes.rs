@@ -90,7 +90,7 @@ async fn tenant(
         http,
         node.api(&format!("/workspaces/{ws}/devices")),
         t,
-        json!({"name": "Board", "transport": "agent", "allowed_commands": ["GO"], "max_commands_per_minute": 100000}),
+        json!({"name": "Board", "transport": "agent", "allowed_commands": ["GO"], "max_commands_per_minute": 6000}),
     )
     .await;
     for rule in rules {
@@ -279,8 +279,7 @@ async fn chatter_tenants(node: &Node, http: &reqwest::Client, token: &str) -> Ve
 }
 
 async fn across_nodes(tiktok: &FakeTiktok, redis: &Redis) {
-    let mut installation = Installation::new(redis, tiktok);
-    installation.env = vec![("RUST_LOG".into(), "warn".into())];
+    let installation = installation(redis, tiktok, &[]);
     let http = installation.http.clone();
     let a = installation.node().await;
     let token = owner(&a, &http, "nodes@example.com").await;
@@ -340,15 +339,22 @@ async fn put_kill(node: &Node, http: &reqwest::Client, token: &str, ws: &str, en
     .await;
 }
 
+/// A new installation whose nodes log warnings only, with `env` on top.
+fn installation(redis: &Redis, tiktok: &FakeTiktok, env: &[(&str, &str)]) -> Installation {
+    let mut installation = Installation::new(redis, tiktok);
+    installation.env = [("RUST_LOG", "warn")]
+        .iter()
+        .chain(env)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    installation
+}
+
 /// One node; a quiet workspace's command latency, alone and while another workspace floods its
 /// twenty regex rules with long comments from TikTok.
 async fn fairness(redis: &Redis) {
     let tiktok = FakeTiktok::start().await;
-    let mut installation = Installation::new(redis, &tiktok);
-    installation.env = vec![
-        ("RUST_LOG".into(), "warn".into()),
-        ("LIVECTL_BUS__KIND".into(), "memory".into()),
-    ];
+    let installation = installation(redis, &tiktok, &[("LIVECTL_BUS__KIND", "memory")]);
     let http = installation.http.clone();
     let node = installation.node().await;
     let token = owner(&node, &http, "fair@example.com").await;
@@ -412,11 +418,7 @@ async fn fairness(redis: &Redis) {
 /// One node with `count` TikTok livestreams, each sent 5 messages/s: its CPU and memory.
 async fn connector_load(redis: &Redis, count: usize) {
     let tiktok = FakeTiktok::start().await;
-    let mut installation = Installation::new(redis, &tiktok);
-    installation.env = vec![
-        ("RUST_LOG".into(), "warn".into()),
-        ("LIVECTL_BUS__KIND".into(), "memory".into()),
-    ];
+    let installation = installation(redis, &tiktok, &[("LIVECTL_BUS__KIND", "memory")]);
     let http = installation.http.clone();
     let node = installation.node().await;
     let token = owner(&node, &http, "load@example.com").await;
@@ -502,11 +504,7 @@ async fn connector_load(redis: &Redis, count: usize) {
 
 async fn takeover(redis: &Redis) {
     let tiktok = FakeTiktok::start().await;
-    let mut installation = Installation::new(redis, &tiktok);
-    installation.env = vec![
-        ("RUST_LOG".into(), "warn".into()),
-        ("LIVECTL_REDIS__LEASE_TTL_MS".into(), "5000".into()),
-    ];
+    let installation = installation(redis, &tiktok, &[("LIVECTL_REDIS__LEASE_TTL_MS", "5000")]);
     let http = installation.http.clone();
     let a = installation.node().await;
     let b = installation.node().await;
