@@ -75,7 +75,8 @@ async fn tenant(
     target: Option<&str>,
 ) -> Tenant {
     let t = Some(token);
-    let ws = call(http, node.api("/workspaces"), t, json!({"name": "bench"})).await["id"]
+    let name = format!("bench {}", ulid::Ulid::new());
+    let ws = call(http, node.api("/workspaces"), t, json!({"name": name})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
