@@ -167,6 +167,24 @@ async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     }
 }
 
+/// CPU time a process has used so far, in clock ticks (1/100 s).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
 /// A counter of a node's /metrics.
 async fn metric(node: &Node, http: &reqwest::Client, name: &str) -> f64 {
     let Ok(answer) = http.get(node.url("/metrics")).send().await else {
@@ -198,6 +216,15 @@ async fn throughput(
 ) -> f64 {
     let mut conn = redis.connection().await.unwrap();
     let base = handled(nodes, http).await;
+    let pids: Vec<u32> = nodes.iter().map(|n| n.child.id()).collect();
+    let cpu = || {
+        (
+            pids.iter().map(|p| cpu_ticks(*p)).sum::<u64>(),
+            cpu_ticks(redis.child.id()),
+            cpu_ticks(std::process::id()),
+        )
+    };
+    let cpu_before = cpu();
     let start = Instant::now();
     let mut sent = 0u64;
     let mut done = 0u64;
@@ -246,10 +273,16 @@ async fn throughput(
     while handled(nodes, http).await - base < total {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let rate = total as f64 / start.elapsed().as_secs_f64();
+    let seconds = start.elapsed().as_secs_f64();
+    let rate = total as f64 / seconds;
+    let cpu_after = cpu();
+    let percent = |after: u64, before: u64| (after - before) as f64 / seconds;
     println!(
-        "{} node(s): {rate:.0} events/s through bus + rules (10 workspaces × 10 rules, {total} events)",
-        nodes.len()
+        "{} node(s): {rate:.0} events/s through bus + rules (10 workspaces × 10 rules, {total} events); CPU: nodes {:.0} %, Redis {:.0} %, load generator {:.0} % (100 % = one core)",
+        nodes.len(),
+        percent(cpu_after.0, cpu_before.0),
+        percent(cpu_after.1, cpu_before.1),
+        percent(cpu_after.2, cpu_before.2),
     );
     rate
 }
@@ -461,16 +494,7 @@ async fn connector_load(redis: &Redis, count: usize) {
     )
     .await;
     let pid = node.child.id();
-    let cpu = || {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let fields: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect();
-        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-    };
+    let cpu = || cpu_ticks(pid);
     let rss_mb = || {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status

@@ -41,7 +41,7 @@ pub async fn until(what: &str, limit: Duration, mut ok: impl AsyncFnMut() -> boo
 /// A redis-server of this test's own (so it can be restarted).
 pub struct Redis {
     pub port: u16,
-    child: Child,
+    pub child: Child,
 }
 
 impl Redis {
