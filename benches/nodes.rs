@@ -1,7 +1,8 @@
 //! Benchmarks of several nodes as one installation (issue "Many nodes, one installation"), with
 //! real `livectl serve` processes (this build's binary) on PostgreSQL (`LIVECTL_PG_URL`, as
 //! `scripts/test` starts it) and a private redis-server, and the fake TikTok speaking the real
-//! wire protocol. Run with `cargo bench --bench nodes`. Prints:
+//! wire protocol. Run with `cargo bench --bench nodes` (`LIVECTL_BENCH_ONLY=nodes,fairness,…`
+//! runs some parts only: nodes, fairness, connector, takeover). Prints:
 //!   - kill switch engaged through A → `kill` frame at an agent on B, p50 / p99;
 //!   - event injected through A's API → command frame at an agent on B, p50 / p99;
 //!   - events/s through bus and rules with 1, 2 and 3 nodes;
@@ -559,14 +560,29 @@ async fn takeover(redis: &Redis) {
     drop(holder);
 }
 
+/// Whether a part is to run: all of them, or those named in `LIVECTL_BENCH_ONLY` (for example
+/// `nodes,fairness`).
+fn wanted(part: &str) -> bool {
+    std::env::var("LIVECTL_BENCH_ONLY")
+        .map_or(true, |only| only.split(',').any(|p| p.trim() == part))
+}
+
 fn main() {
     actix_web::rt::System::new().block_on(async {
         let redis = Redis::start().await;
         let tiktok = FakeTiktok::start().await;
-        across_nodes(&tiktok, &redis).await;
-        fairness(&redis).await;
-        connector_load(&redis, 100).await;
-        connector_load(&redis, 1000).await;
-        takeover(&redis).await;
+        if wanted("nodes") {
+            across_nodes(&tiktok, &redis).await;
+        }
+        if wanted("fairness") {
+            fairness(&redis).await;
+        }
+        if wanted("connector") {
+            connector_load(&redis, 100).await;
+            connector_load(&redis, 1000).await;
+        }
+        if wanted("takeover") {
+            takeover(&redis).await;
+        }
     });
 }
