@@ -156,6 +156,7 @@ async fn bench_idle_actors() {
             http: livectl::live::client::http_client().unwrap(),
             metrics: state.metrics.clone(),
             saver: livectl::live::saver::StateSaver::start(state.db.clone()),
+            sign_budget: std::sync::Arc::new(livectl::auth::rate_limit::RateLimiter::new(1000)),
         },
         None,
     )

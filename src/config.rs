@@ -176,6 +176,11 @@ pub struct TiktokSettings {
     pub reconnect_min_ms: u64,
     pub reconnect_max_ms: u64,
     pub simulator_interval_ms: u64,
+    pub stall_timeout_ms: u64,
+    pub socket_connect_timeout_ms: u64,
+    pub transient_retries: u32,
+    pub connects_per_hour: u32,
+    pub sign_calls_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,6 +263,14 @@ impl Settings {
         anyhow::ensure!(
             self.server.max_body_bytes >= 1024,
             "server.max_body_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.tiktok.stall_timeout_ms >= 1_000,
+            "tiktok.stall_timeout_ms must be at least 1000"
+        );
+        anyhow::ensure!(
+            self.tiktok.connects_per_hour >= 1 && self.tiktok.sign_calls_per_minute >= 1,
+            "tiktok.connects_per_hour and tiktok.sign_calls_per_minute must be at least 1"
         );
         if self.bus.kind == BusKind::Redis {
             anyhow::ensure!(

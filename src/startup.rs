@@ -165,6 +165,9 @@ impl Application {
             http: live::client::http_client().context("building the HTTP client")?,
             metrics: metrics.clone(),
             saver: live::saver::StateSaver::start(db.clone()),
+            sign_budget: Arc::new(crate::auth::rate_limit::RateLimiter::new(
+                settings.tiktok.sign_calls_per_minute,
+            )),
         };
         let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
         // With several nodes, each livestream runs on the one node holding its lease.

@@ -10,6 +10,7 @@ use actix::prelude::*;
 use futures_util::FutureExt as _;
 use rand::Rng as _;
 
+use crate::auth::rate_limit::RateLimiter;
 use crate::bus::EventBus;
 use crate::config::TiktokSettings;
 use crate::db::Db;
@@ -53,6 +54,8 @@ pub struct Deps {
     pub http: reqwest::Client,
     pub metrics: Arc<Metrics>,
     pub saver: StateSaver,
+    /// Sign-server calls per key per minute, over every livestream of this node.
+    pub sign_budget: Arc<RateLimiter>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +81,10 @@ pub struct LivestreamActor {
     generation: u64,
     /// Failed attempts in a row (for the backoff).
     failures: u32,
+    /// "Not found" or "age-restricted" answers in a row (tried again a few times).
+    doubtful: u32,
+    /// When this livestream opened its connections in the last hour (the budget).
+    connects: std::collections::VecDeque<std::time::Instant>,
     dirty: bool,
     ticks: u32,
 }
@@ -101,13 +108,49 @@ impl LivestreamActor {
             task: None,
             generation: 0,
             failures: 0,
+            doubtful: 0,
+            connects: std::collections::VecDeque::new(),
             dirty: true,
             ticks: 0,
         }
     }
 
+    /// Counts one more connection, or says how long until the hour's budget allows one.
+    fn connect_budget(&mut self) -> Result<(), ConnectError> {
+        const HOUR: Duration = Duration::from_secs(3600);
+        let now = std::time::Instant::now();
+        while self
+            .connects
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= HOUR)
+        {
+            self.connects.pop_front();
+        }
+        let budget = self.deps.tiktok.connects_per_hour.max(1);
+        if self.connects.len() >= budget as usize {
+            let oldest = self.connects.front().copied().unwrap_or(now);
+            return Err(ConnectError::ConnectBudget {
+                connects: budget,
+                retry_after: HOUR.saturating_sub(now.duration_since(oldest)),
+            });
+        }
+        self.connects.push_back(now);
+        Ok(())
+    }
+
     fn start_source(&mut self, ctx: &mut Context<Self>) {
         self.stop_source(ctx);
+        if self.spec.source == SourceKind::Tiktok
+            && let Err(spent) = self.connect_budget()
+        {
+            tracing::warn!(livestream_id = %self.spec.id, error = %spent, "livestream connection budget spent");
+            self.runtime.last_error = Some(spent.last_error());
+            self.set_status(Status::Reconnecting);
+            self.dirty = true;
+            let wait = spent.wait_at_least().unwrap_or(Duration::from_secs(60));
+            self.schedule_reconnect(ctx, wait);
+            return;
+        }
         self.generation += 1;
         let sink = Sink {
             to: ctx.address().recipient(),
@@ -123,6 +166,7 @@ impl LivestreamActor {
             SourceKind::Tiktok => Box::pin(source::run_tiktok(
                 deps.tiktok.clone(),
                 deps.http.clone(),
+                deps.sign_budget.clone(),
                 unique_id,
                 sink,
             )),
@@ -248,14 +292,23 @@ impl LivestreamActor {
                 } else {
                     Status::Error
                 };
-                if self.spec.auto_reconnect && err.is_retryable() {
+                let doubtful =
+                    err.is_maybe_transient() && self.doubtful < self.deps.tiktok.transient_retries;
+                if doubtful {
+                    self.doubtful += 1;
+                } else if !err.is_maybe_transient() {
+                    self.doubtful = 0;
+                }
+                if self.spec.auto_reconnect && (err.is_retryable() || doubtful) {
                     let floor = match &err {
-                        ConnectError::SignRateLimited { retry_after } => {
-                            Some(retry_after.unwrap_or(Duration::from_millis(
-                                self.deps.tiktok.reconnect_max_ms,
-                            )))
+                        ConnectError::SignRateLimited { retry_after: None } => {
+                            Some(Duration::from_millis(self.deps.tiktok.reconnect_max_ms))
                         }
-                        _ => None,
+                        // Doubtful answers are asked again slowly: hurrying feeds a captcha.
+                        _ if doubtful => Some(Duration::from_millis(
+                            self.deps.tiktok.reconnect_min_ms.max(1) * 5,
+                        )),
+                        other => other.wait_at_least(),
                     };
                     self.set_status(if status == Status::Offline {
                         Status::Offline
@@ -311,6 +364,7 @@ impl Handler<FromSource> for LivestreamActor {
         match msg.msg {
             SourceMsg::Live { room_id } => {
                 self.failures = 0;
+                self.doubtful = 0;
                 self.runtime.room_id = Some(room_id);
                 self.runtime.last_error = None;
                 self.runtime.connected_at = Some(now_ms());

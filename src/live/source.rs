@@ -10,6 +10,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use rand::Rng as _;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+use crate::auth::rate_limit::RateLimiter;
 use crate::config::TiktokSettings;
 use crate::live::client::{ConnectError, room, sign, socket};
 use crate::live::{decode, pb};
@@ -65,6 +66,7 @@ impl Sink {
 pub async fn run_tiktok(
     settings: Arc<TiktokSettings>,
     http: reqwest::Client,
+    sign_budget: Arc<RateLimiter>,
     unique_id: String,
     sink: Sink,
 ) -> Result<(), ConnectError> {
@@ -72,6 +74,14 @@ pub async fn run_tiktok(
         room::Room::Live { room_id } => room_id,
         room::Room::Offline => return Err(ConnectError::UserOffline),
     };
+    // Every livestream of this node signs with the same key: together they stay within its
+    // budget, however many rooms flap.
+    if let Err(seconds) = sign_budget.hit(settings.sign_api_key.expose()) {
+        return Err(ConnectError::SignBudget {
+            calls: settings.sign_calls_per_minute,
+            retry_after: Duration::from_secs(seconds),
+        });
+    }
     let signed = sign::sign(
         &http,
         &settings.sign_url,
@@ -86,7 +96,15 @@ pub async fn run_tiktok(
         cookies = format!("{cookies}; sessionid={}", settings.session_id.expose());
     }
     // Open right after signing: signed URLs expire within about 30 s.
-    let mut ws = socket::open(&url, &cookies).await?;
+    let connect_timeout = Duration::from_millis(settings.socket_connect_timeout_ms.max(1));
+    let mut ws = tokio::time::timeout(connect_timeout, socket::open(&url, &cookies))
+        .await
+        .map_err(|_| {
+            ConnectError::Network(format!(
+                "the push socket did not open within {} s",
+                connect_timeout.as_secs()
+            ))
+        })??;
     if !sink
         .emit(SourceMsg::Batch {
             response: signed.response,
@@ -107,10 +125,18 @@ pub async fn run_tiktok(
         tokio::time::interval(Duration::from_millis(settings.heartbeat_ms.max(100)));
     heartbeat.tick().await;
     let mut beat: u64 = 0;
+    // A socket TikTok keeps open but silent looks live forever: past the stall timeout it is
+    // closed, and the actor opens a new one.
+    let stall = Duration::from_millis(settings.stall_timeout_ms.max(1));
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            () = tokio::time::sleep_until(heard + stall) => {
+                return Err(ConnectError::Stalled(stall));
+            }
             frame = ws.next() => match frame {
                 Some(Ok(WsMessage::Binary(bytes))) => {
+                    heard = tokio::time::Instant::now();
                     if let Some(ack) = handle_frame(&bytes, &sink).await {
                         send(&mut ws, ack).await?;
                     }

@@ -21,6 +21,11 @@ struct Live {
 }
 
 async fn setup() -> Live {
+    setup_with(|_| {}).await
+}
+
+/// [`setup`], with TikTok settings adjusted.
+async fn setup_with(adjust: impl FnOnce(&mut livectl::config::TiktokSettings)) -> Live {
     let fake = FakeTiktok::start().await;
     let url = fake.url.clone();
     let app = spawn_app_with(move |s| {
@@ -29,6 +34,7 @@ async fn setup() -> Live {
         s.tiktok.reconnect_min_ms = 50;
         s.tiktok.reconnect_max_ms = 400;
         s.tiktok.heartbeat_ms = 100;
+        adjust(&mut s.tiktok);
     })
     .await;
     let events = app.state.bus.subscribe("test", 10_000);
@@ -389,4 +395,91 @@ async fn garbage_on_the_socket_is_skipped_and_the_stream_goes_on() {
         1,
         "no reconnect was needed"
     );
+}
+
+#[actix_web::test]
+async fn a_doubtful_not_found_is_asked_again_and_a_lasting_one_is_final() {
+    let t = setup_with(|s| s.transient_retries = 2).await;
+    t.fake.control.exists.store(false, Ordering::SeqCst);
+    let id = t.create("@maybe").await;
+    t.connect(&id).await;
+    // Tried again, not final: reconnecting, saying why.
+    let ls = t
+        .wait_until(&id, "a doubtful not-found", |ls| {
+            ls["status"] == "reconnecting" && ls["last_error"]["code"] == "USER_NOT_FOUND"
+        })
+        .await;
+    assert!(ls["last_error"]["message"].is_string());
+    t.fake.control.exists.store(true, Ordering::SeqCst);
+    t.wait_status(&id, "live").await;
+
+    // Not found every time: final after the retries.
+    let gone = t.create("@gone").await;
+    t.fake.control.exists.store(false, Ordering::SeqCst);
+    t.connect(&gone).await;
+    let ls = t.wait_status(&gone, "error").await;
+    assert_eq!(ls["last_error"]["code"], "USER_NOT_FOUND");
+}
+
+#[actix_web::test]
+async fn a_silent_socket_is_closed_and_opened_again() {
+    let t = setup_with(|s| s.stall_timeout_ms = 1_000).await;
+    let id = t.create("@quiet").await;
+    t.connect(&id).await;
+    t.wait_status(&id, "live").await;
+    let opened = std::time::Instant::now();
+    // TikTok sends nothing: past the stall timeout the socket is replaced.
+    for _ in 0..200 {
+        if t.fake.control.sockets.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(t.fake.control.sockets.load(Ordering::SeqCst), 2);
+    assert!(opened.elapsed() >= Duration::from_millis(1_000));
+    t.wait_status(&id, "live").await;
+}
+
+#[actix_web::test]
+async fn a_sign_server_storm_never_goes_past_the_key_budget() {
+    let t = setup_with(|s| s.sign_calls_per_minute = 2).await;
+    t.fake.control.sign_status.store(429, Ordering::SeqCst);
+    let first = t.create("@one").await;
+    let second = t.create("@two").await;
+    t.connect(&first).await;
+    t.connect(&second).await;
+    // Both keep trying through 429s until the budget stops them, for the rest of the minute.
+    for id in [&first, &second] {
+        t.wait_until(id, "the sign budget is spent", |ls| {
+            ls["status"] == "reconnecting" && ls["last_error"]["code"] == "SIGN_BUDGET"
+        })
+        .await;
+    }
+    assert_eq!(t.fake.control.sign_calls.load(Ordering::SeqCst), 2);
+}
+
+#[actix_web::test]
+async fn a_flapping_room_stops_at_its_connection_budget() {
+    let t = setup_with(|s| s.connects_per_hour = 3).await;
+    let id = t.create("@flappy").await;
+    t.connect(&id).await;
+    for n in 1..=3u64 {
+        for _ in 0..200 {
+            if t.fake.control.open.load(Ordering::SeqCst) == 1
+                && t.fake.control.sockets.load(Ordering::SeqCst) == n
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(t.fake.control.sockets.load(Ordering::SeqCst), n);
+        t.fake.control.drop_sockets();
+    }
+    let ls = t
+        .wait_until(&id, "the connection budget is spent", |ls| {
+            ls["last_error"]["code"] == "CONNECT_BUDGET"
+        })
+        .await;
+    assert_eq!(ls["status"], "reconnecting");
+    assert_eq!(t.fake.control.sockets.load(Ordering::SeqCst), 3);
 }

@@ -58,6 +58,17 @@ pub enum ConnectError {
     SignUnavailable(String),
     #[error("network: {0}")]
     Network(String),
+    #[error("TikTok sent nothing for {} s; reconnecting", .0.as_secs())]
+    Stalled(Duration),
+    #[error("{connects} connections in the last hour, the most one livestream may open; waiting")]
+    ConnectBudget {
+        connects: u32,
+        retry_after: Duration,
+    },
+    #[error(
+        "{calls} sign-server calls in the last minute with this API key, the most allowed; waiting"
+    )]
+    SignBudget { calls: u32, retry_after: Duration },
 }
 
 impl ConnectError {
@@ -71,7 +82,29 @@ impl ConnectError {
             ConnectError::SignUnauthorized(_) => "SIGN_UNAUTHORIZED",
             ConnectError::SignUnavailable(_) => "SIGN_UNAVAILABLE",
             ConnectError::Network(_) => "NETWORK",
+            ConnectError::Stalled(_) => "STALLED",
+            ConnectError::ConnectBudget { .. } => "CONNECT_BUDGET",
+            ConnectError::SignBudget { .. } => "SIGN_BUDGET",
         }
+    }
+
+    /// How long to wait at least before the next attempt, when the error says.
+    pub fn wait_at_least(&self) -> Option<Duration> {
+        match self {
+            ConnectError::SignRateLimited { retry_after } => *retry_after,
+            ConnectError::ConnectBudget { retry_after, .. }
+            | ConnectError::SignBudget { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// Often not what it says (TikTok rate-limiting, a captcha): tried again a few times
+    /// before it is final.
+    pub fn is_maybe_transient(&self) -> bool {
+        matches!(
+            self,
+            ConnectError::UserNotFound | ConnectError::AgeRestricted
+        )
     }
 
     pub fn last_error(&self) -> LastError {
