@@ -172,6 +172,12 @@ pub struct TiktokSettings {
     pub web_url: String,
     pub webcast_url: String,
     pub session_id: Secret,
+    pub session_to_sign_server: bool,
+    pub target_idc: String,
+    pub user_agent: String,
+    pub browser_language: String,
+    pub browser_platform: String,
+    pub tz_name: String,
     pub heartbeat_ms: u64,
     pub reconnect_min_ms: u64,
     pub reconnect_max_ms: u64,
@@ -263,6 +269,10 @@ impl Settings {
         anyhow::ensure!(
             self.server.max_body_bytes >= 1024,
             "server.max_body_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.tiktok.user_agent.starts_with("Mozilla/"),
+            "tiktok.user_agent must be a browser's User-Agent (\"Mozilla/5.0 (…) …\")"
         );
         anyhow::ensure!(
             self.tiktok.stall_timeout_ms >= 1_000,

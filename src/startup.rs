@@ -162,7 +162,8 @@ impl Application {
             bus: bus.clone(),
             db: db.clone(),
             tiktok: Arc::new(settings.tiktok.clone()),
-            http: live::client::http_client().context("building the HTTP client")?,
+            http: live::client::http_client(&settings.tiktok.user_agent)
+                .context("building the HTTP client")?,
             metrics: metrics.clone(),
             saver: live::saver::StateSaver::start(db.clone()),
             sign_budget: Arc::new(crate::auth::rate_limit::RateLimiter::new(

@@ -12,6 +12,8 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::auth::rate_limit::RateLimiter;
 use crate::config::TiktokSettings;
+use crate::live::client::identity::BrowserIdentity;
+use crate::live::client::sign::SignRequest;
 use crate::live::client::{ConnectError, room, sign, socket};
 use crate::live::{decode, pb};
 use crate::protocol::{EventKind, EventUser};
@@ -82,29 +84,38 @@ pub async fn run_tiktok(
             retry_after: Duration::from_secs(seconds),
         });
     }
+    let identity = BrowserIdentity::of(&settings);
+    let session = settings.session_id.expose();
     let signed = sign::sign(
         &http,
-        &settings.sign_url,
-        settings.sign_api_key.expose(),
-        &room_id,
-        settings.session_id.expose(),
+        &SignRequest {
+            sign_url: &settings.sign_url,
+            api_key: settings.sign_api_key.expose(),
+            room_id: &room_id,
+            user_agent: &identity.user_agent,
+            cursor: None,
+            session: (settings.session_to_sign_server && !session.is_empty())
+                .then_some((session, settings.target_idc.as_str())),
+        },
     )
     .await?;
-    let url = socket::socket_url(&signed.response, &room_id)?;
-    let mut cookies = signed.cookies.clone();
-    if !settings.session_id.is_empty() {
-        cookies = format!("{cookies}; sessionid={}", settings.session_id.expose());
-    }
+    // The sign server may name the room it really signed for.
+    let room_id = signed.room_id.clone().unwrap_or(room_id);
+    let url = socket::socket_url(&signed.response, &room_id, &identity)?;
+    let cookies = socket_cookies(&settings, &signed.cookies);
     // Open right after signing: signed URLs expire within about 30 s.
     let connect_timeout = Duration::from_millis(settings.socket_connect_timeout_ms.max(1));
-    let mut ws = tokio::time::timeout(connect_timeout, socket::open(&url, &cookies))
-        .await
-        .map_err(|_| {
-            ConnectError::Network(format!(
-                "the push socket did not open within {} s",
-                connect_timeout.as_secs()
-            ))
-        })??;
+    let (mut ws, asked_period) = tokio::time::timeout(
+        connect_timeout,
+        socket::open(&url, &cookies, &identity.user_agent),
+    )
+    .await
+    .map_err(|_| {
+        ConnectError::Network(format!(
+            "the push socket did not open within {} s",
+            connect_timeout.as_secs()
+        ))
+    })??;
     if !sink
         .emit(SourceMsg::Batch {
             response: signed.response,
@@ -121,8 +132,9 @@ pub async fn run_tiktok(
 
     let numeric_room: i64 = room_id.parse().unwrap_or_default();
     send(&mut ws, decode::enter_room_frame(numeric_room)).await?;
-    let mut heartbeat =
-        tokio::time::interval(Duration::from_millis(settings.heartbeat_ms.max(100)));
+    // TikTok may ask for its own heartbeat period (`Handshake-Options`).
+    let period = asked_period.unwrap_or(Duration::from_millis(settings.heartbeat_ms.max(100)));
+    let mut heartbeat = tokio::time::interval(period);
     heartbeat.tick().await;
     let mut beat: u64 = 0;
     // A socket TikTok keeps open but silent looks live forever: past the stall timeout it is
@@ -151,6 +163,26 @@ pub async fn run_tiktok(
             }
         }
     }
+}
+
+/// The socket's cookies: the data centre, the sign server's cookies, and with a logged-in
+/// session the whole set a browser sends.
+fn socket_cookies(settings: &TiktokSettings, signed: &str) -> String {
+    let mut cookies = vec![format!("tt-target-idc={}", settings.target_idc)];
+    cookies.extend(
+        signed
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && !c.starts_with("tt-target-idc="))
+            .map(str::to_owned),
+    );
+    let session = settings.session_id.expose();
+    if !session.is_empty() {
+        for name in ["sessionid", "sessionid_ss", "sid_tt"] {
+            cookies.push(format!("{name}={session}"));
+        }
+    }
+    cookies.join("; ")
 }
 
 async fn send(ws: &mut socket::Socket, bytes: Vec<u8>) -> Result<(), ConnectError> {

@@ -33,6 +33,10 @@ pub struct Control {
     pub enter_rooms: AtomicU64,
     pub acks: Mutex<Vec<u64>>,
     pub reject_handshake: Mutex<Option<String>>,
+    /// Sockets refused for a missing or inconsistent browser identity.
+    pub identity_refusals: AtomicU64,
+    /// The query of every sign call.
+    pub sign_queries: Mutex<Vec<String>>,
     pub backlog: Mutex<Vec<pb::Message>>,
     pub cookies_seen: Mutex<Vec<String>>,
     push: broadcast::Sender<Push>,
@@ -58,6 +62,8 @@ impl FakeTiktok {
             enter_rooms: AtomicU64::new(0),
             acks: Mutex::new(Vec::new()),
             reject_handshake: Mutex::new(None),
+            identity_refusals: AtomicU64::new(0),
+            sign_queries: Mutex::new(Vec::new()),
             backlog: Mutex::new(Vec::new()),
             cookies_seen: Mutex::new(Vec::new()),
             push,
@@ -130,6 +136,10 @@ async fn api_room(control: web::Data<Control>) -> HttpResponse {
 
 async fn sign(control: web::Data<Control>, req: HttpRequest) -> HttpResponse {
     control.sign_calls.fetch_add(1, Ordering::SeqCst);
+    control
+        .sign_queries
+        .lock()
+        .push(req.query_string().to_owned());
     assert!(
         req.query_string().contains(&format!("room_id={ROOM_ID}")),
         "{}",
@@ -165,6 +175,41 @@ async fn sign(control: web::Data<Control>, req: HttpRequest) -> HttpResponse {
         .body(response.encode_to_vec())
 }
 
+/// Why TikTok would refuse this push URL for this User-Agent, if it would.
+fn identity_problem(query: &str, user_agent: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    if let Some(twice) = keys.windows(2).find(|w| w[0] == w[1]) {
+        return Some(format!("{} twice", twice[0]));
+    }
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    for required in [
+        "browser_language",
+        "browser_platform",
+        "browser_name",
+        "browser_version",
+        "browser_online",
+        "cookie_enabled",
+        "tz_name",
+        "screen_width",
+        "screen_height",
+    ] {
+        if get(required).is_none() {
+            return Some(format!("no {required}"));
+        }
+    }
+    let described = format!("{}/{}", get("browser_name")?, get("browser_version")?);
+    (described != user_agent).then(|| "the browser disagrees with the User-Agent".to_owned())
+}
+
 async fn socket(
     control: web::Data<Control>,
     req: HttpRequest,
@@ -193,6 +238,15 @@ async fn socket(
             && query.contains("internal_ext=ext-1"),
         "{query}"
     );
+    // TikTok in 2026: a push URL without the browser's description of itself, with a key
+    // twice, or describing another browser than the User-Agent, is refused.
+    if let Some(why) = identity_problem(&query, ua) {
+        control.identity_refusals.fetch_add(1, Ordering::SeqCst);
+        return Ok(HttpResponse::Ok()
+            .insert_header(("Handshake-Status", "415"))
+            .insert_header(("Handshake-Msg", format!("DEVICE_BLOCKED ({why})")))
+            .finish());
+    }
     if let Some(cookie) = req.headers().get("cookie").and_then(|v| v.to_str().ok()) {
         control.cookies_seen.lock().push(cookie.to_owned());
     }

@@ -483,3 +483,50 @@ async fn a_flapping_room_stops_at_its_connection_budget() {
     assert_eq!(ls["status"], "reconnecting");
     assert_eq!(t.fake.control.sockets.load(Ordering::SeqCst), 3);
 }
+
+#[actix_web::test]
+async fn one_browser_identity_for_the_sign_call_and_the_socket_and_the_session_only_when_allowed() {
+    let t = setup_with(|s| s.session_id = livectl::config::Secret::new("sess-1")).await;
+    let id = t.create("@someone").await;
+    t.connect(&id).await;
+    t.wait_status(&id, "live").await;
+    // The socket passed the 2026 handshake: the browser parameters, each key once, agreeing
+    // with the User-Agent.
+    assert_eq!(t.fake.control.identity_refusals.load(Ordering::SeqCst), 0);
+    let ua = t.app.state.settings.tiktok.user_agent.clone();
+    let query = t.fake.control.sign_queries.lock()[0].clone();
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(params["user_agent"], ua);
+    assert_eq!(params["platform"], "web");
+    assert_eq!(params["client_enter"], "true");
+    // The session stays with livectl unless the operator lets it go to the sign server.
+    assert!(!params.contains_key("session_id"), "{query}");
+    // On the socket it is the whole set a logged-in browser sends.
+    let cookies = t.fake.control.cookies_seen.lock()[0].clone();
+    for cookie in [
+        "tt-target-idc=useast1a",
+        "sessionid=sess-1",
+        "sessionid_ss=sess-1",
+        "sid_tt=sess-1",
+    ] {
+        assert!(cookies.contains(cookie), "{cookies}");
+    }
+
+    let allowed = setup_with(|s| {
+        s.session_id = livectl::config::Secret::new("sess-2");
+        s.session_to_sign_server = true;
+        s.target_idc = "eu-ttp2".into();
+    })
+    .await;
+    let id = allowed.create("@someone").await;
+    allowed.connect(&id).await;
+    allowed.wait_status(&id, "live").await;
+    let query = allowed.fake.control.sign_queries.lock()[0].clone();
+    assert!(
+        query.contains("session_id=sess-2") && query.contains("tt_target_idc=eu-ttp2"),
+        "{query}"
+    );
+}

@@ -2,6 +2,7 @@
 //! (`shared/notes/webcast-protocol.md` §1). Base URLs come from configuration so that tests can
 //! point them at a local fake that speaks the same protocol.
 
+pub mod identity;
 pub mod room;
 pub mod sign;
 pub mod socket;
@@ -11,9 +12,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A desktop browser identity; the socket must use the same one as the HTTP calls (a missing or
-/// different User-Agent gets `DEVICE_BLOCKED`).
-pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 pub const DEFAULT_COOKIE: &str = "tt-target-idc=useast1a";
 
 /// Installs the process-wide TLS crypto provider (ring) once. rustls refuses to guess when
@@ -22,11 +20,12 @@ pub fn ensure_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The HTTP client for TikTok and the sign server.
-pub fn http_client() -> reqwest::Result<reqwest::Client> {
+/// The HTTP client for TikTok and the sign server, as the browser `user_agent` (the socket
+/// presents the same one: a different User-Agent gets `DEVICE_BLOCKED`).
+pub fn http_client(user_agent: &str) -> reqwest::Result<reqwest::Client> {
     ensure_crypto_provider();
     reqwest::Client::builder()
-        .user_agent(USER_AGENT)
+        .user_agent(user_agent)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(20))
         .build()

@@ -1,70 +1,101 @@
-//! The push socket: URL from the signed response, the same User-Agent and cookies, and the
-//! HTTP-200 rejection TikTok uses instead of an error status.
+//! The push socket: URL from the signed response and one browser identity, the same
+//! User-Agent and cookies as the HTTP calls, and the HTTP-200 rejection TikTok uses instead of
+//! an error status.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use reqwest::Url;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use super::{ConnectError, DEFAULT_COOKIE, USER_AGENT};
+use super::ConnectError;
+use super::identity::BrowserIdentity;
 use crate::live::pb;
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// `push_server` + route params + the web client's parameters.
-pub fn socket_url(response: &pb::WebcastResponse, room_id: &str) -> Result<Url, ConnectError> {
+/// What the web client always sends (`webcast-2026.md` §1.4: JS, PY and PT agree).
+const WEB_CLIENT: [(&str, &str); 16] = [
+    ("aid", "1988"),
+    ("app_name", "tiktok_web"),
+    ("device_platform", "web"),
+    ("identity", "audience"),
+    ("live_id", "12"),
+    ("sup_ws_ds_opt", "1"),
+    ("update_version_code", "2.0.0"),
+    ("version_code", "270000"),
+    ("client_enter", "1"),
+    ("did_rule", "3"),
+    ("resp_content_type", "protobuf"),
+    ("history_comment_count", "6"),
+    ("heartbeat_duration", "0"),
+    ("ws_direct", "0"),
+    ("last_rtt", "0"),
+    ("compress", "gzip"),
+];
+
+/// `push_server` with the web client's parameters and the browser's, the sign server's
+/// `route_params` over them, then this connection's room, cursor and `internal_ext`. Each key
+/// appears once.
+pub fn socket_url(
+    response: &pb::WebcastResponse,
+    room_id: &str,
+    identity: &BrowserIdentity,
+) -> Result<Url, ConnectError> {
     let mut url = Url::parse(&response.push_server)
         .map_err(|e| ConnectError::SignUnavailable(format!("bad push server URL: {e}")))?;
-    {
-        let mut q = url.query_pairs_mut();
-        let mut params: Vec<(&String, &String)> = response
-            .route_params
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-        params.sort();
-        for (k, v) in params {
-            q.append_pair(k, v);
-        }
-        q.append_pair("room_id", room_id)
-            .append_pair("cursor", &response.cursor)
-            .append_pair("internal_ext", &response.internal_ext)
-            .append_pair("compress", "gzip")
-            .append_pair("aid", "1988")
-            .append_pair("app_name", "tiktok_web")
-            .append_pair("device_platform", "web")
-            .append_pair("identity", "audience")
-            .append_pair("live_id", "12")
-            .append_pair("sup_ws_ds_opt", "1")
-            .append_pair("update_version_code", "2.0.0")
-            .append_pair("version_code", "180800")
-            .append_pair("client_enter", "1")
-            .append_pair("did_rule", "3")
-            .append_pair("resp_content_type", "protobuf")
-            .append_pair("history_comment_count", "6")
-            .append_pair("heartbeat_duration", "0")
-            .append_pair("ws_direct", "0")
-            // Production URLs carry a second version_code; so do we.
-            .append_pair("version_code", "270000");
+    let mut params: BTreeMap<String, String> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    for (k, v) in WEB_CLIENT {
+        params.insert(k.to_owned(), v.to_owned());
     }
+    for (k, v) in identity.socket_params() {
+        params.insert(k.to_owned(), v);
+    }
+    for (k, v) in response.route_params.iter().filter(|(_, v)| !v.is_empty()) {
+        params.insert(k.clone(), v.clone());
+    }
+    params.insert("room_id".into(), room_id.to_owned());
+    params.insert("cursor".into(), response.cursor.clone());
+    params.insert("internal_ext".into(), response.internal_ext.clone());
+    url.query_pairs_mut().clear().extend_pairs(params.iter());
     Ok(url)
 }
 
-pub async fn open(url: &Url, cookies: &str) -> Result<Socket, ConnectError> {
+/// The heartbeat period TikTok asks for in `Handshake-Options` (`ping-interval=10; …`).
+pub fn ping_interval(options: &str) -> Option<Duration> {
+    let value = options.split(';').find_map(|part| {
+        let (name, value) = part.split_once('=')?;
+        (name.trim() == "ping-interval").then(|| value.trim().parse::<u64>().ok())?
+    })?;
+    // Seconds, unless it can only be milliseconds.
+    let period = if value > 300 {
+        Duration::from_millis(value)
+    } else {
+        Duration::from_secs(value)
+    };
+    Some(period.clamp(Duration::from_secs(1), Duration::from_secs(60)))
+}
+
+/// The open socket, and the heartbeat period TikTok asked for, if it did.
+pub async fn open(
+    url: &Url,
+    cookies: &str,
+    user_agent: &str,
+) -> Result<(Socket, Option<Duration>), ConnectError> {
     super::ensure_crypto_provider();
     let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|e| ConnectError::Network(format!("socket request: {e}")))?;
-    let cookie = if cookies.is_empty() {
-        DEFAULT_COOKIE.to_owned()
-    } else {
-        format!("{DEFAULT_COOKIE}; {cookies}")
-    };
     let headers = request.headers_mut();
     for (name, value) in [
-        ("User-Agent", USER_AGENT.to_owned()),
-        ("Cookie", cookie),
+        ("User-Agent", user_agent.to_owned()),
+        ("Cookie", cookies.to_owned()),
         ("Origin", "https://www.tiktok.com".to_owned()),
         ("Referer", "https://www.tiktok.com/".to_owned()),
     ] {
@@ -73,7 +104,14 @@ pub async fn open(url: &Url, cookies: &str) -> Result<Socket, ConnectError> {
         }
     }
     match tokio_tungstenite::connect_async(request).await {
-        Ok((socket, _)) => Ok(socket),
+        Ok((socket, response)) => {
+            let period = response
+                .headers()
+                .get("handshake-options")
+                .and_then(|v| v.to_str().ok())
+                .and_then(ping_interval);
+            Ok((socket, period))
+        }
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
             let reason = res
                 .headers()
@@ -95,5 +133,69 @@ pub async fn open(url: &Url, cookies: &str) -> Result<Socket, ConnectError> {
             }
         }
         Err(err) => Err(ConnectError::Network(format!("socket: {err}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> BrowserIdentity {
+        BrowserIdentity::of(&crate::config::Settings::defaults().unwrap().tiktok)
+    }
+
+    #[test]
+    fn every_key_once_the_sign_servers_over_ours() {
+        let response = pb::WebcastResponse {
+            push_server: "wss://webcast-ws.tiktok.com/webcast/im/ws_proxy/ws_reuse_supplement/?version_code=1".into(),
+            route_params: [
+                ("wrss".to_owned(), "abc".to_owned()),
+                ("version_code".to_owned(), "280000".to_owned()),
+                ("empty".to_owned(), String::new()),
+            ]
+            .into(),
+            cursor: "c-9".into(),
+            internal_ext: "ext-9".into(),
+            ..Default::default()
+        };
+        let url = socket_url(&response, "71", &identity()).unwrap();
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let mut keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        let count = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "a key twice: {url}");
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("version_code"), Some("280000"));
+        assert_eq!(get("wrss"), Some("abc"));
+        assert_eq!(get("empty"), None);
+        assert_eq!(get("room_id"), Some("71"));
+        assert_eq!(get("cursor"), Some("c-9"));
+        assert_eq!(get("browser_name"), Some("Mozilla"));
+        assert_eq!(get("tz_name"), Some("Etc/UTC"));
+    }
+
+    #[test]
+    fn the_ping_interval_tiktok_asks_for() {
+        assert_eq!(
+            ping_interval("ping-interval=10"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            ping_interval("a=1; ping-interval=5000"),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            ping_interval("ping-interval=0"),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(ping_interval("other=1"), None);
     }
 }
