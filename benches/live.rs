@@ -86,6 +86,7 @@ async fn bench_latency() {
     let url = fake.url.clone();
     let app = helpers::spawn_app_with(move |s| {
         s.tiktok.web_url = url.clone();
+        s.tiktok.webcast_url = url.clone();
         s.tiktok.sign_url = url;
     })
     .await;

@@ -76,6 +76,10 @@ pub async fn run_tiktok(
         room::Room::Live { room_id } => room_id,
         room::Room::Offline => return Err(ConnectError::UserOffline),
     };
+    // Before spending a sign call: is the room broadcasting right now?
+    if room::alive(&http, &settings.webcast_url, &room_id).await == Some(false) {
+        return Err(ConnectError::UserOffline);
+    }
     // Every livestream of this node signs with the same key: together they stay within its
     // budget, however many rooms flap.
     if let Err(seconds) = sign_budget.hit(settings.sign_api_key.expose()) {

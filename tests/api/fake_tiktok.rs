@@ -33,6 +33,9 @@ pub struct Control {
     pub enter_rooms: AtomicU64,
     pub acks: Mutex<Vec<u64>>,
     pub reject_handshake: Mutex<Option<String>>,
+    /// The page shows the last LIVE's room id without a status; `check_alive` says not alive.
+    pub stale_room: AtomicBool,
+    pub alive_checks: AtomicU64,
     /// Sockets refused for a missing or inconsistent browser identity.
     pub identity_refusals: AtomicU64,
     /// The query of every sign call.
@@ -62,6 +65,8 @@ impl FakeTiktok {
             enter_rooms: AtomicU64::new(0),
             acks: Mutex::new(Vec::new()),
             reject_handshake: Mutex::new(None),
+            stale_room: AtomicBool::new(false),
+            alive_checks: AtomicU64::new(0),
             identity_refusals: AtomicU64::new(0),
             sign_queries: Mutex::new(Vec::new()),
             backlog: Mutex::new(Vec::new()),
@@ -75,6 +80,7 @@ impl FakeTiktok {
                 .app_data(data.clone())
                 .route("/@{user}/live", web::get().to(live_page))
                 .route("/api-live/user/room/", web::get().to(api_room))
+                .route("/webcast/room/check_alive/", web::get().to(check_alive))
                 .route("/webcast/fetch", web::get().to(sign))
                 .route("/ws", web::get().to(socket))
         })
@@ -113,10 +119,22 @@ async fn live_page(control: web::Data<Control>, path: web::Path<String>) -> Http
     } else {
         4
     };
-    let state = serde_json::json!({"LiveRoom": {"liveRoomUserInfo": {"user": {"roomId": ROOM_ID, "status": status, "uniqueId": path.into_inner()}}}});
+    // A stale page: the last LIVE's room id and no status at all.
+    let state = if control.stale_room.load(Ordering::SeqCst) {
+        serde_json::json!({"LiveRoom": {"liveRoomUserInfo": {"user": {"roomId": ROOM_ID, "uniqueId": path.into_inner()}}}})
+    } else {
+        serde_json::json!({"LiveRoom": {"liveRoomUserInfo": {"user": {"roomId": ROOM_ID, "status": status, "uniqueId": path.into_inner()}}}})
+    };
     HttpResponse::Ok().content_type("text/html").body(format!(
         "<html><head><script id=\"SIGI_STATE\" type=\"application/json\">{state}</script></head></html>"
     ))
+}
+
+async fn check_alive(control: web::Data<Control>) -> HttpResponse {
+    control.alive_checks.fetch_add(1, Ordering::SeqCst);
+    let alive = control.live.load(Ordering::SeqCst) && !control.stale_room.load(Ordering::SeqCst);
+    HttpResponse::Ok()
+        .json(serde_json::json!({"data": [{"alive": alive, "room_id": ROOM_ID}], "status_code": 0}))
 }
 
 async fn api_room(control: web::Data<Control>) -> HttpResponse {

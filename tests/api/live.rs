@@ -30,6 +30,7 @@ async fn setup_with(adjust: impl FnOnce(&mut livectl::config::TiktokSettings)) -
     let url = fake.url.clone();
     let app = spawn_app_with(move |s| {
         s.tiktok.web_url = url.clone();
+        s.tiktok.webcast_url = url.clone();
         s.tiktok.sign_url = url;
         s.tiktok.reconnect_min_ms = 50;
         s.tiktok.reconnect_max_ms = 400;
@@ -529,4 +530,18 @@ async fn one_browser_identity_for_the_sign_call_and_the_socket_and_the_session_o
         query.contains("session_id=sess-2") && query.contains("tt_target_idc=eu-ttp2"),
         "{query}"
     );
+}
+
+#[actix_web::test]
+async fn an_old_room_id_without_a_live_status_is_not_live() {
+    let t = setup().await;
+    t.fake.control.stale_room.store(true, Ordering::SeqCst);
+    let id = t.create("@ended").await;
+    t.connect(&id).await;
+    let ls = t.wait_status(&id, "offline").await;
+    assert_eq!(ls["last_error"]["code"], "USER_OFFLINE");
+    // Asked before any sign call was spent.
+    assert!(t.fake.control.alive_checks.load(Ordering::SeqCst) >= 1);
+    assert_eq!(t.fake.control.sign_calls.load(Ordering::SeqCst), 0);
+    t.fake.control.stale_room.store(false, Ordering::SeqCst);
 }

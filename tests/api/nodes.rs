@@ -466,6 +466,7 @@ async fn a_livestream_runs_on_one_node_and_moves_when_that_node_stops() {
     let url = fake.url.clone();
     let (a, b) = two_nodes_with(move |s| {
         s.tiktok.web_url = url.clone();
+        s.tiktok.webcast_url = url.clone();
         s.tiktok.sign_url = url.clone();
         s.tiktok.heartbeat_ms = 100;
     })

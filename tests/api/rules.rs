@@ -560,6 +560,7 @@ async fn a_gift_streak_from_tiktok_fires_once() {
     let url = fake.url.clone();
     let mut s = setup_with(move |c| {
         c.tiktok.web_url = url.clone();
+        c.tiktok.webcast_url = url.clone();
         c.tiktok.sign_url = url;
     })
     .await;

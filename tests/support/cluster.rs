@@ -157,6 +157,7 @@ impl Installation {
             .env("LIVECTL_AUTH__BCRYPT_COST", "4")
             .env("LIVECTL_MQTT__ENABLED", "false")
             .env("LIVECTL_TIKTOK__WEB_URL", &self.tiktok_url)
+            .env("LIVECTL_TIKTOK__WEBCAST_URL", &self.tiktok_url)
             .env("LIVECTL_TIKTOK__SIGN_URL", &self.tiktok_url)
             .env("LIVECTL_TIKTOK__HEARTBEAT_MS", "100")
             .env("RUST_LOG", "info")

@@ -16,15 +16,41 @@ pub enum Room {
 static SIGI_STATE: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r#"(?s)<script id="SIGI_STATE"[^>]*>(.*?)</script>"#).ok());
 
-/// TikTok status codes: 2 live, 3 paused (still connectable), 4 offline.
+/// TikTok status codes: 2 live, 3 paused (still connectable), anything else offline. A room id
+/// alone proves nothing: an offline account keeps the id of its last LIVE. Without a status the
+/// room is taken as live here, and `check_alive` decides.
 fn room_from(room_id: &str, status: Option<i64>) -> Room {
     match status {
-        Some(4) => Room::Offline,
         _ if room_id.is_empty() || room_id == "0" => Room::Offline,
-        _ => Room::Live {
+        Some(2 | 3) | None => Room::Live {
             room_id: room_id.to_owned(),
         },
+        Some(_) => Room::Offline,
     }
+}
+
+/// Asks TikTok whether the room is broadcasting now (`webcast/room/check_alive`). `None` when
+/// it does not say (the lookup's answer stands).
+pub async fn alive(http: &reqwest::Client, webcast_url: &str, room_id: &str) -> Option<bool> {
+    let res = http
+        .get(format!(
+            "{}/webcast/room/check_alive/",
+            webcast_url.trim_end_matches('/')
+        ))
+        .query(&[("aid", "1988"), ("room_ids", room_id)])
+        .header("Cookie", DEFAULT_COOKIE)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?;
+    let body: Value = res.json().await.ok()?;
+    body.get("data")?
+        .as_array()?
+        .iter()
+        .find(|room| room.get("room_id").map(as_id).as_deref() == Some(room_id))
+        .or_else(|| body.get("data")?.as_array()?.first())?
+        .get("alive")?
+        .as_bool()
 }
 
 fn as_id(v: &Value) -> String {
@@ -149,6 +175,9 @@ mod tests {
         );
         let offline = page.replace("\"status\":2", "\"status\":4");
         assert_eq!(from_page(&offline), Some(Room::Offline));
+        // Ended (status 1 or anything but 2 and 3) with the last LIVE's id: not live.
+        let stale = page.replace("\"status\":2", "\"status\":1");
+        assert_eq!(from_page(&stale), Some(Room::Offline));
         assert_eq!(from_page("<html>captcha</html>"), None);
         assert_eq!(
             from_page(r#"<script id="SIGI_STATE" type="application/json">{}</script>"#),
