@@ -217,12 +217,22 @@ impl LivestreamActor {
                 stats.gifts += 1;
                 stats.diamonds += total_diamonds;
             }
-            EventKind::Like { count, .. } => stats.likes += count,
+            // TikTok's room total (the running maximum: shards send stale totals); the bursts
+            // only when it sends none, since summing them under-counts badly.
+            EventKind::Like { count, total, .. } => {
+                stats.likes = if *total > 0 {
+                    stats.likes.max(*total)
+                } else {
+                    stats.likes + count
+                }
+            }
             EventKind::Follow { .. } => stats.follows += 1,
             EventKind::Share { .. } => stats.shares += 1,
             EventKind::Join { .. } => stats.joins += 1,
             EventKind::ViewerCount { viewers, .. } => self.runtime.viewer_count = *viewers,
-            EventKind::Subscribe { .. } | EventKind::StreamStatus { .. } => {}
+            EventKind::SuperFan { .. }
+            | EventKind::SuperFanBox { .. }
+            | EventKind::StreamStatus { .. } => {}
         }
         stats.events += 1;
         self.dirty = true;

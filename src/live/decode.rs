@@ -8,6 +8,7 @@ use std::io::Read as _;
 use prost::Message as _;
 
 use crate::live::pb;
+use crate::live::super_fan;
 use crate::protocol::{EventKind, EventUser, StreamStatus};
 
 /// The largest payload we inflate: real batches are a few KiB, a bomb is gigabytes.
@@ -135,6 +136,8 @@ pub struct GiftStep {
     pub repeat_count: i64,
     pub repeat_end: bool,
     pub streakable: bool,
+    /// TikTok's id of the streak (with the viewer and the gift, what keys it).
+    pub group_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +185,7 @@ pub fn decode_message(method: &str, payload: &[u8]) -> Result<Option<Decoded>, D
                 repeat_count: i64::from(m.repeat_count.max(1)),
                 repeat_end: m.repeat_end == 1,
                 streakable: gift.r#type == 1,
+                group_id: m.group_id,
             });
             (m.common, item)
         }
@@ -214,13 +218,53 @@ pub fn decode_message(method: &str, payload: &[u8]) -> Result<Option<Decoded>, D
         }
         "WebcastMemberMessage" => {
             let m = pb::MemberMessage::decode(payload)?;
-            let user = user_of(m.user);
+            // Action 3 was "subscribed": TikTok retired subscriptions (Super Fan replaced them).
             let item = match m.action {
-                1 => EventKind::Join { user },
-                3 => EventKind::Subscribe { user },
+                1 => EventKind::Join {
+                    user: user_of(m.user),
+                },
                 _ => return Ok(None),
             };
             (m.common, Item::Event(item))
+        }
+        "WebcastEmoteChatMessage" => {
+            let m = pb::EmoteChatMessage::decode(payload)?;
+            // An emote reaches rules as a comment whose text is the emote's id.
+            let emote = pb::EmoteDetails::decode(m.emote.as_slice())
+                .ok()
+                .map(|d| d.emote_id)
+                .filter(|id| !id.is_empty())
+                .or_else(|| String::from_utf8(m.emote).ok())
+                .unwrap_or_default();
+            let item = Item::Event(EventKind::Comment {
+                text: emote,
+                user: user_of(m.user),
+            });
+            (m.common, item)
+        }
+        "WebcastBarrageMessage" => {
+            // Super Fan notices: which one is in a display key inside the message, whose
+            // fields have moved between schemas, so the payload is searched for it.
+            if !super_fan::became(payload) {
+                return Ok(None);
+            }
+            let common = pb::Common::decode(super_fan::field(payload, 1).unwrap_or_default()).ok();
+            let item = Item::Event(EventKind::SuperFan {
+                user: user_of(super_fan::find_user(payload)),
+            });
+            (common, item)
+        }
+        "WebcastEnvelopeMessage" => {
+            let m = pb::EnvelopeMessage::decode(payload)?;
+            let info = m.envelope_info.unwrap_or_default();
+            if info.business_type != super_fan::BOX_BUSINESS_TYPE {
+                return Ok(None);
+            }
+            let item = Item::Event(EventKind::SuperFanBox {
+                diamonds: i64::from(info.diamond_count.max(0)),
+                user: user_of(super_fan::find_user(payload)),
+            });
+            (m.common, item)
         }
         "WebcastRoomUserSeqMessage" => {
             let m = pb::RoomUserSeqMessage::decode(payload)?;
@@ -301,11 +345,21 @@ pub struct Output {
     pub errors: usize,
 }
 
+/// How long a streak closed by the timeout is remembered: its late `repeat_end` is dropped.
+const CLOSED_STREAKS_MS: i64 = 120_000;
+
+/// A streak as TikTok keys it: the viewer, the gift, the streak's group id.
+type StreakKey = (String, i64, i64);
+
 /// The state of one livestream's decoding.
 #[derive(Default)]
 pub struct StreamDecoder {
     dedupe: Dedupe,
-    streaks: HashMap<(String, i64), Streak>,
+    streaks: HashMap<StreakKey, Streak>,
+    /// Streaks closed by the timeout, and when.
+    closed: HashMap<StreakKey, i64>,
+    /// The highest room like total TikTok has sent (its shards send stale, lower ones).
+    like_total: i64,
 }
 
 impl StreamDecoder {
@@ -348,6 +402,12 @@ impl StreamDecoder {
     pub fn apply(&mut self, decoded: Decoded, now_ms: i64, out: &mut Output) {
         let ts = decoded.create_time.unwrap_or(now_ms);
         match decoded.item {
+            Item::Event(EventKind::Like { count, total, user }) => {
+                self.like_total = self.like_total.max(total);
+                let total = self.like_total;
+                out.events
+                    .push((EventKind::Like { count, total, user }, ts));
+            }
             Item::Event(kind) => out.events.push((kind, ts)),
             Item::Ended => {
                 out.events.push((
@@ -360,8 +420,15 @@ impl StreamDecoder {
             }
             Item::Gift(step) if !step.streakable => out.events.push((gift_event(&step), ts)),
             Item::Gift(step) => {
-                let key = (step.user.id.clone(), step.gift_id);
-                if step.repeat_end {
+                let key = (step.user.id.clone(), step.gift_id, step.group_id);
+                self.closed.retain(|_, at| now_ms - *at < CLOSED_STREAKS_MS);
+                if self.closed.contains_key(&key) {
+                    // The timeout already counted this streak: its late end (or a straggler)
+                    // is not a second gift.
+                    if step.repeat_end {
+                        self.closed.remove(&key);
+                    }
+                } else if step.repeat_end {
                     self.streaks.remove(&key);
                     out.events.push((gift_event(&step), ts));
                 } else {
@@ -381,14 +448,19 @@ impl StreamDecoder {
     /// Closes streaks that saw no end for [`STREAK_TIMEOUT_MS`], with their last count.
     pub fn flush_stale_streaks(&mut self, now_ms: i64) -> Vec<(EventKind, i64)> {
         let mut closed = Vec::new();
-        self.streaks.retain(|_, streak| {
+        let mut keys = Vec::new();
+        self.streaks.retain(|key, streak| {
             if now_ms - streak.last_seen_ms >= STREAK_TIMEOUT_MS {
                 closed.push((gift_event(&streak.step), streak.ts));
+                keys.push(key.clone());
                 false
             } else {
                 true
             }
         });
+        for key in keys {
+            self.closed.insert(key, now_ms);
+        }
         closed
     }
 
@@ -405,5 +477,47 @@ fn gift_event(step: &GiftStep) -> EventKind {
         repeat_count: step.repeat_count,
         total_diamonds: step.repeat_count.saturating_mul(step.diamond_count),
         user: step.user.clone(),
+    }
+}
+
+#[cfg(test)]
+mod streak_tests {
+    use super::*;
+
+    fn step(repeat_count: i64, repeat_end: bool, group_id: i64) -> Decoded {
+        Decoded {
+            msg_id: 0,
+            create_time: Some(1),
+            item: Item::Gift(GiftStep {
+                user: EventUser {
+                    id: "9".into(),
+                    unique_id: "nine".into(),
+                    nickname: "Nine".into(),
+                },
+                gift_id: 5655,
+                gift_name: "Rose".into(),
+                diamond_count: 1,
+                repeat_count,
+                repeat_end,
+                streakable: true,
+                group_id,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_repeat_end_after_the_timeout_is_not_a_second_gift() {
+        let mut decoder = StreamDecoder::new();
+        let mut out = Output::default();
+        decoder.apply(step(3, false, 1), 0, &mut out);
+        assert!(out.events.is_empty());
+        let closed = decoder.flush_stale_streaks(STREAK_TIMEOUT_MS);
+        assert_eq!(closed.len(), 1);
+        // The end arrives late: nothing more.
+        decoder.apply(step(4, true, 1), STREAK_TIMEOUT_MS + 1_000, &mut out);
+        assert!(out.events.is_empty(), "{:?}", out.events);
+        // Another streak of the same gift (another group id) counts on its own.
+        decoder.apply(step(2, true, 2), STREAK_TIMEOUT_MS + 2_000, &mut out);
+        assert_eq!(out.events.len(), 1);
     }
 }

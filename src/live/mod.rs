@@ -16,4 +16,5 @@ pub mod registry;
 pub mod routes;
 pub mod saver;
 pub mod source;
+pub mod super_fan;
 pub mod views;

@@ -69,7 +69,16 @@ pub enum EventKind {
         #[serde(default)]
         user: EventUser,
     },
-    Subscribe {
+    /// A viewer became a Super Fan of the streamer (TikTok's paid membership, which replaced
+    /// subscriptions in 2025).
+    SuperFan {
+        #[serde(default)]
+        user: EventUser,
+    },
+    /// A Super Fan box (a treasure box for Super Fans) was sent.
+    SuperFanBox {
+        /// Diamonds in the box (0 when TikTok does not say).
+        diamonds: i64,
         #[serde(default)]
         user: EventUser,
     },
@@ -91,7 +100,8 @@ impl EventKind {
             EventKind::Follow { .. } => "follow",
             EventKind::Share { .. } => "share",
             EventKind::Join { .. } => "join",
-            EventKind::Subscribe { .. } => "subscribe",
+            EventKind::SuperFan { .. } => "super_fan",
+            EventKind::SuperFanBox { .. } => "super_fan_box",
             EventKind::ViewerCount { .. } => "viewer_count",
             EventKind::StreamStatus { .. } => "stream_status",
         }
@@ -105,23 +115,32 @@ impl EventKind {
             | EventKind::Follow { user }
             | EventKind::Share { user }
             | EventKind::Join { user }
-            | EventKind::Subscribe { user } => Some(user),
+            | EventKind::SuperFan { user }
+            | EventKind::SuperFanBox { user, .. } => Some(user),
             EventKind::ViewerCount { .. } | EventKind::StreamStatus { .. } => None,
         }
     }
 }
 
-pub const EVENT_TYPES: [&str; 9] = [
+pub const EVENT_TYPES: [&str; 10] = [
     "comment",
     "gift",
     "like",
     "follow",
     "share",
     "join",
-    "subscribe",
+    "super_fan",
+    "super_fan_box",
     "viewer_count",
     "stream_status",
 ];
+
+/// Event types TikTok no longer sends, and what replaced them (for a clear answer to a rule
+/// that asks for one).
+pub const RETIRED_EVENT_TYPES: [(&str, &str); 1] = [(
+    "subscribe",
+    "TikTok replaced subscriptions with Super Fan in 2025; use super_fan",
+)];
 
 /// What the bus carries and rules see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

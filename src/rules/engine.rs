@@ -100,6 +100,12 @@ impl RuleEngine {
         for row in rows {
             match CompiledRule::compile(&row) {
                 Ok(rule) => {
+                    if let Some((event, why)) = crate::protocol::RETIRED_EVENT_TYPES
+                        .iter()
+                        .find(|(name, _)| *name == rule.event)
+                    {
+                        tracing::warn!(rule_id = %rule.id, event, "a stored rule listens for an event TikTok no longer sends; it never fires: {why}");
+                    }
                     ids.insert(rule.id.clone());
                     index
                         .entry(rule.event.clone())

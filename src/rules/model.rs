@@ -11,7 +11,7 @@ use crate::db::schema::{livestreams, rule_counters, rules};
 use crate::devices::model::{Device, DeviceRow, normalise_command};
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
-use crate::protocol::EVENT_TYPES;
+use crate::protocol::{EVENT_TYPES, RETIRED_EVENT_TYPES};
 
 /// Longest regex source accepted, and the compiled size limit.
 pub const REGEX_MAX_LEN: usize = 512;
@@ -235,6 +235,12 @@ pub fn validate(
     let name = crate::auth::users::normalise_name("name", &input.name)?;
     let w = &input.when;
     let event = w.event.as_str();
+    if let Some((_, why)) = RETIRED_EVENT_TYPES.iter().find(|(name, _)| *name == event) {
+        return Err(AppError::invalid(
+            "when.event",
+            format!("{event:?} no longer exists: {why}"),
+        ));
+    }
     if !EVENT_TYPES.contains(&event) {
         return Err(AppError::invalid(
             "when.event",

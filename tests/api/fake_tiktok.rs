@@ -419,3 +419,66 @@ pub fn raw_frame(log_id: u64, payload: Vec<u8>, gzip: bool) -> Vec<u8> {
     }
     .encode_to_vec()
 }
+
+pub fn like(msg_id: i64, count: i32, total: i32) -> pb::Message {
+    let m = pb::LikeMessage {
+        common: Some(common("WebcastLikeMessage", msg_id)),
+        count,
+        total,
+        user: Some(viewer(msg_id)),
+    };
+    message("WebcastLikeMessage", msg_id, m.encode_to_vec())
+}
+
+pub fn emote(msg_id: i64, emote_id: &str) -> pb::Message {
+    let m = pb::EmoteChatMessage {
+        common: Some(common("WebcastEmoteChatMessage", msg_id)),
+        user: Some(viewer(msg_id)),
+        emote: pb::EmoteDetails {
+            emote_id: emote_id.into(),
+        }
+        .encode_to_vec(),
+    };
+    message("WebcastEmoteChatMessage", msg_id, m.encode_to_vec())
+}
+
+/// Field `number` holding `inner`, as protobuf bytes.
+fn nested(number: u32, inner: Vec<u8>) -> Vec<u8> {
+    let mut out = Vec::new();
+    prost::encoding::bytes::encode(number, &inner, &mut out);
+    out
+}
+
+/// A Super Fan notice as TikTok sends it in 2026: the display key and the viewer nested inside
+/// fields this schema does not name.
+pub fn super_fan(msg_id: i64, user: i64, key: &str) -> pb::Message {
+    let payload = [
+        nested(1, common("WebcastBarrageMessage", msg_id).encode_to_vec()),
+        nested(
+            3,
+            [
+                nested(1, key.as_bytes().to_vec()),
+                nested(5, nested(21, viewer(user).encode_to_vec())),
+            ]
+            .concat(),
+        ),
+    ]
+    .concat();
+    message("WebcastBarrageMessage", msg_id, payload)
+}
+
+/// An envelope (treasure box) of `business_type` (19: a Super Fan box) sent by `user`.
+pub fn envelope(msg_id: i64, user: i64, business_type: i32, diamonds: i32) -> pb::Message {
+    let m = pb::EnvelopeMessage {
+        common: Some(common("WebcastEnvelopeMessage", msg_id)),
+        envelope_info: Some(pb::EnvelopeInfo {
+            envelope_id: format!("env-{msg_id}"),
+            business_type,
+            diamond_count: diamonds,
+            people_count: 10,
+        }),
+        display: 1,
+    };
+    let payload = [m.encode_to_vec(), nested(4, viewer(user).encode_to_vec())].concat();
+    message("WebcastEnvelopeMessage", msg_id, payload)
+}

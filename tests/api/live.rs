@@ -545,3 +545,81 @@ async fn an_old_room_id_without_a_live_status_is_not_live() {
     assert_eq!(t.fake.control.sign_calls.load(Ordering::SeqCst), 0);
     t.fake.control.stale_room.store(false, Ordering::SeqCst);
 }
+
+#[actix_web::test]
+async fn like_totals_never_go_back_and_super_fans_and_emotes_reach_the_rules() {
+    use crate::fake_tiktok::{emote, envelope, like, super_fan};
+    let mut t = setup().await;
+    let id = t.create("@fans").await;
+    t.connect(&id).await;
+    t.wait_status(&id, "live").await;
+    t.fake.control.push(frame(
+        90,
+        vec![
+            like(1, 5, 100),
+            // A shard with a stale total.
+            like(2, 3, 90),
+            like(3, 2, 120),
+            emote(4, "7001"),
+            super_fan(5, 77, "ttlive_superFan_commentNotif_someoneBecameSuperFan"),
+            // A Super Fan visiting is not a new one.
+            super_fan(6, 78, "ttlive_superFan_commentNotif_superFanJoined"),
+            envelope(7, 79, 19, 500),
+            // An ordinary treasure box.
+            envelope(8, 80, 1, 50),
+        ],
+    ));
+    let mut totals = Vec::new();
+    for _ in 0..3 {
+        match t.next().await.kind.clone() {
+            EventKind::Like { count, total, .. } => totals.push((count, total)),
+            other => panic!("not a like: {other:?}"),
+        }
+    }
+    assert_eq!(totals, [(5, 100), (3, 100), (2, 120)]);
+    match t.next().await.kind.clone() {
+        EventKind::Comment { text, user } => {
+            assert_eq!(text, "7001");
+            assert_eq!(user.unique_id, "viewer4");
+        }
+        other => panic!("not an emote comment: {other:?}"),
+    }
+    match t.next().await.kind.clone() {
+        EventKind::SuperFan { user } => assert_eq!(user.unique_id, "viewer77"),
+        other => panic!("not a new Super Fan: {other:?}"),
+    }
+    match t.next().await.kind.clone() {
+        EventKind::SuperFanBox { diamonds, user } => {
+            assert_eq!(diamonds, 500);
+            assert_eq!(user.unique_id, "viewer79");
+        }
+        other => panic!("not a Super Fan box: {other:?}"),
+    }
+    let ls = t.get(&id).await;
+    assert_eq!(ls["stats"]["likes"], 120);
+    t.no_more_events();
+
+    // Rules use the new events; "subscribe" is refused with the reason.
+    crate::agents::device(&t.app, &t.owner, &t.ws, "board", &["X"]).await;
+    t.app
+        .post(
+            &format!("/workspaces/{}/rules", t.ws),
+            &t.owner.token,
+            json!({"name": "fans", "when": {"event": "super_fan"}, "then": {"command": "X"}}),
+        )
+        .await
+        .expect(201);
+    let refused = t
+        .app
+        .post(
+            &format!("/workspaces/{}/rules", t.ws),
+            &t.owner.token,
+            json!({"name": "subs", "when": {"event": "subscribe"}, "then": {"command": "X"}}),
+        )
+        .await
+        .expect_error(422, "VALIDATION_FAILED");
+    assert!(
+        refused["message"].as_str().unwrap().contains("super_fan"),
+        "{refused}"
+    );
+}
