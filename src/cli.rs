@@ -28,6 +28,11 @@ pub enum Command {
     },
     /// Runs the edge agent: links boards on serial ports to the server.
     Agent(AgentArgs),
+    /// TikTok LIVE from the shell.
+    Live {
+        #[command(subcommand)]
+        command: LiveCommand,
+    },
     /// Prints the version.
     Version,
 }
@@ -132,6 +137,20 @@ pub enum AdminCommand {
         /// Make the account a platform admin.
         #[arg(long)]
         platform_admin: bool,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LiveCommand {
+    /// Connects to a TikTok LIVE once, step by step, and says where it fails and why.
+    Probe {
+        /// The account: @user, user or https://www.tiktok.com/@user/live.
+        target: String,
+        /// How long to listen for messages once connected.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
         #[command(flatten)]
         config: ConfigArgs,
     },

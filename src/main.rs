@@ -3,7 +3,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use livectl::auth::{password, users};
-use livectl::cli::{AdminCommand, AgentArgs, AgentCommand, Cli, Command, ConfigArgs, ServeArgs};
+use livectl::cli::{
+    AdminCommand, AgentArgs, AgentCommand, Cli, Command, ConfigArgs, LiveCommand, ServeArgs,
+};
 use livectl::config::Settings;
 use livectl::error::AppError;
 use livectl::startup::Application;
@@ -19,6 +21,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate(&args.config),
         Command::Admin { command } => admin(command),
         Command::Agent(args) => agent(args),
+        Command::Live { command } => live(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,6 +33,33 @@ fn main() -> ExitCode {
                 message.split_whitespace().collect::<Vec<_>>().join(" ")
             );
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn live(command: LiveCommand) -> anyhow::Result<()> {
+    match command {
+        LiveCommand::Probe {
+            target,
+            seconds,
+            config,
+        } => {
+            let settings = load(&config, Vec::new())?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let listen = std::time::Duration::from_secs(seconds.clamp(1, 300));
+            let ok = runtime.block_on(livectl::live::probe::probe(
+                &settings.tiktok,
+                &target,
+                listen,
+                &mut std::io::stdout(),
+            ));
+            if ok {
+                Ok(())
+            } else {
+                anyhow::bail!("the probe failed (see above)")
+            }
         }
     }
 }

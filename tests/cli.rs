@@ -2,6 +2,10 @@
 //! `admin create-user`, `version`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "api/fake_tiktok.rs"]
+#[allow(dead_code)]
+mod fake_tiktok;
+
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Child, Command, Stdio};
@@ -439,4 +443,77 @@ async fn sigterm_tells_agents_to_go_away_and_exits_within_seconds() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// `livectl live probe` against the fake TikTok: each step with its timing, and the verdict.
+#[actix_web::test]
+async fn live_probe_says_each_step_and_where_it_fails() {
+    use std::sync::atomic::Ordering;
+    let fake = fake_tiktok::FakeTiktok::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let probe = |url: String, path: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            Command::new(BIN)
+                .args(["live", "probe", "@someone", "--seconds", "2"])
+                .current_dir(path)
+                .env("LIVECTL_TIKTOK__WEB_URL", &url)
+                .env("LIVECTL_TIKTOK__SIGN_URL", &url)
+                .env("LIVECTL_TIKTOK__WEBCAST_URL", &url)
+                .env("RUST_LOG", "error")
+                .output()
+                .unwrap()
+        })
+    };
+    // A comment arrives while the probe listens.
+    let control = fake.control.clone();
+    actix_web::rt::spawn(async move {
+        while control.open.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        control.push(fake_tiktok::frame(
+            1,
+            vec![fake_tiktok::chat_now(1, "hello")],
+        ));
+    });
+    let out = probe(fake.url.clone(), dir.path().to_owned())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    for step in [
+        "lookup",
+        "alive",
+        "sign",
+        "handshake",
+        "messages",
+        "verdict",
+    ] {
+        assert!(text.contains(step), "no {step}: {text}");
+    }
+    assert!(text.contains(fake_tiktok::ROOM_ID), "{text}");
+    assert!(text.contains("WebcastChatMessage 1"), "{text}");
+
+    // The sign server refuses the key: the probe says so, and fails.
+    fake.control.sign_status.store(401, Ordering::SeqCst);
+    let out = probe(fake.url.clone(), dir.path().to_owned())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success());
+    assert!(
+        text.contains("SIGN_UNAUTHORIZED") && text.contains("refused the API key"),
+        "{text}"
+    );
+
+    // TikTok says the account is offline: told apart from a sign server problem.
+    fake.control.live.store(false, Ordering::SeqCst);
+    let out = probe(fake.url.clone(), dir.path().to_owned())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success());
+    assert!(
+        text.contains("USER_OFFLINE") && text.contains("not live right now"),
+        "{text}"
+    );
 }

@@ -12,6 +12,7 @@ pub mod actor;
 pub mod lease;
 pub mod model;
 pub mod pages;
+pub mod probe;
 pub mod registry;
 pub mod routes;
 pub mod saver;

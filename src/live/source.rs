@@ -171,7 +171,7 @@ pub async fn run_tiktok(
 
 /// The socket's cookies: the data centre, the sign server's cookies, and with a logged-in
 /// session the whole set a browser sends.
-fn socket_cookies(settings: &TiktokSettings, signed: &str) -> String {
+pub(crate) fn socket_cookies(settings: &TiktokSettings, signed: &str) -> String {
     let mut cookies = vec![format!("tt-target-idc={}", settings.target_idc)];
     cookies.extend(
         signed
