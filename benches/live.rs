@@ -174,6 +174,7 @@ async fn bench_idle_actors() {
             auto_reconnect: true,
             stats: Stats::default(),
             fence: 0,
+            room_id_override: None,
         }));
     }
     while registry.send(Count).await.unwrap() < n {

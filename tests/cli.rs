@@ -173,7 +173,7 @@ fn migrate_then_create_a_platform_admin_from_the_shell() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 migration(s) applied"));
     let again = Command::new(BIN)
         .args(["migrate", "--database-url", &url])
         .output()

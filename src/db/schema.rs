@@ -107,6 +107,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         lease_fence -> BigInt,
+        room_id_override -> Nullable<Text>,
     }
 }
 

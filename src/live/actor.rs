@@ -69,6 +69,8 @@ pub struct Spec {
     pub stats: Stats,
     /// The fencing token of this node's lease on the livestream (0 on one node).
     pub fence: i64,
+    /// TikTok's room id given by hand (no lookup).
+    pub room_id_override: Option<String>,
 }
 
 pub struct LivestreamActor {
@@ -168,6 +170,7 @@ impl LivestreamActor {
                 deps.http.clone(),
                 deps.sign_budget.clone(),
                 unique_id,
+                self.spec.room_id_override.clone(),
                 sink,
             )),
             SourceKind::Simulator => Box::pin(source::run_simulator(

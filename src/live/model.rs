@@ -95,6 +95,8 @@ pub struct LivestreamRow {
     pub connected_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// TikTok's room id given by hand: the lookup is skipped.
+    pub room_id_override: Option<String>,
 }
 
 /// What a running actor knows that the table may not have yet.
@@ -122,6 +124,8 @@ pub struct LivestreamView {
     pub last_error: Option<LastError>,
     pub connected_at: Option<i64>,
     pub auto_reconnect: bool,
+    /// TikTok's room id given by hand (the lookup by account name is skipped), if any.
+    pub room_id_override: Option<String>,
     pub created_at: i64,
 }
 
@@ -164,6 +168,7 @@ impl LivestreamRow {
             last_error: rt.last_error,
             connected_at: rt.connected_at,
             auto_reconnect: self.auto_reconnect,
+            room_id_override: self.room_id_override.clone(),
             created_at: self.created_at,
         }
     }

@@ -118,6 +118,7 @@ pub async fn add(
         source: Some(source),
         name: Some(form.name.trim().to_owned()).filter(|n| !n.is_empty()),
         auto_reconnect: None,
+        room_id: None,
     };
     match create(&state, &session.caller(), &path, body).await {
         Ok(_) => Ok(see_other(&format!("/w/{path}/livestreams"))),

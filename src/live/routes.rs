@@ -32,6 +32,9 @@ pub struct CreateLivestream {
     pub source: Option<SourceKind>,
     pub name: Option<String>,
     pub auto_reconnect: Option<bool>,
+    /// TikTok's room id (digits), for an account whose room the lookup cannot find: the
+    /// lookup is then skipped.
+    pub room_id: Option<String>,
 }
 
 async fn view_of(state: &AppState, row: LivestreamRow) -> LivestreamView {
@@ -53,6 +56,7 @@ pub fn spec_of(row: &LivestreamRow) -> Spec {
         auto_reconnect: row.auto_reconnect,
         stats: row.stored_runtime().stats,
         fence: 0,
+        room_id_override: row.room_id_override.clone(),
     }
 }
 
@@ -83,6 +87,16 @@ pub async fn create(
         None => format!("@{unique_id}"),
     };
     let source = body.source.unwrap_or(SourceKind::Tiktok);
+    let room_id_override = match body.room_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) if id.len() <= 25 && id.bytes().all(|b| b.is_ascii_digit()) => Some(id.to_owned()),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "room_id",
+                "TikTok room ids are digits (at most 25)",
+            ));
+        }
+    };
     let now = now_ms();
     let row = LivestreamRow {
         id: new_id(prefix::LIVESTREAM),
@@ -99,6 +113,7 @@ pub async fn create(
         connected_at: None,
         created_at: now,
         updated_at: now,
+        room_id_override,
     };
     let actor = caller.owned_actor();
     let plan = access.workspace.plan();

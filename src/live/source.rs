@@ -70,11 +70,15 @@ pub async fn run_tiktok(
     http: reqwest::Client,
     sign_budget: Arc<RateLimiter>,
     unique_id: String,
+    room_id_override: Option<String>,
     sink: Sink,
 ) -> Result<(), ConnectError> {
-    let room_id = match room::resolve(&http, &settings.web_url, &unique_id).await? {
-        room::Room::Live { room_id } => room_id,
-        room::Room::Offline => return Err(ConnectError::UserOffline),
+    let room_id = match room_id_override {
+        Some(room_id) => room_id,
+        None => match room::resolve(&http, &settings.web_url, &unique_id).await? {
+            room::Room::Live { room_id } => room_id,
+            room::Room::Offline => return Err(ConnectError::UserOffline),
+        },
     };
     // Before spending a sign call: is the room broadcasting right now?
     if room::alive(&http, &settings.webcast_url, &room_id).await == Some(false) {

@@ -623,3 +623,33 @@ async fn like_totals_never_go_back_and_super_fans_and_emotes_reach_the_rules() {
         "{refused}"
     );
 }
+
+#[actix_web::test]
+async fn a_room_id_given_by_hand_skips_the_lookup() {
+    let t = setup().await;
+    // TikTok's lookup cannot find the account (a captcha, a renamed handle)…
+    t.fake.control.exists.store(false, Ordering::SeqCst);
+    let created = t
+        .app
+        .post(
+            &format!("/workspaces/{}/livestreams", t.ws),
+            &t.owner.token,
+            json!({"target": "@hidden", "room_id": ROOM_ID}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(created["room_id_override"], ROOM_ID);
+    let id = created["id"].as_str().unwrap().to_owned();
+    // …but the room is known: it connects.
+    t.connect(&id).await;
+    let ls = t.wait_status(&id, "live").await;
+    assert_eq!(ls["room_id"], ROOM_ID);
+    t.app
+        .post(
+            &format!("/workspaces/{}/livestreams", t.ws),
+            &t.owner.token,
+            json!({"target": "@other", "room_id": "12ab"}),
+        )
+        .await
+        .expect_error(422, "VALIDATION_FAILED");
+}

@@ -1,0 +1,1 @@
+ALTER TABLE livestreams DROP COLUMN room_id_override;
