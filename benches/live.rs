@@ -158,6 +158,7 @@ async fn bench_idle_actors() {
             metrics: state.metrics.clone(),
             saver: livectl::live::saver::StateSaver::start(state.db.clone()),
             sign_budget: std::sync::Arc::new(livectl::auth::rate_limit::RateLimiter::new(1000)),
+            sealer: state.sealer.clone(),
         },
         None,
     )

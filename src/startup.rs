@@ -72,6 +72,8 @@ pub struct AppState {
     pub control: Arc<ControlPlane>,
     /// Set once a stop began: `/readyz` answers 503, so a load balancer sends no new work.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// Seals workspaces' own TikTok credentials.
+    pub sealer: Arc<crate::live::credentials::Sealer>,
 }
 
 pub struct Application {
@@ -158,6 +160,10 @@ impl Application {
             None
         };
 
+        let sealer = Arc::new(
+            crate::live::credentials::Sealer::derive(jwt_secret.as_bytes())
+                .map_err(AppError::into_cause)?,
+        );
         let live_deps = LiveDeps {
             bus: bus.clone(),
             db: db.clone(),
@@ -169,6 +175,7 @@ impl Application {
             sign_budget: Arc::new(crate::auth::rate_limit::RateLimiter::new(
                 settings.tiktok.sign_calls_per_minute,
             )),
+            sealer: sealer.clone(),
         };
         let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
         // With several nodes, each livestream runs on the one node holding its lease.
@@ -318,6 +325,7 @@ impl Application {
             access_cache,
             settings: settings.clone(),
             stopping: Arc::default(),
+            sealer,
         });
 
         let port = bound.port();

@@ -215,6 +215,15 @@ diesel::joinable!(devices -> workspaces (workspace_id));
 diesel::joinable!(livestreams -> workspaces (workspace_id));
 diesel::joinable!(rules -> workspaces (workspace_id));
 
+diesel::table! {
+    tiktok_credentials (workspace_id) {
+        workspace_id -> Text,
+        sign_api_key -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
     users,
@@ -232,4 +241,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     commands,
     audit_log,
     mqtt_ca,
+    tiktok_credentials,
 );

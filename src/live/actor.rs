@@ -56,6 +56,8 @@ pub struct Deps {
     pub saver: StateSaver,
     /// Sign-server calls per key per minute, over every livestream of this node.
     pub sign_budget: Arc<RateLimiter>,
+    /// Opens workspaces' own TikTok credentials.
+    pub sealer: Arc<crate::live::credentials::Sealer>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,14 +167,42 @@ impl LivestreamActor {
         // Boxed per kind: an idle simulator must not carry the size of the TikTok client's
         // state machine (several KB) in its task.
         let run: SourceFuture = match kind {
-            SourceKind::Tiktok => Box::pin(source::run_tiktok(
-                deps.tiktok.clone(),
-                deps.http.clone(),
-                deps.sign_budget.clone(),
-                unique_id,
-                self.spec.room_id_override.clone(),
-                sink,
-            )),
+            SourceKind::Tiktok => {
+                let workspace_id = self.spec.workspace_id.clone();
+                let room_id_override = self.spec.room_id_override.clone();
+                Box::pin(async move {
+                    // The workspace's own credentials, read at every connection (a change
+                    // applies from the next one).
+                    let settings = {
+                        let (sealer, server) = (deps.sealer.clone(), deps.tiktok.clone());
+                        deps.db
+                            .run(move |conn| {
+                                crate::live::credentials::for_workspace(
+                                    conn,
+                                    &sealer,
+                                    &server,
+                                    &workspace_id,
+                                )
+                            })
+                            .await
+                            .map(Arc::new)
+                            .map_err(|err| {
+                                ConnectError::Network(format!(
+                                    "reading the workspace's TikTok credentials: {err}"
+                                ))
+                            })?
+                    };
+                    source::run_tiktok(
+                        settings,
+                        deps.http.clone(),
+                        deps.sign_budget.clone(),
+                        unique_id,
+                        room_id_override,
+                        sink,
+                    )
+                    .await
+                })
+            }
             SourceKind::Simulator => Box::pin(source::run_simulator(
                 deps.tiktok.simulator_interval_ms,
                 sink,

@@ -1,6 +1,7 @@
 //! TikTok LIVE: the webcast client, normalised events, one actor per livestream.
 
 pub mod client;
+pub mod credentials;
 pub mod decode;
 
 /// Messages generated from `proto/webcast.proto`.

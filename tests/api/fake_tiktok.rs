@@ -40,6 +40,8 @@ pub struct Control {
     pub identity_refusals: AtomicU64,
     /// The query of every sign call.
     pub sign_queries: Mutex<Vec<String>>,
+    /// The `x-api-key` of every sign call ("" without one).
+    pub sign_keys: Mutex<Vec<String>>,
     pub backlog: Mutex<Vec<pb::Message>>,
     pub cookies_seen: Mutex<Vec<String>>,
     push: broadcast::Sender<Push>,
@@ -69,6 +71,7 @@ impl FakeTiktok {
             alive_checks: AtomicU64::new(0),
             identity_refusals: AtomicU64::new(0),
             sign_queries: Mutex::new(Vec::new()),
+            sign_keys: Mutex::new(Vec::new()),
             backlog: Mutex::new(Vec::new()),
             cookies_seen: Mutex::new(Vec::new()),
             push,
@@ -158,6 +161,13 @@ async fn sign(control: web::Data<Control>, req: HttpRequest) -> HttpResponse {
         .sign_queries
         .lock()
         .push(req.query_string().to_owned());
+    control.sign_keys.lock().push(
+        req.headers()
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    );
     assert!(
         req.query_string().contains(&format!("room_id={ROOM_ID}")),
         "{}",

@@ -653,3 +653,66 @@ async fn a_room_id_given_by_hand_skips_the_lookup() {
         .await
         .expect_error(422, "VALIDATION_FAILED");
 }
+
+#[actix_web::test]
+async fn a_workspace_signs_with_its_own_key_and_session_which_no_one_can_read_back() {
+    let t = setup_with(|s| s.sign_api_key = livectl::config::Secret::new("server-key")).await;
+    let path = format!("/workspaces/{}/tiktok-credentials", t.ws);
+    let none = t.app.get(&path, &t.owner.token).await.expect(200);
+    assert_eq!(none["sign_api_key_set"], false);
+    let set = t
+        .app
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&t.owner.token),
+            Some(json!({"sign_api_key": "ws-key", "session_id": "ws-session"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(set["sign_api_key_set"], true);
+    assert_eq!(set["session_id_set"], true);
+    assert!(!set.to_string().contains("ws-key") && !set.to_string().contains("ws-session"));
+    // Only the owner: an admin may manage livestreams, not the workspace's secrets.
+    let admin = t.app.user("admin").await;
+    t.app.add_member(&t.ws, &t.owner, &admin, "admin").await;
+    t.app
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&admin.token),
+            Some(json!({"sign_api_key": "x"})),
+        )
+        .await
+        .expect_error(403, "FORBIDDEN");
+
+    let id = t.create("@someone").await;
+    t.connect(&id).await;
+    t.wait_status(&id, "live").await;
+    assert_eq!(t.fake.control.sign_keys.lock()[0], "ws-key");
+    let cookies = t.fake.control.cookies_seen.lock()[0].clone();
+    assert!(cookies.contains("sessionid=ws-session"), "{cookies}");
+
+    // Cleared: the server's key again, from the next connection.
+    t.app
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&t.owner.token),
+            Some(json!({"sign_api_key": null})),
+        )
+        .await
+        .expect(200);
+    t.fake.control.drop_sockets();
+    for _ in 0..200 {
+        if t.fake.control.sign_keys.lock().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(t.fake.control.sign_keys.lock()[1], "server-key");
+    t.app
+        .call(reqwest::Method::DELETE, &path, Some(&t.owner.token), None)
+        .await
+        .expect(204);
+}
