@@ -154,7 +154,8 @@ async fn bench_idle_actors() {
             bus: state.bus.clone(),
             db: state.db.clone(),
             tiktok: std::sync::Arc::new(tiktok),
-            http: livectl::live::client::http_client(&state.settings.tiktok.user_agent).unwrap(),
+            http: livectl::live::client::http_client(&state.settings.tiktok.user_agent, "")
+                .unwrap(),
             metrics: state.metrics.clone(),
             saver: livectl::live::saver::StateSaver::start(state.db.clone()),
             sign_budget: std::sync::Arc::new(livectl::auth::rate_limit::RateLimiter::new(1000)),

@@ -178,6 +178,7 @@ pub struct TiktokSettings {
     pub browser_language: String,
     pub browser_platform: String,
     pub tz_name: String,
+    pub proxy: String,
     pub heartbeat_ms: u64,
     pub reconnect_min_ms: u64,
     pub reconnect_max_ms: u64,
@@ -274,6 +275,10 @@ impl Settings {
             self.tiktok.user_agent.starts_with("Mozilla/"),
             "tiktok.user_agent must be a browser's User-Agent (\"Mozilla/5.0 (…) …\")"
         );
+        if !self.tiktok.proxy.is_empty() {
+            crate::live::client::proxy::parse(&self.tiktok.proxy)
+                .map_err(|why| anyhow::anyhow!("tiktok.proxy: {why}"))?;
+        }
         anyhow::ensure!(
             self.tiktok.stall_timeout_ms >= 1_000,
             "tiktok.stall_timeout_ms must be at least 1000"

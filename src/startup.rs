@@ -168,7 +168,7 @@ impl Application {
             bus: bus.clone(),
             db: db.clone(),
             tiktok: Arc::new(settings.tiktok.clone()),
-            http: live::client::http_client(&settings.tiktok.user_agent)
+            http: live::client::http_client(&settings.tiktok.user_agent, &settings.tiktok.proxy)
                 .context("building the HTTP client")?,
             metrics: metrics.clone(),
             saver: live::saver::StateSaver::start(db.clone()),

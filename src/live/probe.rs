@@ -70,7 +70,7 @@ pub async fn probe(
         }
     };
     let identity = BrowserIdentity::of(settings);
-    let Ok(http) = http_client(&identity.user_agent) else {
+    let Ok(http) = http_client(&identity.user_agent, &settings.proxy) else {
         let _ = writeln!(out, "setup      cannot build an HTTP client");
         return false;
     };
@@ -142,7 +142,7 @@ pub async fn probe(
     let cookies = source::socket_cookies(settings, &signed.cookies);
     let connect = tokio::time::timeout(
         Duration::from_millis(settings.socket_connect_timeout_ms.max(1)),
-        socket::open(&url, &cookies, &identity.user_agent),
+        socket::open(&url, &cookies, &identity.user_agent, &settings.proxy),
     );
     let (mut ws, _) = match connect.await {
         Ok(Ok(open)) => open,

@@ -115,7 +115,7 @@ pub async fn run_tiktok(
     let connect_timeout = Duration::from_millis(settings.socket_connect_timeout_ms.max(1));
     let (mut ws, asked_period) = tokio::time::timeout(
         connect_timeout,
-        socket::open(&url, &cookies, &identity.user_agent),
+        socket::open(&url, &cookies, &identity.user_agent, &settings.proxy),
     )
     .await
     .map_err(|_| {

@@ -716,3 +716,29 @@ async fn a_workspace_signs_with_its_own_key_and_session_which_no_one_can_read_ba
         .await
         .expect(204);
 }
+
+#[actix_web::test]
+async fn the_connector_goes_through_an_http_or_a_socks5_proxy() {
+    use std::sync::atomic::Ordering::SeqCst;
+    for kind in ["http", "socks5"] {
+        let proxy = crate::proxy::Proxy::start(kind).await;
+        let url = proxy.url.clone();
+        let t = setup_with(move |s| s.proxy = url).await;
+        let id = t.create("@someone").await;
+        t.connect(&id).await;
+        t.wait_status(&id, "live").await;
+        // The push socket went through a tunnel; the room lookup, the live check and the sign
+        // call went through the proxy too (as requests to an HTTP proxy, or over one more,
+        // pooled, SOCKS5 tunnel).
+        let requests = proxy.seen.requests.load(SeqCst);
+        let tunnels = proxy.seen.tunnels.load(SeqCst);
+        if kind == "http" {
+            assert!(
+                tunnels >= 1 && requests >= 3,
+                "{kind}: {requests} requests, {tunnels} tunnels"
+            );
+        } else {
+            assert!(tunnels >= 2, "{kind}: {tunnels} tunnels");
+        }
+    }
+}

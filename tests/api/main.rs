@@ -20,6 +20,7 @@ mod mqtt;
 mod nodes;
 mod operations;
 mod permissions;
+mod proxy;
 mod redis_bus;
 mod rules;
 mod workspaces;

@@ -3,6 +3,7 @@
 //! point them at a local fake that speaks the same protocol.
 
 pub mod identity;
+pub mod proxy;
 pub mod room;
 pub mod sign;
 pub mod socket;
@@ -21,10 +22,15 @@ pub fn ensure_crypto_provider() {
 }
 
 /// The HTTP client for TikTok and the sign server, as the browser `user_agent` (the socket
-/// presents the same one: a different User-Agent gets `DEVICE_BLOCKED`).
-pub fn http_client(user_agent: &str) -> reqwest::Result<reqwest::Client> {
+/// presents the same one: a different User-Agent gets `DEVICE_BLOCKED`), through `proxy`
+/// when one is set.
+pub fn http_client(user_agent: &str, proxy: &str) -> reqwest::Result<reqwest::Client> {
     ensure_crypto_provider();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if !proxy.is_empty() {
+        builder = builder.proxy(reqwest::Proxy::all(proxy)?);
+    }
+    builder
         .user_agent(user_agent)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(20))

@@ -81,11 +81,13 @@ pub fn ping_interval(options: &str) -> Option<Duration> {
     Some(period.clamp(Duration::from_secs(1), Duration::from_secs(60)))
 }
 
-/// The open socket, and the heartbeat period TikTok asked for, if it did.
+/// The open socket (through `proxy` when one is set), and the heartbeat period TikTok asked
+/// for, if it did.
 pub async fn open(
     url: &Url,
     cookies: &str,
     user_agent: &str,
+    proxy: &str,
 ) -> Result<(Socket, Option<Duration>), ConnectError> {
     super::ensure_crypto_provider();
     let mut request = url
@@ -103,7 +105,17 @@ pub async fn open(
             headers.insert(name, v);
         }
     }
-    match tokio_tungstenite::connect_async(request).await {
+    let connected = if proxy.is_empty() {
+        tokio_tungstenite::connect_async(request).await
+    } else {
+        let host = url.host_str().ok_or_else(|| {
+            ConnectError::SignUnavailable("a push server URL without a host".into())
+        })?;
+        let port = url.port_or_known_default().unwrap_or(443);
+        let stream = super::proxy::tunnel(proxy, host, port).await?;
+        tokio_tungstenite::client_async_tls(request, stream).await
+    };
+    match connected {
         Ok((socket, response)) => {
             let period = response
                 .headers()
