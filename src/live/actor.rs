@@ -87,6 +87,8 @@ pub struct LivestreamActor {
     failures: u32,
     /// "Not found" or "age-restricted" answers in a row (tried again a few times).
     doubtful: u32,
+    /// The cursor of the last batch: a reconnection asks the sign server to resume there.
+    cursor: Option<String>,
     /// When this livestream opened its connections in the last hour (the budget).
     connects: std::collections::VecDeque<std::time::Instant>,
     dirty: bool,
@@ -113,6 +115,7 @@ impl LivestreamActor {
             generation: 0,
             failures: 0,
             doubtful: 0,
+            cursor: None,
             connects: std::collections::VecDeque::new(),
             dirty: true,
             ticks: 0,
@@ -170,6 +173,7 @@ impl LivestreamActor {
             SourceKind::Tiktok => {
                 let workspace_id = self.spec.workspace_id.clone();
                 let room_id_override = self.spec.room_id_override.clone();
+                let cursor = self.cursor.clone();
                 Box::pin(async move {
                     // The workspace's own credentials, read at every connection (a change
                     // applies from the next one).
@@ -198,6 +202,7 @@ impl LivestreamActor {
                         deps.sign_budget.clone(),
                         unique_id,
                         room_id_override,
+                        cursor,
                         sink,
                     )
                     .await
@@ -415,6 +420,9 @@ impl Handler<FromSource> for LivestreamActor {
                 self.publish_status(StreamStatus::Live);
             }
             SourceMsg::Batch { response, backlog } => {
+                if !response.cursor.is_empty() {
+                    self.cursor = Some(response.cursor.clone());
+                }
                 let out = self.decoder.ingest(&response, now_ms(), backlog);
                 for (kind, ts) in out.events {
                     self.publish(kind, ts, false);

@@ -71,6 +71,7 @@ pub async fn run_tiktok(
     sign_budget: Arc<RateLimiter>,
     unique_id: String,
     room_id_override: Option<String>,
+    cursor: Option<String>,
     sink: Sink,
 ) -> Result<(), ConnectError> {
     let room_id = match room_id_override {
@@ -101,7 +102,7 @@ pub async fn run_tiktok(
             api_key: settings.sign_api_key.expose(),
             room_id: &room_id,
             user_agent: &identity.user_agent,
-            cursor: None,
+            cursor: cursor.as_deref(),
             session: (settings.session_to_sign_server && !session.is_empty())
                 .then_some((session, settings.target_idc.as_str())),
         },
