@@ -178,23 +178,27 @@ impl Application {
             sealer: sealer.clone(),
         };
         let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
-        // With several nodes, each livestream runs on the one node holding its lease.
-        let leases = match settings.bus.kind {
+        // Several nodes share Redis: the control plane, leases, rule state and limits.
+        let shared = match settings.bus.kind {
             BusKind::Memory => None,
             BusKind::Redis => {
-                let client = redis::Client::open(settings.redis.url.expose())
-                    .context("the Redis URL (livestream leases)")?;
-                Some(Arc::new(
-                    Leases::connect(
-                        &client,
-                        &settings.redis.namespace,
-                        &node,
-                        Duration::from_millis(settings.redis.lease_ttl_ms),
-                    )
-                    .await
-                    .context("connecting to Redis (livestream leases)")?,
-                ))
+                Some(redis::Client::open(settings.redis.url.expose()).context("the Redis URL")?)
             }
+        };
+        let namespace = settings.redis.namespace.as_str();
+        // With several nodes, each livestream runs on the one node holding its lease.
+        let leases = match &shared {
+            None => None,
+            Some(client) => Some(Arc::new(
+                Leases::connect(
+                    client,
+                    namespace,
+                    &node,
+                    Duration::from_millis(settings.redis.lease_ttl_ms),
+                )
+                .await
+                .context("connecting to Redis (livestream leases)")?,
+            )),
         };
         let leased = leases.is_some();
         // Livestreams (TikTok sockets, inflating, decoding) run on a thread of their own, so
@@ -204,21 +208,13 @@ impl Application {
         });
         let traces = Arc::new(Traces::new());
         // With several nodes, cooldowns and counters live in Redis, so every node decides alike.
-        let shared_rules = match settings.bus.kind {
-            BusKind::Memory => None,
-            BusKind::Redis => {
-                let client = redis::Client::open(settings.redis.url.expose())
-                    .context("the Redis URL (rule state)")?;
-                Some(
-                    SharedRuleState::connect(
-                        &client,
-                        &settings.redis.namespace,
-                        settings.redis.claim_idle_ms,
-                    )
+        let shared_rules = match &shared {
+            None => None,
+            Some(client) => Some(
+                SharedRuleState::connect(client, namespace, settings.redis.claim_idle_ms)
                     .await
                     .context("connecting to Redis (rule state)")?,
-                )
-            }
+            ),
         };
         // The rule engine has a thread of its own too: nothing else on this node can delay
         // the decisions that move hardware.
@@ -243,15 +239,10 @@ impl Application {
         )));
         // With Redis, the other nodes hear of every change (and every node repairs from the
         // database what it missed).
-        let peers = match settings.bus.kind {
-            BusKind::Memory => None,
-            BusKind::Redis => {
-                let client = redis::Client::open(settings.redis.url.expose())
-                    .context("the Redis URL (control plane)")?;
-                let (tx, rx) = tokio::sync::mpsc::channel(crate::control::redis::OUTBOX);
-                Some((client, tx, rx))
-            }
-        };
+        let peers = shared.map(|client| {
+            let (tx, rx) = tokio::sync::mpsc::channel(crate::control::redis::OUTBOX);
+            (client, tx, rx)
+        });
         if let Some((client, _, _)) = &peers {
             router.set_remote(crate::commands::remote::Remote::start(
                 client.clone(),
