@@ -109,8 +109,10 @@ struct ConnectionSetup;
 impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
+            // The busy timeout first: the pool opens several connections at once, and the
+            // journal-mode pragma of one may meet another's lock ("database is locked").
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(r2d2::Error::QueryError)?;
@@ -248,7 +250,7 @@ pub fn run_migrations(url: &str) -> anyhow::Result<usize> {
     let applied = match conn {
         DbConnection::Sqlite(mut c) => {
             // WAL is stored in the file: set it once, before the first schema change.
-            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")?;
+            c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
             c.run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| anyhow::anyhow!("SQLite migrations failed: {e}"))?
                 .len()
