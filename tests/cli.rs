@@ -459,18 +459,28 @@ async fn live_probe_says_each_step_and_where_it_fails() {
     use std::sync::atomic::Ordering;
     let fake = fake_tiktok::FakeTiktok::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let probe = |url: String, path: std::path::PathBuf| {
-        tokio::task::spawn_blocking(move || {
-            Command::new(BIN)
-                .args(["live", "probe", "@someone", "--seconds", "2"])
-                .current_dir(path)
-                .env("LIVECTL_TIKTOK__WEB_URL", &url)
-                .env("LIVECTL_TIKTOK__SIGN_URL", &url)
-                .env("LIVECTL_TIKTOK__WEBCAST_URL", &url)
-                .env("RUST_LOG", "error")
-                .output()
-                .unwrap()
-        })
+    // Whether the probe succeeded, and what it printed.
+    let probe = || {
+        let (url, path) = (fake.url.clone(), dir.path().to_owned());
+        async move {
+            let out = tokio::task::spawn_blocking(move || {
+                Command::new(BIN)
+                    .args(["live", "probe", "@someone", "--seconds", "2"])
+                    .current_dir(path)
+                    .env("LIVECTL_TIKTOK__WEB_URL", &url)
+                    .env("LIVECTL_TIKTOK__SIGN_URL", &url)
+                    .env("LIVECTL_TIKTOK__WEBCAST_URL", &url)
+                    .env("RUST_LOG", "error")
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        }
     };
     // A comment arrives while the probe listens.
     let control = fake.control.clone();
@@ -483,11 +493,8 @@ async fn live_probe_says_each_step_and_where_it_fails() {
             vec![fake_tiktok::chat_now(1, "hello")],
         ));
     });
-    let out = probe(fake.url.clone(), dir.path().to_owned())
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = probe().await;
+    assert!(ok, "{text}");
     for step in [
         "lookup",
         "alive",
@@ -503,11 +510,8 @@ async fn live_probe_says_each_step_and_where_it_fails() {
 
     // The sign server refuses the key: the probe says so, and fails.
     fake.control.sign_status.store(401, Ordering::SeqCst);
-    let out = probe(fake.url.clone(), dir.path().to_owned())
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!out.status.success());
+    let (ok, text) = probe().await;
+    assert!(!ok);
     assert!(
         text.contains("SIGN_UNAUTHORIZED") && text.contains("refused the API key"),
         "{text}"
@@ -515,11 +519,8 @@ async fn live_probe_says_each_step_and_where_it_fails() {
 
     // TikTok says the account is offline: told apart from a sign server problem.
     fake.control.live.store(false, Ordering::SeqCst);
-    let out = probe(fake.url.clone(), dir.path().to_owned())
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!out.status.success());
+    let (ok, text) = probe().await;
+    assert!(!ok);
     assert!(
         text.contains("USER_OFFLINE") && text.contains("not live right now"),
         "{text}"

@@ -145,20 +145,7 @@ async fn a_redis_restart_mid_stream_is_survived_and_nothing_fires_twice() {
     // Still one livestream socket, and the control plane works: a kill switch through A
     // reaches the agent on B.
     assert_eq!(tiktok.control.open.load(SeqCst), 1);
-    call(
-        &http,
-        a.api(&format!("/workspaces/{}/kill-switch", studio.ws)),
-        Some(&studio.token),
-        json!({"engaged": true, "reason": "after the restart"}),
-    )
-    .await;
-    loop {
-        let frame = next_frame(&mut agent).await.expect("the kill frame");
-        if frame["type"] == "kill" {
-            assert_eq!(frame["engaged"], true);
-            break;
-        }
-    }
+    kill_reaches(&http, &a, &studio, &mut agent, "after the restart").await;
     nothing_pending(&redis, &installation, &studio.livestream).await;
     let by_event = commands_by_event(&a, &http, &studio).await;
     assert!(by_event.values().all(|n| *n == 1), "{by_event:?}");
@@ -220,20 +207,7 @@ async fn sigterm_hands_agents_and_livestreams_to_the_other_nodes_within_seconds(
     assert_eq!(command["cmd"], "LED_ON");
 
     // The kill switch through C reaches the agent on B.
-    call(
-        &http,
-        c.api(&format!("/workspaces/{}/kill-switch", studio.ws)),
-        Some(&studio.token),
-        json!({"engaged": true, "reason": "through C"}),
-    )
-    .await;
-    loop {
-        let frame = next_frame(&mut agent_on_b).await.expect("the kill frame");
-        if frame["type"] == "kill" {
-            assert_eq!(frame["engaged"], true);
-            break;
-        }
-    }
+    kill_reaches(&http, &c, &studio, &mut agent_on_b, "through C").await;
 }
 
 #[actix_web::test]

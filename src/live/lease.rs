@@ -32,19 +32,25 @@ redis.call('SET', KEYS[1], ARGV[1] .. '|' .. string.format('%.0f', fence), 'PX',
 return fence
 "#;
 
-/// KEYS: lease. ARGV: `{node}|{fence}`, ttl ms. 1 if still ours (renewed), 0 if another
-/// node's. A lease Redis forgot (it restarted empty) is taken back: no one else holds it.
+/// KEYS: leases. ARGV: ttl ms, then `{node}|{fence}` of each lease. For each, 1 if still ours
+/// (renewed), 0 if another node's. A lease Redis forgot (it restarted empty) is taken back: no
+/// one else holds it. All of a node's leases in one call, every second.
 const RENEW: &str = r#"
-local held = redis.call('GET', KEYS[1])
-if held == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
+local out = {}
+for i, key in ipairs(KEYS) do
+  local ours = ARGV[i + 1]
+  local held = redis.call('GET', key)
+  if held == ours then
+    redis.call('PEXPIRE', key, ARGV[1])
+    out[i] = 1
+  elseif not held then
+    redis.call('SET', key, ours, 'PX', ARGV[1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
 end
-if not held then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
+return out
 "#;
 
 /// KEYS: lease, shared runtime. ARGV: `{node}|{fence}`. Deletes the lease (and the state it
@@ -143,19 +149,17 @@ impl Leases {
 
     /// Renews the leases this node holds: for each, whether it is still this node's.
     pub async fn renew(&self, held: &[(String, i64)]) -> redis::RedisResult<Vec<bool>> {
-        let mut conn = self.conn.clone();
-        let mut renewed = Vec::with_capacity(held.len());
-        for (id, fence) in held {
-            let ours: i64 = self
-                .renew
-                .key(self.key(id))
-                .arg(self.value(*fence))
-                .arg(self.ttl_ms())
-                .invoke_async(&mut conn)
-                .await?;
-            renewed.push(ours == 1);
+        if held.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(renewed)
+        let mut call = self.renew.prepare_invoke();
+        call.arg(self.ttl_ms());
+        for (id, fence) in held {
+            call.key(self.key(id)).arg(self.value(*fence));
+        }
+        let mut conn = self.conn.clone();
+        let ours: Vec<i64> = call.invoke_async(&mut conn).await?;
+        Ok(ours.into_iter().map(|o| o == 1).collect())
     }
 
     /// Gives the leases up (the livestream was disconnected, or this node is stopping), so

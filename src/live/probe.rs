@@ -96,21 +96,7 @@ pub async fn probe(
     }
 
     let started = Instant::now();
-    let session = settings.session_id.expose();
-    let signed = match sign::sign(
-        &http,
-        &SignRequest {
-            sign_url: &settings.sign_url,
-            api_key: settings.sign_api_key.expose(),
-            room_id: &room_id,
-            user_agent: &identity.user_agent,
-            cursor: None,
-            session: (settings.session_to_sign_server && !session.is_empty())
-                .then_some((session, settings.target_idc.as_str())),
-        },
-    )
-    .await
-    {
+    let signed = match sign::sign(&http, &SignRequest::new(settings, &room_id, None)).await {
         Ok(signed) => signed,
         Err(err) => return failed(out, "sign", started, &err),
     };
@@ -140,17 +126,9 @@ pub async fn probe(
         Err(err) => return failed(out, "handshake", started, &err),
     };
     let cookies = source::socket_cookies(settings, &signed.cookies);
-    let connect = tokio::time::timeout(
-        Duration::from_millis(settings.socket_connect_timeout_ms.max(1)),
-        socket::open(&url, &cookies, &identity.user_agent, &settings.proxy),
-    );
-    let (mut ws, _) = match connect.await {
-        Ok(Ok(open)) => open,
-        Ok(Err(err)) => return failed(out, "handshake", started, &err),
-        Err(_) => {
-            let err = ConnectError::Network("the push socket did not open in time".into());
-            return failed(out, "handshake", started, &err);
-        }
+    let (mut ws, _) = match socket::open(&url, &cookies, settings).await {
+        Ok(open) => open,
+        Err(err) => return failed(out, "handshake", started, &err),
     };
     line(out, "handshake", started, "socket open");
 

@@ -178,12 +178,18 @@ impl LiveRegistry {
         ctx.spawn(
             async move {
                 let renewed = leases.renew(&held).await;
-                let mut runtimes = Vec::with_capacity(actors.len());
-                for (id, addr) in actors {
-                    if let Ok(runtime) = addr.send(GetRuntime).await {
-                        runtimes.push((id, runtime));
-                    }
-                }
+                // Every actor is asked at once: they run on several threads.
+                let asked = actors.into_iter().map(|(id, addr)| async move {
+                    addr.send(GetRuntime)
+                        .await
+                        .ok()
+                        .map(|runtime| (id, runtime))
+                });
+                let runtimes: Vec<_> = futures_util::future::join_all(asked)
+                    .await
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 leases.publish_runtimes(&runtimes).await;
                 let wanted = db.run(LivestreamRow::wanted).await;
                 let beat = leases.heartbeat().await;

@@ -94,18 +94,9 @@ pub async fn run_tiktok(
         });
     }
     let identity = BrowserIdentity::of(&settings);
-    let session = settings.session_id.expose();
     let signed = sign::sign(
         &http,
-        &SignRequest {
-            sign_url: &settings.sign_url,
-            api_key: settings.sign_api_key.expose(),
-            room_id: &room_id,
-            user_agent: &identity.user_agent,
-            cursor: cursor.as_deref(),
-            session: (settings.session_to_sign_server && !session.is_empty())
-                .then_some((session, settings.target_idc.as_str())),
-        },
+        &SignRequest::new(&settings, &room_id, cursor.as_deref()),
     )
     .await?;
     // The sign server may name the room it really signed for.
@@ -113,18 +104,7 @@ pub async fn run_tiktok(
     let url = socket::socket_url(&signed.response, &room_id, &identity)?;
     let cookies = socket_cookies(&settings, &signed.cookies);
     // Open right after signing: signed URLs expire within about 30 s.
-    let connect_timeout = Duration::from_millis(settings.socket_connect_timeout_ms.max(1));
-    let (mut ws, asked_period) = tokio::time::timeout(
-        connect_timeout,
-        socket::open(&url, &cookies, &identity.user_agent, &settings.proxy),
-    )
-    .await
-    .map_err(|_| {
-        ConnectError::Network(format!(
-            "the push socket did not open within {} s",
-            connect_timeout.as_secs()
-        ))
-    })??;
+    let (mut ws, asked_period) = socket::open(&url, &cookies, &settings).await?;
     if !sink
         .emit(SourceMsg::Batch {
             response: signed.response,

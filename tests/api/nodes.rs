@@ -48,6 +48,36 @@ async fn eventually(what: &str, ok: impl Fn() -> bool) -> Duration {
     panic!("never: {what}");
 }
 
+/// `POST /rules/test` on `node` until its lines satisfy `ok` (up to 5 s): how a test waits
+/// for a node to learn of rules changed through another. The last lines either way.
+async fn tested_until(
+    node: &TestApp,
+    token: &str,
+    ws: &str,
+    probe: &Value,
+    ok: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let mut lines = Vec::new();
+    for _ in 0..250 {
+        lines = node
+            .post(
+                &format!("/workspaces/{ws}/rules/test"),
+                token,
+                probe.clone(),
+            )
+            .await
+            .expect(200)
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if ok(&lines) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    lines
+}
+
 /// The next frame of a type, skipping others.
 async fn next_of(socket: &mut crate::agents::Socket, kind: &str) -> Value {
     loop {
@@ -116,28 +146,18 @@ async fn a_kill_switch_a_device_a_rule_and_a_sign_out_through_one_node_hold_on_t
     .expect(200);
     // B's engine hears of it through Redis, within moments.
     let probe = json!({"livestream_id": ls, "event": {"event_type": "comment", "payload": {"text": "led"}}});
-    let mut line = Value::Null;
-    for _ in 0..250 {
-        let on_b = b
-            .post(
-                &format!("/workspaces/{ws}/rules/test"),
-                &owner.token,
-                probe.clone(),
-            )
-            .await
-            .expect(200);
-        line = on_b
-            .as_array()
-            .unwrap()
+    let line_of = |lines: &[Value]| {
+        lines
             .iter()
             .find(|l| l["rule_id"] == rule.as_str())
             .cloned()
-            .unwrap_or(Value::Null);
-        if line["matched"] == false {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            .unwrap_or(Value::Null)
+    };
+    let lines = tested_until(&b, &owner.token, &ws, &probe, |lines| {
+        line_of(lines)["matched"] == false
+    })
+    .await;
+    let line = line_of(&lines);
     assert_eq!(line["matched"], false, "{line}");
     assert!(
         line["reason"].as_str().unwrap().contains("disabled"),
@@ -370,20 +390,7 @@ async fn cooldowns_and_counters_hold_across_nodes_and_a_taken_over_event_fires_o
     // B's engine learns of the rules through the control plane.
     let probe =
         json!({"livestream_id": ls, "event": {"event_type": "comment", "payload": {"text": "me"}}});
-    for _ in 0..250 {
-        let seen = b
-            .post(
-                &format!("/workspaces/{ws}/rules/test"),
-                &owner.token,
-                probe.clone(),
-            )
-            .await
-            .expect(200);
-        if seen.as_array().unwrap().len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    tested_until(&b, &owner.token, &ws, &probe, |lines| lines.len() == 3).await;
 
     // Events alternate between the nodes' APIs, and each node's engine takes some of them.
     let token = owner.token.as_str();

@@ -479,3 +479,27 @@ impl Pair {
         }
     }
 }
+
+/// Engages the studio's kill switch through `node`, then waits for the `kill` frame at `agent`.
+pub async fn kill_reaches(
+    http: &reqwest::Client,
+    node: &Node,
+    studio: &Studio,
+    agent: &mut Socket,
+    reason: &str,
+) {
+    call(
+        http,
+        node.api(&format!("/workspaces/{}/kill-switch", studio.ws)),
+        Some(&studio.token),
+        json!({"engaged": true, "reason": reason}),
+    )
+    .await;
+    loop {
+        let frame = next_frame(agent).await.expect("the kill frame");
+        if frame["type"] == "kill" {
+            assert_eq!(frame["engaged"], true);
+            return;
+        }
+    }
+}

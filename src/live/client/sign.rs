@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use prost::Message as _;
 
 use super::ConnectError;
+use crate::config::TiktokSettings;
 use crate::live::pb;
 
 pub struct Signed {
@@ -31,6 +32,23 @@ pub struct SignRequest<'a> {
     /// `(session_id, tt_target_idc)`, only when the operator lets the session go to the sign
     /// server.
     pub session: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> SignRequest<'a> {
+    /// The request the configuration makes for `room_id`: its sign server and key, its
+    /// browser, and the session only when the operator lets it go to the sign server.
+    pub fn new(settings: &'a TiktokSettings, room_id: &'a str, cursor: Option<&'a str>) -> Self {
+        let session = settings.session_id.expose();
+        SignRequest {
+            sign_url: &settings.sign_url,
+            api_key: settings.sign_api_key.expose(),
+            room_id,
+            user_agent: &settings.user_agent,
+            cursor,
+            session: (settings.session_to_sign_server && !session.is_empty())
+                .then_some((session, settings.target_idc.as_str())),
+        }
+    }
 }
 
 /// How long to wait before signing again. `Retry-After` and `RateLimit-Reset` count seconds;

@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use super::ConnectError;
 use super::identity::BrowserIdentity;
+use crate::config::TiktokSettings;
 use crate::live::pb;
 
 pub type Socket =
@@ -81,9 +82,28 @@ pub fn ping_interval(options: &str) -> Option<Duration> {
     Some(period.clamp(Duration::from_secs(1), Duration::from_secs(60)))
 }
 
-/// The open socket (through `proxy` when one is set), and the heartbeat period TikTok asked
-/// for, if it did.
+/// The open socket (as the configured browser, through the configured proxy, within the
+/// connect timeout), and the heartbeat period TikTok asked for, if it did.
 pub async fn open(
+    url: &Url,
+    cookies: &str,
+    settings: &TiktokSettings,
+) -> Result<(Socket, Option<Duration>), ConnectError> {
+    let limit = Duration::from_millis(settings.socket_connect_timeout_ms.max(1));
+    tokio::time::timeout(
+        limit,
+        open_now(url, cookies, &settings.user_agent, &settings.proxy),
+    )
+    .await
+    .map_err(|_| {
+        ConnectError::Network(format!(
+            "the push socket did not open within {} s",
+            limit.as_secs()
+        ))
+    })?
+}
+
+async fn open_now(
     url: &Url,
     cookies: &str,
     user_agent: &str,
