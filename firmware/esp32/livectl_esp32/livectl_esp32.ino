@@ -19,14 +19,19 @@
  *  - a command whose expires_at lies further ahead than the server's command
  *    TTL plus the allowed clock skew is refused: a real command never does,
  *    so it was made up or replayed from a recording.
+ *
+ * Those decisions live in livectl_esp32_core.c (portable C, unit-tested on the
+ * host by firmware/esp32/test); this file only wires them to WiFi, MQTT, JSON
+ * and the GPIO pins.
  */
 #include <ArduinoJson.h>
 #include <PubSubClient.h>
 #include <WiFi.h>
 #include <WiFiClientSecure.h>
-#include <time.h>
+#include <sys/time.h>
 
 #include "config.h"
+#include "livectl_esp32_core.h"
 
 #ifndef COMMAND_TTL_MS
 #define COMMAND_TTL_MS 2000 /* the server's commands.ttl_ms */
@@ -35,87 +40,39 @@
 #define CLOCK_SKEW_MS 1000 /* how far this clock may be behind the server's */
 #endif
 
-struct Output {
-  const char *name;
-  uint8_t pin;
-  bool on;
-  uint32_t started;
-  uint32_t runFor;
+/* The one table to edit: command name -> GPIO. */
+le_output outputs[] = {
+    {"RELAY_ON", 26, 0, 0, 0},
+    {"LED_ON", 2, 0, 0, 0},
+    {"MOTOR_SPIN", 27, 0, 0, 0},
 };
 
-/* The one table to edit: command name -> GPIO. */
-Output outputs[] = {
-    {"RELAY_ON", 26, false, 0, 0},
-    {"LED_ON", 2, false, 0, 0},
-    {"MOTOR_SPIN", 27, false, 0, 0},
+void writePin(uint8_t pin, uint8_t on) { digitalWrite(pin, on ? HIGH : LOW); }
+
+le_board board = {
+    WORKSPACE_ID, DEVICE_ID, MAX_DURATION_MS, COMMAND_TTL_MS, CLOCK_SKEW_MS,
+    outputs, sizeof(outputs) / sizeof(outputs[0]), writePin, 0, {{0}}, 0,
 };
-const size_t OUTPUT_COUNT = sizeof(outputs) / sizeof(outputs[0]);
 
 WiFiClientSecure tls;
 PubSubClient mqtt(tls);
-bool killed = false;
-String seen[32];
-size_t seenNext = 0;
 String topicCmd, topicAck, topicStatus;
 
-void allOff() {
-  for (size_t i = 0; i < OUTPUT_COUNT; i++) {
-    outputs[i].on = false;
-    digitalWrite(outputs[i].pin, LOW);
-  }
-}
-
-int64_t nowMs() {
+int64_t wallMs() {
   struct timeval tv;
   gettimeofday(&tv, nullptr);
   return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-bool clockSynced() { return time(nullptr) > 1700000000; }
-
-bool seenBefore(const char *id) {
-  for (size_t i = 0; i < 32; i++) {
-    if (seen[i] == id) return true;
-  }
-  seen[seenNext] = id;
-  seenNext = (seenNext + 1) % 32;
-  return false;
-}
-
-void ack(const char *id, const char *status, const char *detail) {
+void ack(const char *id, le_verdict v) {
   JsonDocument doc;
   doc["type"] = "ack";
   doc["id"] = id;
-  doc["status"] = status;
-  if (detail) doc["detail"] = detail; else doc["detail"] = nullptr;
+  doc["status"] = v.status;
+  if (v.detail) doc["detail"] = v.detail; else doc["detail"] = nullptr;
   char buf[256];
   size_t n = serializeJson(doc, buf, sizeof(buf));
   mqtt.publish(topicAck.c_str(), (const uint8_t *)buf, n, false);
-}
-
-void onCommand(JsonDocument &doc) {
-  const char *id = doc["id"] | "";
-  const char *cmd = doc["cmd"] | "";
-  int64_t duration = doc["duration_ms"] | -1;
-  int64_t expiresAt = doc["expires_at"] | 0;
-  if (strcmp(doc["workspace_id"] | "", WORKSPACE_ID) != 0) return ack(id, "rejected", "wrong workspace");
-  if (strcmp(doc["device_id"] | "", DEVICE_ID) != 0) return ack(id, "rejected", "wrong device");
-  if (duration < 0 || duration > MAX_DURATION_MS) return ack(id, "rejected", "duration over the maximum");
-  if (!clockSynced()) return ack(id, "rejected", "clock not synced (NTP)");
-  if (nowMs() >= expiresAt) return ack(id, "expired", "arrived after expires_at");
-  if (expiresAt - nowMs() > COMMAND_TTL_MS + CLOCK_SKEW_MS) return ack(id, "rejected", "expires_at too far ahead");
-  if (seenBefore(id)) return ack(id, "rejected", "replayed command id");
-  if (killed) return ack(id, "rejected", "kill switch engaged");
-  for (size_t i = 0; i < OUTPUT_COUNT; i++) {
-    if (strcmp(outputs[i].name, cmd) == 0) {
-      outputs[i].on = true;
-      outputs[i].started = millis();
-      outputs[i].runFor = (uint32_t)duration;
-      digitalWrite(outputs[i].pin, HIGH);
-      return ack(id, "done", nullptr);
-    }
-  }
-  ack(id, "rejected", "command not allowed on this device");
 }
 
 void onMessage(char *topic, byte *payload, unsigned int length) {
@@ -124,16 +81,22 @@ void onMessage(char *topic, byte *payload, unsigned int length) {
   if (deserializeJson(doc, payload, length)) return;
   const char *type = doc["type"] | "";
   if (strcmp(type, "kill") == 0) {
-    killed = doc["engaged"] | true;
-    if (killed) allOff();
+    le_kill(&board, doc["engaged"] | true);
   } else if (strcmp(type, "command") == 0) {
-    onCommand(doc);
+    le_command command;
+    command.id = doc["id"] | "";
+    command.workspace_id = doc["workspace_id"] | "";
+    command.device_id = doc["device_id"] | "";
+    command.cmd = doc["cmd"] | "";
+    command.duration_ms = doc["duration_ms"] | (int64_t)-1;
+    command.expires_at = doc["expires_at"] | (int64_t)0;
+    ack(command.id, le_run(&board, &command, wallMs(), millis()));
   }
 }
 
 void connectMqtt() {
   while (!mqtt.connected()) {
-    allOff();  /* no contact, no motion */
+    le_connection_lost(&board); /* no contact, no motion */
     if (WiFi.status() != WL_CONNECTED) {
       WiFi.begin(WIFI_SSID, WIFI_PASSWORD);
       delay(500);
@@ -152,10 +115,10 @@ void connectMqtt() {
 }
 
 void setup() {
-  for (size_t i = 0; i < OUTPUT_COUNT; i++) {
+  for (size_t i = 0; i < board.output_count; i++) {
     pinMode(outputs[i].pin, OUTPUT);
   }
-  allOff();
+  le_init(&board);
   Serial.begin(115200);
   String base = String("/tenants/") + TENANT + "/devices/" + DEVICE_ID + "/";
   topicCmd = base + "cmd";
@@ -177,11 +140,5 @@ void setup() {
 void loop() {
   connectMqtt();
   mqtt.loop();
-  uint32_t now = millis();
-  for (size_t i = 0; i < OUTPUT_COUNT; i++) {
-    if (outputs[i].on && now - outputs[i].started >= outputs[i].runFor) {
-      outputs[i].on = false;
-      digitalWrite(outputs[i].pin, LOW);
-    }
-  }
+  le_tick(&board, millis());
 }
