@@ -8,11 +8,11 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::context::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
 use crate::error::AppResult;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::permissions::Action;
 

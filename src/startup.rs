@@ -24,6 +24,7 @@ use crate::changes::Changes;
 use crate::commands::record::Recorder;
 use crate::commands::router::CommandRouter;
 use crate::config::{BusKind, Settings};
+use crate::context::AppState;
 use crate::control::ControlPlane;
 use crate::db::Db;
 use crate::devices::hub::AgentHub;
@@ -42,39 +43,6 @@ use crate::rules::trace::Traces;
 use crate::telemetry::metrics::Metrics;
 use crate::web::csrf::CsrfKey;
 use crate::workspaces::access::AccessCache;
-
-/// Everything handlers share.
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub jwt: JwtKeys,
-    pub denylist: Arc<DenyList>,
-    /// Sign-ins, lock-outs, registrations and member additions, counted together by the nodes
-    /// when there are several.
-    pub limits: AccountLimits,
-    pub metrics: Arc<Metrics>,
-    pub bus: Arc<dyn EventBus>,
-    pub live: Addr<LiveRegistry>,
-    pub access_cache: Arc<AccessCache>,
-    pub hub: Arc<AgentHub>,
-    pub router: CommandRouter,
-    pub rules: Addr<RuleEngine>,
-    /// Control-state changes for the live views (kill switch, devices, livestreams, rules).
-    pub changes: Changes,
-    /// Per-event rule traces for the live views that ask (the "why?" panel).
-    pub traces: Arc<Traces>,
-    /// Signs the dashboard's CSRF tokens.
-    pub csrf: CsrfKey,
-    /// Who may connect to the MQTT broker (kept current even when the broker is disabled).
-    pub mqtt_auth: Arc<MqttAuth>,
-    pub mqtt: Option<Arc<MqttBroker>>,
-    /// Where every change to the state above goes (`control.rs`).
-    pub control: Arc<ControlPlane>,
-    /// Set once a stop began: `/readyz` answers 503, so a load balancer sends no new work.
-    pub stopping: Arc<std::sync::atomic::AtomicBool>,
-    /// Seals workspaces' own TikTok credentials.
-    pub sealer: Arc<crate::live::credentials::Sealer>,
-}
 
 pub struct Application {
     port: u16,
@@ -140,6 +108,7 @@ impl Application {
             metrics.clone(),
             settings.commands.ttl_ms,
             settings.commands.ack_timeout_ms,
+            crate::clock::system(),
         );
         load_router(&db, &router).await?;
         // Every listener is bound before any actor starts: a port in use fails the start with

@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::caller::Caller;
 use crate::auth::secrets::{hash_token, random_alphanumeric};
+use crate::context::AppState;
 use crate::db::schema::api_keys;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::permissions::Action;
 

@@ -6,8 +6,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::api_keys::{self, Scope};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
 
 #[derive(Debug, Clone)]
 pub enum Caller {

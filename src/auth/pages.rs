@@ -14,8 +14,8 @@ use crate::auth::routes::{
     register_account, renew, sign_in, sign_out,
 };
 use crate::config::RegistrationMode;
+use crate::context::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 use crate::web::csrf::check_same_origin;
 use crate::web::layout::Layout;
 use crate::web::page::{PageResult, encode, html, safe_next, see_other, sign_in_url};
@@ -324,7 +324,7 @@ pub async fn renew_in_background(req: HttpRequest, state: web::Data<AppState>) -
             }
             let mut res = HttpResponse::Unauthorized();
             session::clear_cookies(&mut res, &state);
-            res.json(json!({"error": err.code()}))
+            res.json(json!({"error": err.code().as_str()}))
         }
     }
 }

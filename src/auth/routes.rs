@@ -12,11 +12,11 @@ use crate::auth::password;
 use crate::auth::refresh::{self, Rotation};
 use crate::auth::users::{self, User, UserView};
 use crate::config::RegistrationMode;
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{invites, users as users_table};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, parse_json};
-use crate::startup::AppState;
 use crate::workspaces::model::{self as ws_model, WorkspaceSummary};
 
 #[derive(Debug, Deserialize, ToSchema)]

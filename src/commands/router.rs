@@ -10,11 +10,12 @@ use std::time::Duration;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::SharedClock;
 use crate::commands::record::{Outcome, Recorder};
 use crate::commands::shared_rate::{SharedRate, Verdict as SharedVerdict};
 use crate::devices::hub::{AgentHub, SendError};
 use crate::devices::model::Device;
-use crate::ids::{new_id, now_ms, prefix};
+use crate::ids::{new_id, prefix};
 use crate::protocol::{Ack, Command, CommandStatus, ServerFrame};
 use crate::telemetry::metrics::Metrics;
 use crate::workspaces::plans::Plan;
@@ -94,6 +95,8 @@ pub(crate) struct Inner {
     metrics: Arc<Metrics>,
     ttl_ms: i64,
     ack_timeout: Duration,
+    /// Issue and expiry times, rate windows.
+    clock: SharedClock,
     devices: RwLock<HashMap<String, Device>>,
     plans: RwLock<HashMap<String, Plan>>,
     kill: RwLock<HashMap<String, bool>>,
@@ -115,6 +118,7 @@ impl CommandRouter {
         metrics: Arc<Metrics>,
         ttl_ms: u64,
         ack_timeout_ms: u64,
+        clock: SharedClock,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -125,6 +129,7 @@ impl CommandRouter {
                 metrics,
                 ttl_ms: i64::try_from(ttl_ms).unwrap_or(2_000),
                 ack_timeout: Duration::from_millis(ack_timeout_ms),
+                clock,
                 devices: RwLock::default(),
                 plans: RwLock::default(),
                 kill: RwLock::default(),
@@ -236,12 +241,17 @@ impl CommandRouter {
         self.inner.recorder.live.subscribe()
     }
 
+    /// The installation's clock (`clock.rs`): the rule engine decides on the same time.
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
     // ---- the path ----
 
     /// Takes a command through every check and into the device's queue. Never waits: the
     /// outcome is recorded (history, audit, metrics) when it is known.
     pub fn dispatch(&self, req: Request) -> String {
-        let now = now_ms();
+        let now = self.now_ms();
         let command = Command {
             id: new_id(prefix::COMMAND),
             workspace_id: req.workspace_id.clone(),
@@ -299,7 +309,7 @@ impl CommandRouter {
         if !self.inner.hub.is_online(&c.device_id) && self.remote_holder(&c.device_id).is_none() {
             return Err((CommandStatus::Undeliverable, "the device is offline".into()));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         if !self
             .inner
             .device_rate
@@ -355,7 +365,7 @@ impl CommandRouter {
 
     async fn deliver(&self, job: Job) {
         let c = &job.command;
-        if now_ms() >= c.expires_at {
+        if self.now_ms() >= c.expires_at {
             return self.finish(
                 job,
                 CommandStatus::Expired,
@@ -427,7 +437,7 @@ impl CommandRouter {
                 } else {
                     ack.status
                 };
-                self.finish(job, status, ack.detail, Some(now_ms()));
+                self.finish(job, status, ack.detail, Some(self.now_ms()));
             }
             _ => self.finish(
                 job,
@@ -498,5 +508,170 @@ impl CommandRouter {
             event_at: job.event_at,
             acked_at,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::Changes;
+    use crate::clock::ManualClock;
+    use crate::db::Db;
+    use crate::devices::model::Transport;
+
+    const T0: i64 = 1_800_000_000_000;
+
+    struct Fixture {
+        router: CommandRouter,
+        hub: Arc<AgentHub>,
+        clock: Arc<ManualClock>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("router.db").display());
+        let db = Db::connect(&url, 2).unwrap();
+        let hub = Arc::new(AgentHub::new(Changes::new()));
+        let clock = ManualClock::at(T0);
+        let router = CommandRouter::new(
+            hub.clone(),
+            Recorder::start(db),
+            Arc::new(Metrics::new()),
+            2_000,
+            1_000,
+            clock.clone(),
+        );
+        router.upsert_device(Device {
+            id: "dev_1".into(),
+            workspace_id: "ws_1".into(),
+            name: "Lamp".into(),
+            transport: Transport::Agent,
+            allowed_commands: vec!["LED_ON".into()],
+            max_duration_ms: 5_000,
+            max_commands_per_minute: 3,
+        });
+        Fixture {
+            router,
+            hub,
+            clock,
+            _dir: dir,
+        }
+    }
+
+    fn job(fx: &Fixture, workspace: &str, cmd: &str, duration_ms: i64) -> Job {
+        let now = fx.router.now_ms();
+        Job {
+            command: Command {
+                id: new_id(prefix::COMMAND),
+                workspace_id: workspace.into(),
+                device_id: "dev_1".into(),
+                cmd: cmd.into(),
+                duration_ms,
+                params: serde_json::json!({}),
+                rule_id: None,
+                event_id: None,
+                issued_at: now,
+                expires_at: now + 2_000,
+            },
+            event_at: None,
+            limits: Limits::default(),
+        }
+    }
+
+    fn refusal(fx: &Fixture, job: &Job) -> Option<(CommandStatus, String)> {
+        fx.router.admit(job).err()
+    }
+
+    #[tokio::test]
+    async fn the_kill_switch_is_checked_before_anything_else() {
+        let fx = fixture();
+        fx.router.set_kill("ws_1", true);
+        // Even a command that every later check would refuse is "blocked".
+        let bad = job(&fx, "ws_1", "SELF_DESTRUCT", 60_000);
+        assert_eq!(
+            refusal(&fx, &bad),
+            Some((CommandStatus::Blocked, "the kill switch is engaged".into()))
+        );
+        fx.router.set_kill("ws_1", false);
+        assert_eq!(
+            refusal(&fx, &bad).map(|r| r.0),
+            Some(CommandStatus::Rejected)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_device_is_only_reached_through_its_own_workspace() {
+        let fx = fixture();
+        let _lanes = fx.hub.register("dev_1", "ws_1");
+        assert_eq!(
+            refusal(&fx, &job(&fx, "ws_2", "LED_ON", 100)),
+            Some((CommandStatus::Undeliverable, "no such device".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn limits_come_before_presence() {
+        let fx = fixture();
+        // Offline, but outside its limits: "rejected" says what is wrong with the command.
+        for (cmd, ms) in [("MOTOR_SPIN", 100), ("LED_ON", 5_001), ("LED_ON", -1)] {
+            assert_eq!(
+                refusal(&fx, &job(&fx, "ws_1", cmd, ms)),
+                Some((
+                    CommandStatus::Rejected,
+                    "outside the device's limits".into()
+                )),
+                "{cmd} {ms}"
+            );
+        }
+        assert_eq!(
+            refusal(&fx, &job(&fx, "ws_1", "LED_ON", 5_000)),
+            Some((CommandStatus::Undeliverable, "the device is offline".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_device_rate_is_a_sliding_minute_on_the_given_clock() {
+        let fx = fixture();
+        let _lanes = fx.hub.register("dev_1", "ws_1");
+        for _ in 0..3 {
+            assert!(fx.router.admit(&job(&fx, "ws_1", "LED_ON", 100)).is_ok());
+            fx.clock.advance(10_000);
+        }
+        assert_eq!(
+            refusal(&fx, &job(&fx, "ws_1", "LED_ON", 100)),
+            Some(over_device(3))
+        );
+        // 60 s after the first one, one slot is free again, and only one.
+        fx.clock.advance(30_000);
+        assert!(fx.router.admit(&job(&fx, "ws_1", "LED_ON", 100)).is_ok());
+        assert!(refusal(&fx, &job(&fx, "ws_1", "LED_ON", 100)).is_some());
+    }
+
+    #[tokio::test]
+    async fn the_plan_rate_counts_every_device_of_the_workspace() {
+        let fx = fixture();
+        let _lanes = fx.hub.register("dev_1", "ws_1");
+        fx.router.set_plan("ws_1", Plan::Free);
+        let per_minute = Plan::Free.limits().commands_per_minute.unwrap();
+        fx.router.upsert_device(Device {
+            max_commands_per_minute: per_minute + 10,
+            ..fx.router.device("dev_1").unwrap()
+        });
+        for _ in 0..per_minute {
+            assert!(fx.router.admit(&job(&fx, "ws_1", "LED_ON", 100)).is_ok());
+        }
+        assert_eq!(
+            refusal(&fx, &job(&fx, "ws_1", "LED_ON", 100)),
+            Some(over_plan(Plan::Free, per_minute))
+        );
+    }
+
+    #[test]
+    fn a_window_forgets_what_is_a_minute_old() {
+        let mut window = Window::default();
+        assert!(window.admit(T0, 1));
+        assert!(!window.admit(T0 + MINUTE_MS - 1, 1));
+        assert!(window.admit(T0 + MINUTE_MS, 1));
     }
 }

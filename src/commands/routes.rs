@@ -5,18 +5,18 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{commands, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::now_ms;
 use crate::protocol::CommandStatus;
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{KillSwitchView, Workspace};
 use crate::workspaces::permissions::{Action, Role};
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 /// The kill switch's state.
 #[utoipa::path(tag = "safety and history", responses((status = 200, body = KillSwitchView)), security(("bearer" = []), ("api_key" = [])))]
@@ -63,20 +63,20 @@ pub async fn set_kill(
     } else {
         Action::ReleaseKillSwitch
     };
-    let access = authorize(state, caller, ws, action).await?;
-    let ws = access.workspace.id.clone();
+    let scope = WorkspaceScope::enter(state, caller, ws, action).await?;
+    let ws = scope.workspace_id().to_owned();
     let engaged = body.engaged;
     let reason = body
         .reason
         .map(|r| r.trim().chars().take(500).collect::<String>())
         .filter(|r| !r.is_empty());
-    let actor = caller.owned_actor();
+    let changed_by = scope.actor.id.clone();
     let changed_at = now_ms();
     let event = ControlEvent::KillSwitch {
         workspace_id: ws.clone(),
         engaged,
         reason: reason.clone(),
-        changed_by: actor.1.clone(),
+        changed_by: changed_by.clone(),
         changed_at,
     };
     // Stop first, record second: the hardware must not wait for the database. The views and
@@ -84,33 +84,29 @@ pub async fn set_kill(
     if engaged {
         state.control.stop_now(&ws);
     }
-    let ws_id = ws.clone();
-    let updated = state
-        .db
-        .transaction(move |conn| {
-            diesel::update(workspaces::table.find(&ws_id))
+    let kind = if engaged {
+        "kill_switch.engaged"
+    } else {
+        "kill_switch.released"
+    };
+    let updated = scope
+        .act(kind, move |conn, ws_id| {
+            diesel::update(workspaces::table.find(ws_id))
                 .set((
                     workspaces::kill_switch_engaged.eq(engaged),
                     workspaces::kill_switch_reason.eq(&reason),
                     workspaces::kill_switch_changed_at.eq(changed_at),
-                    workspaces::kill_switch_changed_by.eq(&actor.1),
+                    workspaces::kill_switch_changed_by.eq(&changed_by),
                 ))
                 .execute(conn)?;
-            let kind = if engaged {
-                "kill_switch.engaged"
-            } else {
-                "kill_switch.released"
-            };
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws_id, (actor.0, &actor.1), kind)
-                    .details(serde_json::json!({"reason": reason})),
-            )?;
-            Workspace::find(conn, &ws_id)?.ok_or_else(|| AppError::not_found("workspace"))
+            let note = Note::default().details(serde_json::json!({"reason": reason}));
+            let updated =
+                Workspace::find(conn, ws_id)?.ok_or_else(|| AppError::not_found("workspace"))?;
+            Ok((updated, note))
         })
         .await?;
     state.control.emit(event).await;
-    Ok((updated, access.role))
+    Ok((updated, scope.access.role))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -236,3 +236,9 @@ pub fn with_live_token(
         .load(conn)?;
     Ok(ids.into_iter().collect())
 }
+
+impl crate::workspaces::scope::WorkspaceRow for DeviceRow {
+    fn find_in(conn: &mut DbConnection, ws: &str, id: &str) -> AppResult<Self> {
+        Self::find(conn, ws, id)
+    }
+}

@@ -6,11 +6,11 @@ use actix_web::{ResponseError as _, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::context::AppState;
 use crate::devices::model::{DeviceRow, Transport, with_live_token};
 use crate::devices::routes::{CreateDevice, create, delete, load, revoke, rotate};
 use crate::devices::views::DeviceCard;
 use crate::error::AppError;
-use crate::startup::AppState;
 use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageError, PageResult, html, render, see_other};

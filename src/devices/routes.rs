@@ -6,21 +6,21 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::secrets::hash_token;
 use crate::auth::users::normalise_name;
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::devices;
 use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
 use crate::workspaces::plans::Resource;
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,12 +120,12 @@ pub async fn create(
     ws: &str,
     body: CreateDevice,
 ) -> AppResult<CreatedDevice> {
-    let access = authorize(state, caller, ws, Action::ManageDevices).await?;
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
     let (name, transport, commands, max_duration_ms, per_minute) = validate(body)?;
     let now = now_ms();
     let row = DeviceRow {
         id: new_id(prefix::DEVICE),
-        workspace_id: access.workspace.id.clone(),
+        workspace_id: scope.workspace_id().to_owned(),
         name,
         transport: if transport == Transport::Mqtt {
             "mqtt"
@@ -141,17 +141,12 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let actor = caller.owned_actor();
-    let plan = access.workspace.plan();
+    let plan = scope.access.workspace.plan();
     let inserted = row.clone();
-    let token = state
-        .db
-        .transaction(move |conn| {
-            Workspace::lock(conn, &inserted.workspace_id)?;
-            plan.check(
-                Resource::Devices,
-                ws_model::counts(conn, &inserted.workspace_id)?.devices,
-            )?;
+    let token = scope
+        .act("device.created", move |conn, ws| {
+            Workspace::lock(conn, ws)?;
+            plan.check(Resource::Devices, ws_model::counts(conn, ws)?.devices)?;
             diesel::insert_into(devices::table)
                 .values(&inserted)
                 .execute(conn)
@@ -162,19 +157,10 @@ pub async fn create(
                     other => other,
                 })?;
             let token = model::issue_token(conn, &inserted.id)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(
-                    &inserted.workspace_id,
-                    (actor.0, &actor.1),
-                    "device.created",
-                )
-                .target(&inserted.id)
-                .details(
-                    serde_json::json!({"name": inserted.name, "transport": inserted.transport}),
-                ),
-            )?;
-            Ok(token)
+            let note = Note::on(&inserted.id).details(
+                serde_json::json!({"name": inserted.name, "transport": inserted.transport}),
+            );
+            Ok((token, note))
         })
         .await?;
     state
@@ -228,11 +214,9 @@ pub async fn load(
     id: &str,
     action: Action,
 ) -> AppResult<DeviceRow> {
-    let access = authorize(state, caller, ws, action).await?;
-    let (ws, id) = (access.workspace.id, id.to_owned());
-    state
-        .db
-        .run(move |conn| DeviceRow::find(conn, &ws, &id))
+    WorkspaceScope::enter(state, caller, ws, action)
+        .await?
+        .find(id)
         .await
 }
 
@@ -264,19 +248,16 @@ pub async fn delete_device(
 
 /// Deletes a device (API and dashboard): its connections are closed at once.
 pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<()> {
-    let row = load(state, caller, ws, id, Action::ManageDevices).await?;
-    let actor = caller.owned_actor();
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
+    let row: DeviceRow = scope.find(id).await?;
     let device_id = row.id.clone();
-    state
-        .db
-        .transaction(move |conn| {
+    scope
+        .act("device.deleted", move |conn, _| {
             diesel::delete(devices::table.find(&row.id)).execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&row.workspace_id, (actor.0, &actor.1), "device.deleted")
-                    .target(&row.id)
-                    .details(serde_json::json!({"name": row.name})),
-            )
+            Ok((
+                (),
+                Note::on(&row.id).details(serde_json::json!({"name": row.name})),
+            ))
         })
         .await?;
     state
@@ -304,24 +285,13 @@ pub async fn rotate_token(
 
 /// A new token for the device (API and dashboard); the old one and its sockets stop at once.
 pub async fn rotate(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<String> {
-    let row = load(state, caller, ws, id, Action::ManageDevices).await?;
-    let actor = caller.owned_actor();
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
+    let row: DeviceRow = scope.find(id).await?;
     let device_id = row.id.clone();
     let (workspace_id, transport) = (row.workspace_id.clone(), row.device().transport);
-    let token = state
-        .db
-        .transaction(move |conn| {
-            let token = model::issue_token(conn, &row.id)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(
-                    &row.workspace_id,
-                    (actor.0, &actor.1),
-                    "device.token_rotated",
-                )
-                .target(&row.id),
-            )?;
-            Ok(token)
+    let token = scope
+        .act("device.token_rotated", move |conn, _| {
+            Ok((model::issue_token(conn, &row.id)?, Note::on(&row.id)))
         })
         .await?;
     // Sockets opened with the old token are closed.
@@ -351,22 +321,13 @@ pub async fn revoke_token(
 
 /// Revokes the device's token (API and dashboard): its sockets close within a second.
 pub async fn revoke(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<()> {
-    let row = load(state, caller, ws, id, Action::ManageDevices).await?;
-    let actor = caller.owned_actor();
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
+    let row: DeviceRow = scope.find(id).await?;
     let device_id = row.id.clone();
-    state
-        .db
-        .transaction(move |conn| {
+    scope
+        .act("device.token_revoked", move |conn, _| {
             model::revoke_tokens(conn, &row.id)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(
-                    &row.workspace_id,
-                    (actor.0, &actor.1),
-                    "device.token_revoked",
-                )
-                .target(&row.id),
-            )
+            Ok(((), Note::on(&row.id)))
         })
         .await?;
     state

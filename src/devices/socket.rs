@@ -15,12 +15,12 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason};
 use futures_util::StreamExt as _;
 
+use crate::context::AppState;
 use crate::devices::hub::{End, Lanes};
 use crate::devices::model::{self, Transport};
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
 use crate::protocol::{AgentFrame, ServerFrame};
-use crate::startup::AppState;
 
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(10);

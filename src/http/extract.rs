@@ -14,8 +14,8 @@ use futures_util::StreamExt as _;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::context::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
 

@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, web};
 use diesel::connection::SimpleConnection as _;
 use serde_json::json;
 
+use crate::context::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 

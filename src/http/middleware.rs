@@ -9,9 +9,9 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 
+use crate::context::AppState;
 use crate::error::AppError;
 use crate::http::request_id;
-use crate::startup::AppState;
 
 const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 

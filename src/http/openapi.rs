@@ -3,8 +3,11 @@
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt as _;
+
+use crate::error::ErrorCode;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,7 +61,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 struct ErrorBody {
-    /// The machine code, e.g. `FORBIDDEN`, `VALIDATION_FAILED`.
+    /// The machine code (its enumeration comes from the error table: `error/codes.rs`).
     error: String,
     /// For people; never internals.
     message: String,
@@ -71,6 +74,33 @@ struct ErrorBody {
     /// `fields` (422), `limit`/`current`/`plan` (402), `retry_after_s` (429), or empty.
     #[schema(value_type = Object)]
     details: (),
+}
+
+/// `ErrorBody`, its `error` the enumeration of the codes of the error table, each explained.
+fn error_body_schema() -> RefOr<Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let mut schema = <ErrorBody as utoipa::PartialSchema>::schema();
+    let codes = ErrorCode::ALL;
+    let explained: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            format!(
+                "`{}` ({}): {}",
+                c.as_str(),
+                c.status().as_u16(),
+                c.meaning()
+            )
+        })
+        .collect();
+    let error = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|c| c.as_str())))
+        .description(Some(format!("The machine code. {}.", explained.join("; "))))
+        .build();
+    if let RefOr::T(Schema::Object(body)) = &mut schema {
+        body.properties.insert("error".into(), error.into());
+    }
+    schema
 }
 
 /// Declares, on every operation, the error statuses the shared layers can answer, with the
@@ -128,15 +158,14 @@ impl ErrorResponses {
 
 impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        use utoipa::openapi::{ContentBuilder, ResponseBuilder};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.schemas.insert(
-            "ErrorBody".into(),
-            <ErrorBody as utoipa::PartialSchema>::schema(),
-        );
+        components
+            .schemas
+            .insert("ErrorBody".into(), error_body_schema());
         let error = || {
             ContentBuilder::new()
-                .schema(Some(RefOr::<utoipa::openapi::schema::Schema>::Ref(
+                .schema(Some(RefOr::<Schema>::Ref(
                     utoipa::openapi::Ref::from_schema_name("ErrorBody"),
                 )))
                 .build()

@@ -15,17 +15,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::caller::Caller;
 use crate::config::{Secret, TiktokSettings};
+use crate::context::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::tiktok_credentials;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::now_ms;
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::permissions::Action;
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 /// Seals and opens credentials.
 pub struct Sealer {
@@ -212,8 +212,8 @@ pub async fn set_credentials(
     path: web::Path<String>,
     body: ApiJson<SetCredentials>,
 ) -> AppResult<web::Json<CredentialsView>> {
-    let access = authorize(&state, &caller, &path, Action::ManageSettings).await?;
-    let ws = access.workspace.id;
+    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageSettings).await?;
+    let ws = scope.workspace_id().to_owned();
     let seal = |field: &str, given: Option<Option<String>>| -> AppResult<Option<Option<String>>> {
         given
             .map(|value| {
@@ -229,10 +229,8 @@ pub async fn set_credentials(
     };
     let key = seal("sign_api_key", body.0.sign_api_key)?;
     let session = seal("session_id", body.0.session_id)?;
-    let actor = caller.owned_actor();
-    let row = state
-        .db
-        .transaction(move |conn| {
+    let row = scope
+        .act("workspace.tiktok_credentials_set", move |conn, _| {
             let (old_key, old_session, _) = read(conn, &ws)?.unwrap_or((None, None, 0));
             let changed: Vec<&str> = [
                 ("sign_api_key", key.is_some()),
@@ -256,13 +254,8 @@ pub async fn set_credentials(
                     ))
                     .execute(conn)?;
             }
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "workspace.tiktok_credentials_set")
-                    .target(&ws)
-                    .details(serde_json::json!({"changed": changed})),
-            )?;
-            read(conn, &ws)
+            let note = Note::on(&ws).details(serde_json::json!({"changed": changed}));
+            Ok((read(conn, &ws)?, note))
         })
         .await?;
     Ok(web::Json(view(row)))
@@ -276,22 +269,11 @@ pub async fn delete_credentials(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::ManageSettings).await?;
-    let ws = access.workspace.id;
-    let actor = caller.owned_actor();
-    state
-        .db
-        .transaction(move |conn| {
-            diesel::delete(tiktok_credentials::table.find(&ws)).execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(
-                    &ws,
-                    (actor.0, &actor.1),
-                    "workspace.tiktok_credentials_deleted",
-                )
-                .target(&ws),
-            )
+    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageSettings).await?;
+    scope
+        .act("workspace.tiktok_credentials_deleted", move |conn, ws| {
+            diesel::delete(tiktok_credentials::table.find(ws)).execute(conn)?;
+            Ok(((), Note::on(ws)))
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -275,6 +275,12 @@ pub fn parse_target(target: &str) -> AppResult<String> {
     Ok(handle.to_ascii_lowercase())
 }
 
+impl crate::workspaces::scope::WorkspaceRow for LivestreamRow {
+    fn find_in(conn: &mut DbConnection, ws: &str, id: &str) -> AppResult<Self> {
+        Self::find(conn, ws, id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, ResponseError as _, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::context::AppState;
 use crate::error::AppError;
 use crate::live::model::SourceKind;
 use crate::live::routes::{CreateLivestream, create, set_connected};
-use crate::startup::AppState;
 use crate::web::control_room::{Board, load_board};
 use crate::web::layout::Layout;
 use crate::web::page::{PageResult, html, see_other};

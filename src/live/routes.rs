@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
 use crate::changes::ChangeKind;
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::livestreams;
 use crate::error::{AppError, AppResult};
@@ -18,11 +18,11 @@ use crate::live::actor::{Inject, Spec};
 use crate::live::model::{self, LivestreamRow, LivestreamView, SourceKind, Stats, Status};
 use crate::live::registry::{Connect, Lookup, RuntimeOf};
 use crate::protocol::{Event, EventKind};
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
 use crate::workspaces::plans::Resource;
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +80,7 @@ pub async fn create(
     ws: &str,
     body: CreateLivestream,
 ) -> AppResult<LivestreamRow> {
-    let access = authorize(state, caller, ws, Action::ManageLivestreams).await?;
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageLivestreams).await?;
     let unique_id = model::parse_target(&body.target)?;
     let name = match body.name.as_deref() {
         Some(n) => normalise_name("name", n)?,
@@ -100,7 +100,7 @@ pub async fn create(
     let now = now_ms();
     let row = LivestreamRow {
         id: new_id(prefix::LIVESTREAM),
-        workspace_id: access.workspace.id.clone(),
+        workspace_id: scope.workspace_id().to_owned(),
         source: source.as_str().to_owned(),
         unique_id,
         name,
@@ -115,16 +115,14 @@ pub async fn create(
         updated_at: now,
         room_id_override,
     };
-    let actor = caller.owned_actor();
-    let plan = access.workspace.plan();
+    let plan = scope.access.workspace.plan();
     let inserted = row.clone();
-    state
-        .db
-        .transaction(move |conn| {
-            Workspace::lock(conn, &inserted.workspace_id)?;
+    scope
+        .act("livestream.created", move |conn, ws| {
+            Workspace::lock(conn, ws)?;
             plan.check(
                 Resource::Livestreams,
-                ws_model::counts(conn, &inserted.workspace_id)?.livestreams,
+                ws_model::counts(conn, ws)?.livestreams,
             )?;
             diesel::insert_into(livestreams::table)
                 .values(&inserted)
@@ -135,18 +133,9 @@ pub async fn create(
                     }
                     other => other,
                 })?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(
-                    &inserted.workspace_id,
-                    (actor.0, &actor.1),
-                    "livestream.created",
-                )
-                .target(&inserted.id)
-                .details(
-                    serde_json::json!({"unique_id": inserted.unique_id, "source": inserted.source}),
-                ),
-            )
+            let details =
+                serde_json::json!({"unique_id": inserted.unique_id, "source": inserted.source});
+            Ok(((), Note::on(&inserted.id).details(details)))
         })
         .await?;
     changed(state, &row);
@@ -225,19 +214,14 @@ pub async fn delete_livestream(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let row = load(&state, &caller, &ws, &id, Action::ManageLivestreams).await?;
+    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageLivestreams).await?;
+    let row: LivestreamRow = scope.find(&id).await?;
     wanted(&state, &row, false).await;
-    let actor = caller.owned_actor();
-    state
-        .db
-        .transaction(move |conn| {
+    scope
+        .act("livestream.deleted", move |conn, _| {
             diesel::delete(livestreams::table.find(&row.id)).execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&row.workspace_id, (actor.0, &actor.1), "livestream.deleted")
-                    .target(&row.id)
-                    .details(serde_json::json!({"unique_id": row.unique_id})),
-            )
+            let details = serde_json::json!({"unique_id": row.unique_id});
+            Ok(((), Note::on(&row.id).details(details)))
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

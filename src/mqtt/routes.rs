@@ -7,15 +7,14 @@ use actix_web::{HttpResponse, post, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::context::AppState;
 use crate::devices::model::{DeviceRow, Transport};
 use crate::error::{AppError, AppResult};
 use crate::mqtt::auth::tenant_of;
 use crate::mqtt::bridge::topic;
-use crate::startup::AppState;
-use crate::workspaces::access::authorize;
 use crate::workspaces::permissions::Action;
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Topics {
@@ -60,30 +59,17 @@ pub async fn issue(
     ws: &str,
     id: &str,
 ) -> AppResult<Credentials> {
-    let access = authorize(state, caller, ws, Action::ManageDevices).await?;
-    let ws = access.workspace.id.clone();
-    let id = id.to_owned();
-    let lookup = ws.clone();
-    let row = state
-        .db
-        .run(move |conn| DeviceRow::find(conn, &lookup, &id))
-        .await?;
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
+    let row: DeviceRow = scope.find(id).await?;
     if row.device().transport != Transport::Mqtt {
         return Err(AppError::Conflict(
             "only devices registered with transport \"mqtt\" get certificates".into(),
         ));
     }
-    let creds = bundle(state, &ws, &row.id).await?;
-    let actor = caller.owned_actor();
-    let target = row.id.clone();
-    state
-        .db
-        .transaction(move |conn| {
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "device.credentials_issued")
-                    .target(&target),
-            )
+    let creds = bundle(state, scope.workspace_id(), &row.id).await?;
+    scope
+        .act("device.credentials_issued", move |_, _| {
+            Ok(((), Note::on(row.id)))
         })
         .await?;
     Ok(creds)

@@ -17,7 +17,6 @@ use crate::bus::EventBus;
 use crate::commands::router::{CommandRouter, Request};
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::ids::now_ms;
 use crate::protocol::Event;
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleRow};
@@ -167,7 +166,7 @@ impl RuleEngine {
     fn on_events(&mut self, events: Vec<Arc<Event>>, ctx: &mut Context<Self>) {
         let plans: Vec<Plan> = events.into_iter().filter_map(|e| self.plan(e)).collect();
         let Some(shared) = self.shared.clone() else {
-            let now = now_ms();
+            let now = self.router.now_ms();
             for plan in plans {
                 let verdicts = plan
                     .candidates()
@@ -504,7 +503,7 @@ impl Handler<TestEvent> for RuleEngine {
             .unwrap_or_default();
         rules.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
         let kill = self.router.kill_engaged(&event.workspace_id);
-        let now = now_ms();
+        let now = self.router.now_ms();
         // The draft has no state yet, wherever the saved rules keep theirs.
         let draft = draft.map(|rule| {
             let result = rule.conditions(&event).and_then(|()| {

@@ -218,4 +218,120 @@ mod tests {
         assert_eq!(rule.units(&like(-1_000_000)), 0);
         assert_eq!(rule.units(&like(7)), 7);
     }
+
+    mod conditions {
+        use crate::rules::fixtures::{comment, event, gift, like, rule, viewers};
+
+        fn holds(when: &str, event: &crate::protocol::Event) -> Result<(), String> {
+            rule("rule_1", when, 0, 0).conditions(event)
+        }
+
+        #[test]
+        fn the_event_type_and_the_livestream_must_match() {
+            let hi = comment("e1", "hi", "1");
+            assert!(holds(r#"{"event":"comment"}"#, &hi).is_ok());
+            assert_eq!(
+                holds(r#"{"event":"gift"}"#, &hi).unwrap_err(),
+                "event is comment, the rule wants gift"
+            );
+            let mut other = rule("rule_1", r#"{"event":"comment"}"#, 0, 0);
+            other.livestream_id = Some("ls_2".into());
+            assert!(
+                other
+                    .conditions(&hi)
+                    .unwrap_err()
+                    .contains("another livestream")
+            );
+        }
+
+        #[test]
+        fn a_disabled_rule_never_holds() {
+            let mut off = rule("rule_1", r#"{"event":"comment"}"#, 0, 0);
+            off.enabled = false;
+            assert_eq!(
+                off.conditions(&comment("e1", "hi", "1")).unwrap_err(),
+                "the rule is disabled"
+            );
+        }
+
+        #[test]
+        fn comment_keys_ignore_case_and_surrounding_space() {
+            let c = |text: &str| comment("e1", text, "1");
+            let equals = r#"{"event":"comment","equals":"Spin"}"#;
+            assert!(holds(equals, &c("  SPIN ")).is_ok());
+            assert!(holds(equals, &c("spin it")).is_err());
+            let contains = r#"{"event":"comment","contains":"go"}"#;
+            assert!(holds(contains, &c("Let's GO now")).is_ok());
+            assert!(holds(contains, &c("stop")).is_err());
+            let starts = r#"{"event":"comment","starts_with":"!led"}"#;
+            assert!(holds(starts, &c("!LED on")).is_ok());
+            assert!(holds(starts, &c("please !led")).is_err());
+            let regex = r#"{"event":"comment","regex":"^spin( \\d+)?$"}"#;
+            assert!(holds(regex, &c("SPIN 3")).is_ok());
+            assert!(holds(regex, &c("spinning")).is_err());
+        }
+
+        #[test]
+        fn any_of_matches_whole_words_only() {
+            let when = r#"{"event":"comment","any_of":["left","Right"]}"#;
+            assert!(holds(when, &comment("e1", "go RIGHT!", "1")).is_ok());
+            assert!(holds(when, &comment("e2", "leftover", "1")).is_err());
+        }
+
+        #[test]
+        fn gift_keys_check_name_id_diamonds_and_count() {
+            let rose = gift("e1", "Rose", 1, 5, "1");
+            assert!(holds(r#"{"event":"gift","gift_name":"rose"}"#, &rose).is_ok());
+            assert!(holds(r#"{"event":"gift","gift_name":"Galaxy"}"#, &rose).is_err());
+            assert!(holds(r#"{"event":"gift","gift_id":5655}"#, &rose).is_ok());
+            assert!(holds(r#"{"event":"gift","gift_id":1}"#, &rose).is_err());
+            assert!(holds(r#"{"event":"gift","min_diamonds":5}"#, &rose).is_ok());
+            assert_eq!(
+                holds(r#"{"event":"gift","min_diamonds":6}"#, &rose).unwrap_err(),
+                "min_diamonds: 5 < 6"
+            );
+            assert!(holds(r#"{"event":"gift","min_count":5}"#, &rose).is_ok());
+            assert!(holds(r#"{"event":"gift","min_count":6}"#, &rose).is_err());
+        }
+
+        #[test]
+        fn a_like_burst_must_reach_min_count() {
+            assert!(holds(r#"{"event":"like","min_count":10}"#, &like("e1", 10, "1")).is_ok());
+            assert_eq!(
+                holds(r#"{"event":"like","min_count":10}"#, &like("e1", 9, "1")).unwrap_err(),
+                "min_count: count 9 < 10"
+            );
+        }
+
+        #[test]
+        fn user_names_the_viewer_with_or_without_the_at() {
+            let when = r#"{"event":"comment","user":"@User7"}"#;
+            assert!(holds(when, &comment("e1", "hi", "7")).is_ok());
+            assert!(holds(when, &comment("e1", "hi", "8")).is_err());
+            // An event without a viewer never matches a rule that names one.
+            assert!(
+                holds(
+                    r#"{"event":"viewer_count","user":"user7"}"#,
+                    &viewers("e1", 3)
+                )
+                .is_err()
+            );
+        }
+
+        #[test]
+        fn counters_and_thresholds_are_not_conditions() {
+            // `every` and `viewers_at_least` are the engine's state (state.rs), not checked here.
+            let every = r#"{"event":"like","every":100,"unit":"likes"}"#;
+            assert!(holds(every, &like("e1", 1, "1")).is_ok());
+            let at_least = r#"{"event":"viewer_count","viewers_at_least":100}"#;
+            assert!(holds(at_least, &viewers("e1", 1)).is_ok());
+            let follow = event(
+                "e1",
+                crate::protocol::EventKind::Follow {
+                    user: Default::default(),
+                },
+            );
+            assert!(holds(r#"{"event":"follow"}"#, &follow).is_ok());
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 pub mod engine;
 pub mod fair;
+#[cfg(test)]
+mod fixtures;
 pub mod matcher;
 pub mod model;
 pub mod pages;

@@ -470,3 +470,9 @@ pub fn save_counters(
     }
     Ok(())
 }
+
+impl crate::workspaces::scope::WorkspaceRow for RuleRow {
+    fn find_in(conn: &mut DbConnection, ws: &str, id: &str) -> AppResult<Self> {
+        Self::find(conn, ws, id)
+    }
+}

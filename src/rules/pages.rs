@@ -7,12 +7,12 @@ use actix_web::{ResponseError as _, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::context::AppState;
 use crate::devices::model::DeviceRow;
 use crate::error::AppError;
 use crate::protocol::EVENT_TYPES;
 use crate::rules::model::{RuleInput, ThenInput, Unit, When};
 use crate::rules::routes::{create, dry_run};
-use crate::startup::AppState;
 use crate::web::control_room::TestForm;
 use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;

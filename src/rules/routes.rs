@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::rules;
 use crate::error::{AppError, AppResult};
@@ -16,11 +16,11 @@ use crate::protocol::{Event, EventKind};
 use crate::rules::engine::{TestEvent, TestResult};
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleInput, RuleRow, RuleView};
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
 use crate::workspaces::plans::Resource;
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 /// Tells the engine, and waits until it has the new rules (so the next event sees them);
 /// then the open views.
@@ -74,28 +74,20 @@ pub async fn create(
     ws: &str,
     input: RuleInput,
 ) -> AppResult<RuleRow> {
-    let access = authorize(state, caller, ws, Action::ManageRules).await?;
-    let ws = access.workspace.id.clone();
-    let plan = access.workspace.plan();
-    let actor = caller.owned_actor();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            Workspace::lock(conn, &ws)?;
-            plan.check(Resource::Rules, ws_model::counts(conn, &ws)?.rules)?;
-            model::check_regex_budget(conn, &ws, None, &input)?;
-            let (input, then) = model::validate(conn, &ws, input)?;
-            let row = new_row(new_id(prefix::RULE), &ws, input, &then)?;
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageRules).await?;
+    let plan = scope.access.workspace.plan();
+    let row = scope
+        .act("rule.created", move |conn, ws| {
+            Workspace::lock(conn, ws)?;
+            plan.check(Resource::Rules, ws_model::counts(conn, ws)?.rules)?;
+            model::check_regex_budget(conn, ws, None, &input)?;
+            let (input, then) = model::validate(conn, ws, input)?;
+            let row = new_row(new_id(prefix::RULE), ws, input, &then)?;
             diesel::insert_into(rules::table)
                 .values(&row)
                 .execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "rule.created")
-                    .target(&row.id)
-                    .details(serde_json::json!({"name": row.name})),
-            )?;
-            Ok(row)
+            let note = Note::on(&row.id).details(serde_json::json!({"name": row.name}));
+            Ok((row, note))
         })
         .await?;
     reload(state, &row.workspace_id, &row.id).await;
@@ -146,16 +138,13 @@ pub async fn replace_rule(
     body: ApiJson<RuleInput>,
 ) -> AppResult<web::Json<RuleView>> {
     let (ws, id) = path.into_inner();
-    let access = authorize(&state, &caller, &ws, Action::ManageRules).await?;
-    let ws = access.workspace.id;
-    let actor = caller.owned_actor();
+    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageRules).await?;
     let input = body.0;
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let old = RuleRow::find(conn, &ws, &id)?;
-            model::check_regex_budget(conn, &ws, Some(&id), &input)?;
-            let (input, then) = model::validate(conn, &ws, input)?;
+    let row = scope
+        .act("rule.updated", move |conn, ws| {
+            let old = RuleRow::find(conn, ws, &id)?;
+            model::check_regex_budget(conn, ws, Some(&id), &input)?;
+            let (input, then) = model::validate(conn, ws, input)?;
             let row = RuleRow {
                 livestream_id: input.livestream_id,
                 name: input.name,
@@ -181,11 +170,8 @@ pub async fn replace_rule(
                     rules::updated_at.eq(row.updated_at),
                 ))
                 .execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "rule.updated").target(&row.id),
-            )?;
-            Ok(row)
+            let note = Note::on(&row.id);
+            Ok((row, note))
         })
         .await?;
     reload(&state, &row.workspace_id, &row.id).await;
@@ -201,25 +187,19 @@ pub async fn delete_rule(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let access = authorize(&state, &caller, &ws, Action::ManageRules).await?;
-    let ws = access.workspace.id;
-    let actor = caller.owned_actor();
-    let workspace = ws.clone();
+    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageRules).await?;
     let rule_id = id.clone();
-    state
-        .db
-        .transaction(move |conn| {
-            let row = RuleRow::find(conn, &ws, &id)?;
+    scope
+        .act("rule.deleted", move |conn, ws| {
+            let row = RuleRow::find(conn, ws, &id)?;
             diesel::delete(rules::table.find(&row.id)).execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "rule.deleted")
-                    .target(&row.id)
-                    .details(serde_json::json!({"name": row.name})),
-            )
+            Ok((
+                (),
+                Note::on(&row.id).details(serde_json::json!({"name": row.name})),
+            ))
         })
         .await?;
-    reload(&state, &workspace, &rule_id).await;
+    reload(&state, scope.workspace_id(), &rule_id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -230,26 +210,20 @@ pub async fn set_enabled(
     id: String,
     enabled: bool,
 ) -> AppResult<RuleView> {
-    let access = authorize(state, caller, ws, Action::ToggleRule).await?;
-    let ws = access.workspace.id;
-    let actor = caller.owned_actor();
-    let row = state
-        .db
-        .transaction(move |conn| {
-            let row = RuleRow::find(conn, &ws, &id)?;
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ToggleRule).await?;
+    let kind = if enabled {
+        "rule.enabled"
+    } else {
+        "rule.disabled"
+    };
+    let row = scope
+        .act(kind, move |conn, ws| {
+            let row = RuleRow::find(conn, ws, &id)?;
             diesel::update(rules::table.find(&row.id))
                 .set((rules::enabled.eq(enabled), rules::updated_at.eq(now_ms())))
                 .execute(conn)?;
-            let kind = if enabled {
-                "rule.enabled"
-            } else {
-                "rule.disabled"
-            };
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), kind).target(&row.id),
-            )?;
-            RuleRow::find(conn, &ws, &row.id)
+            let note = Note::on(&row.id);
+            Ok((RuleRow::find(conn, ws, &row.id)?, note))
         })
         .await?;
     reload(state, &row.workspace_id, &row.id).await;

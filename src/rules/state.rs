@@ -255,3 +255,219 @@ impl LocalState {
         self.dirty.insert(rule_id.to_owned());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::fixtures::{comment, gift, like, rule, viewers};
+
+    const T0: i64 = 1_800_000_000_000;
+
+    #[test]
+    fn a_rule_without_state_fires_every_time() {
+        let r = rule("rule_1", r#"{"event":"comment"}"#, 0, 0);
+        let mut s = LocalState::default();
+        for i in 0..3 {
+            let e = comment(&format!("e{i}"), "hi", "1");
+            assert_eq!(s.judge(&r, &e, T0, true), Verdict::Fire);
+        }
+    }
+
+    #[test]
+    fn a_cooldown_counts_from_the_last_firing_on_the_given_clock() {
+        let r = rule("rule_1", r#"{"event":"comment"}"#, 1_000, 0);
+        let mut s = LocalState::default();
+        let e = comment("e1", "hi", "1");
+        assert_eq!(s.judge(&r, &e, T0, true), Verdict::Fire);
+        assert_eq!(
+            s.judge(&r, &e, T0 + 400, true),
+            Verdict::Cooldown { left_ms: 600 }
+        );
+        // A refusal does not restart the cooldown.
+        assert_eq!(
+            s.judge(&r, &e, T0 + 999, true),
+            Verdict::Cooldown { left_ms: 1 }
+        );
+        assert_eq!(s.judge(&r, &e, T0 + 1_000, true), Verdict::Fire);
+        assert_eq!(
+            s.judge(&r, &e, T0 + 1_001, true),
+            Verdict::Cooldown { left_ms: 999 }
+        );
+    }
+
+    #[test]
+    fn a_per_viewer_cooldown_holds_back_only_that_viewer() {
+        let r = rule("rule_1", r#"{"event":"comment"}"#, 0, 5_000);
+        let mut s = LocalState::default();
+        let (one, two) = (comment("e1", "hi", "1"), comment("e2", "hi", "2"));
+        assert_eq!(s.judge(&r, &one, T0, true), Verdict::Fire);
+        assert_eq!(s.judge(&r, &two, T0 + 1, true), Verdict::Fire);
+        assert_eq!(
+            s.judge(&r, &one, T0 + 2_000, true),
+            Verdict::ViewerCooldown { left_ms: 3_000 }
+        );
+        assert_eq!(s.judge(&r, &one, T0 + 5_000, true), Verdict::Fire);
+    }
+
+    #[test]
+    fn every_counts_units_and_keeps_the_remainder() {
+        let r = rule(
+            "rule_1",
+            r#"{"event":"like","every":10,"unit":"likes"}"#,
+            0,
+            0,
+        );
+        let mut s = LocalState::default();
+        assert_eq!(
+            s.judge(&r, &like("e1", 4, "1"), T0, true),
+            Verdict::CountingUp {
+                so_far: 4,
+                every: 10
+            }
+        );
+        assert_eq!(s.judge(&r, &like("e2", 9, "1"), T0, true), Verdict::Fire);
+        // 13 % 10: three carried over.
+        assert_eq!(
+            s.judge(&r, &like("e3", 1, "1"), T0, true),
+            Verdict::CountingUp {
+                so_far: 4,
+                every: 10
+            }
+        );
+        let saved = s.take_dirty();
+        assert_eq!(saved.len(), 1);
+        assert_eq!(saved[0].1.value, 4);
+        assert!(s.take_dirty().is_empty(), "saved once");
+    }
+
+    #[test]
+    fn every_in_diamonds_and_in_events() {
+        let diamonds = rule(
+            "rule_d",
+            r#"{"event":"gift","every":100,"unit":"diamonds"}"#,
+            0,
+            0,
+        );
+        let events = rule(
+            "rule_e",
+            r#"{"event":"gift","every":3,"unit":"events"}"#,
+            0,
+            0,
+        );
+        let mut s = LocalState::default();
+        let galaxy = gift("e1", "Galaxy", 50, 2, "1");
+        assert_eq!(s.judge(&diamonds, &galaxy, T0, true), Verdict::Fire);
+        assert_eq!(
+            s.judge(&events, &galaxy, T0, true),
+            Verdict::CountingUp {
+                so_far: 1,
+                every: 3
+            }
+        );
+    }
+
+    #[test]
+    fn a_viewer_threshold_fires_once_until_viewers_fall_below_it() {
+        let r = rule(
+            "rule_1",
+            r#"{"event":"viewer_count","viewers_at_least":100}"#,
+            0,
+            0,
+        );
+        let mut s = LocalState::default();
+        assert_eq!(
+            s.judge(&r, &viewers("e1", 99), T0, true),
+            Verdict::ViewersBelow {
+                viewers: 99,
+                at_least: 100
+            }
+        );
+        assert_eq!(s.judge(&r, &viewers("e2", 100), T0, true), Verdict::Fire);
+        assert_eq!(
+            s.judge(&r, &viewers("e3", 150), T0, true),
+            Verdict::AlreadyFiredAt { at_least: 100 }
+        );
+        s.judge(&r, &viewers("e4", 80), T0, true);
+        assert_eq!(s.judge(&r, &viewers("e5", 120), T0, true), Verdict::Fire);
+    }
+
+    #[test]
+    fn judging_without_commit_changes_nothing() {
+        let r = rule(
+            "rule_1",
+            r#"{"event":"like","every":2,"unit":"events"}"#,
+            1_000,
+            0,
+        );
+        let mut s = LocalState::default();
+        let e = like("e1", 1, "1");
+        for _ in 0..5 {
+            assert_eq!(
+                s.judge(&r, &e, T0, false),
+                Verdict::CountingUp {
+                    so_far: 1,
+                    every: 2
+                }
+            );
+        }
+        assert!(s.take_dirty().is_empty());
+    }
+
+    #[test]
+    fn counters_read_back_at_start_continue() {
+        let r = rule(
+            "rule_1",
+            r#"{"event":"like","every":10,"unit":"likes"}"#,
+            0,
+            0,
+        );
+        let mut s = LocalState::default();
+        s.load(vec![(
+            "rule_1".into(),
+            CounterState {
+                value: 8,
+                armed: true,
+            },
+        )]);
+        assert_eq!(s.judge(&r, &like("e1", 2, "1"), T0, true), Verdict::Fire);
+        s.forget("rule_1");
+        assert_eq!(
+            s.judge(&r, &like("e2", 2, "1"), T0, true),
+            Verdict::CountingUp {
+                so_far: 2,
+                every: 10
+            }
+        );
+    }
+
+    #[test]
+    fn an_event_id_is_handled_once() {
+        let mut s = LocalState::default();
+        assert!(s.first_time("e1"));
+        assert!(!s.first_time("e1"));
+        assert!(s.first_time("e2"));
+    }
+
+    #[test]
+    fn reasons_read_as_the_trace_shows_them() {
+        let r = rule(
+            "rule_1",
+            r#"{"event":"like","every":10,"unit":"likes"}"#,
+            0,
+            0,
+        );
+        assert_eq!(
+            Verdict::CountingUp {
+                so_far: 3,
+                every: 10
+            }
+            .into_result(&r),
+            Err("every: 3 of 10 likes so far".to_owned())
+        );
+        assert_eq!(
+            Verdict::Cooldown { left_ms: 5 }.into_result(&r),
+            Err("cooldown: 5 ms left".to_owned())
+        );
+        assert_eq!(Verdict::Fire.into_result(&r), Ok(()));
+    }
+}

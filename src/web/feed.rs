@@ -25,8 +25,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Caller;
 use crate::changes::ChangeKind;
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
 use crate::web::csrf::origin_is_ours;
 use crate::web::session;
 use crate::workspaces::access::authorize;

@@ -22,7 +22,7 @@ pub async fn response_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let https = req
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .app_data::<actix_web::web::Data<crate::context::AppState>>()
         .is_some_and(|s| s.settings.server.public_url.starts_with("https://"));
     let mut res = next.call(req).await?;
     let is_html = res

@@ -2,8 +2,8 @@
 //! kill-switch bar (on every workspace page, latched banner included).
 
 use crate::auth::users::User;
+use crate::context::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 use crate::web::assets;
 use crate::web::page::{PageError, clock, iso};
 use crate::web::session::Session;

@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 use crate::auth::Caller;
 use crate::auth::caller::user_from_token;
 use crate::auth::routes::SignedIn;
+use crate::context::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 use crate::web::csrf::check_same_origin;
 use crate::web::page::{PageError, is_htmx};
 

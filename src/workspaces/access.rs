@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::auth::Caller;
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::ids::{has_prefix, prefix};
-use crate::startup::AppState;
 use crate::workspaces::model::Workspace;
 use crate::workspaces::permissions::{Action, Role, allows, denial_message};
 

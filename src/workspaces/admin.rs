@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::{User, normalise_email};
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{invites, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{has_prefix, now_ms, prefix};
-use crate::startup::AppState;
 use crate::workspaces::model::{SuspensionView, Workspace};
 use crate::workspaces::plans::Plan;
 

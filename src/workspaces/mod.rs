@@ -8,3 +8,4 @@ pub mod pages;
 pub mod permissions;
 pub mod plans;
 pub mod routes;
+pub mod scope;

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::context::AppState;
 use crate::error::AppError;
-use crate::startup::AppState;
 use crate::web::layout::Layout;
 use crate::web::page::{PageError, PageResult, html, see_other, sign_in_url};
 use crate::web::session::{self, PageForm, Session};

@@ -8,16 +8,17 @@ use utoipa::ToSchema;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
 use crate::auth::users::normalise_name;
+use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{commands, members, users, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::startup::AppState;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self, Counts, Workspace, WorkspaceSummary, WorkspaceView};
 use crate::workspaces::permissions::{Action, Role};
 use crate::workspaces::plans::{Limits, Plan, Resource};
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -150,7 +151,7 @@ pub async fn update_workspace(
     path: web::Path<String>,
     body: ApiJson<UpdateWorkspace>,
 ) -> AppResult<web::Json<WorkspaceView>> {
-    let access = authorize(&state, &caller, &path, Action::ManageSettings).await?;
+    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageSettings).await?;
     let body = body.0;
     let name = body
         .name
@@ -162,17 +163,14 @@ pub async fn update_workspace(
         Some(_) => return Err(AppError::invalid("settings", "must be a JSON object")),
         None => None,
     };
-    let actor = caller.owned_actor();
-    let ws_id = access.workspace.id.clone();
-    let created_by = access.workspace.created_by.clone();
-    let updated = state
-        .db
-        .transaction(move |conn| {
+    let created_by = scope.access.workspace.created_by.clone();
+    let updated = scope
+        .act("workspace.updated", move |conn, ws_id| {
             if let Some(name) = &name {
                 let taken: i64 = workspaces::table
                     .filter(workspaces::created_by.eq(&created_by))
                     .filter(workspaces::name.eq(name))
-                    .filter(workspaces::id.ne(&ws_id))
+                    .filter(workspaces::id.ne(ws_id))
                     .count()
                     .get_result(conn)?;
                 if taken > 0 {
@@ -180,28 +178,24 @@ pub async fn update_workspace(
                         "a workspace with this name already exists".into(),
                     ));
                 }
-                diesel::update(workspaces::table.find(&ws_id))
+                diesel::update(workspaces::table.find(ws_id))
                     .set(workspaces::name.eq(name))
                     .execute(conn)?;
             }
             if let Some(settings) = &settings {
-                diesel::update(workspaces::table.find(&ws_id))
+                diesel::update(workspaces::table.find(ws_id))
                     .set(workspaces::settings.eq(settings))
                     .execute(conn)?;
             }
-            Workspace::lock(conn, &ws_id)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws_id, (actor.0, &actor.1), "workspace.updated")
-                    .target(&ws_id)
-                    .details(
-                        serde_json::json!({"name": name, "settings_changed": settings.is_some()}),
-                    ),
-            )?;
-            Workspace::find(conn, &ws_id)?.ok_or_else(|| AppError::not_found("workspace"))
+            Workspace::lock(conn, ws_id)?;
+            let note = Note::on(ws_id)
+                .details(serde_json::json!({"name": name, "settings_changed": settings.is_some()}));
+            let updated =
+                Workspace::find(conn, ws_id)?.ok_or_else(|| AppError::not_found("workspace"))?;
+            Ok((updated, note))
         })
         .await?;
-    Ok(web::Json(updated.view(access.role)))
+    Ok(web::Json(updated.view(scope.access.role)))
 }
 
 /// Deletes the workspace and everything in it (owner only).

@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 use diesel::{Connection as _, RunQueryDsl as _};
 use livectl::config::Settings;
-use livectl::startup::{AppState, Application};
+use livectl::context::AppState;
+use livectl::startup::Application;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -12,6 +12,10 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
+pub use self::codes::ErrorCode;
+
+mod codes;
+
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,12 @@ pub enum AppError {
     Unavailable(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// An answer made outside our handlers, known only by its status.
+    #[error("{message}")]
+    Status {
+        code: ErrorCode,
+        message: &'static str,
+    },
 }
 
 fn too_large(limit: Option<usize>) -> String {
@@ -102,27 +112,28 @@ impl AppError {
         AppError::Internal(err.into())
     }
 
-    /// The machine-readable code of the contract.
-    pub fn code(&self) -> &'static str {
+    /// The machine-readable code of the contract; its status and meaning are in [`ErrorCode`].
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::BadRequest(_) => "BAD_REQUEST",
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
-            AppError::InvalidCredentials => "INVALID_CREDENTIALS",
-            AppError::TokenReused => "TOKEN_REUSED",
-            AppError::InvalidApiKey => "INVALID_API_KEY",
-            AppError::PlanLimitReached { .. } => "PLAN_LIMIT_REACHED",
-            AppError::Forbidden(_) => "FORBIDDEN",
-            AppError::WorkspaceSuspended => "WORKSPACE_SUSPENDED",
-            AppError::NotInvited => "NOT_INVITED",
-            AppError::NotFound(_) => "NOT_FOUND",
-            AppError::Conflict(_) => "CONFLICT",
-            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
-            AppError::Validation { .. } => "VALIDATION_FAILED",
-            AppError::KillSwitchEngaged => "KILL_SWITCH_ENGAGED",
-            AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            AppError::Unavailable(_) => "UNAVAILABLE",
-            AppError::Internal(_) => "INTERNAL",
+            AppError::BadRequest(_) => ErrorCode::BadRequest,
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AppError::TokenReused => ErrorCode::TokenReused,
+            AppError::InvalidApiKey => ErrorCode::InvalidApiKey,
+            AppError::PlanLimitReached { .. } => ErrorCode::PlanLimitReached,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::WorkspaceSuspended => ErrorCode::WorkspaceSuspended,
+            AppError::NotInvited => ErrorCode::NotInvited,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::Validation { .. } => ErrorCode::ValidationFailed,
+            AppError::KillSwitchEngaged => ErrorCode::KillSwitchEngaged,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            AppError::Unavailable(_) => ErrorCode::Unavailable,
+            AppError::Internal(_) => ErrorCode::Internal,
+            AppError::Status { code, .. } => *code,
         }
     }
 
@@ -140,34 +151,31 @@ impl AppError {
         }
     }
 
-    /// The error a bare status produces (used for answers made outside our handlers, such as
-    /// actix's own 404/405/413).
+    /// The error a bare status produces (answers made outside our handlers, such as actix's
+    /// own 404/405/413): the table's code for that status, with its plain message.
     pub fn from_status(status: StatusCode) -> Self {
-        match status.as_u16() {
-            400 => AppError::BadRequest("bad request".into()),
-            401 => AppError::Unauthenticated("authentication required".into()),
-            403 => AppError::forbidden("forbidden"),
-            404 => AppError::NotFound("no such route".into()),
-            405 => AppError::MethodNotAllowed,
-            409 => AppError::Conflict("conflict".into()),
-            413 => AppError::PayloadTooLarge(None),
-            422 => AppError::invalid("body", "invalid"),
-            429 => AppError::RateLimited { retry_after_s: 1 },
-            503 => AppError::Unavailable("service unavailable".into()),
-            _ => AppError::Internal(anyhow::anyhow!("unexpected status {status}")),
+        match ErrorCode::for_status(status) {
+            Some(ErrorCode::ValidationFailed) => AppError::invalid("body", "invalid"),
+            Some(ErrorCode::RateLimited) => AppError::RateLimited { retry_after_s: 1 },
+            Some(ErrorCode::PayloadTooLarge) => AppError::PayloadTooLarge(None),
+            Some(code) => AppError::Status {
+                code,
+                message: code.plain_message(),
+            },
+            None => AppError::Internal(anyhow::anyhow!("unexpected status {status}")),
         }
     }
 
     /// The JSON body of the contract.
     pub fn body(&self) -> Value {
         let status = self.status_code();
-        let message = if status.is_server_error() && !matches!(self, AppError::Unavailable(_)) {
+        let message = if status.is_server_error() && self.code() != ErrorCode::Unavailable {
             "internal error".to_owned()
         } else {
             self.to_string()
         };
         json!({
-            "error": self.code(),
+            "error": self.code().as_str(),
             "message": message,
             "status": status.as_u16(),
             "request_id": crate::http::request_id::current(),
@@ -179,31 +187,18 @@ impl AppError {
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthenticated(_)
-            | AppError::InvalidCredentials
-            | AppError::TokenReused
-            | AppError::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            AppError::PlanLimitReached { .. } => StatusCode::PAYMENT_REQUIRED,
-            AppError::Forbidden(_) | AppError::WorkspaceSuspended | AppError::NotInvited => {
-                StatusCode::FORBIDDEN
-            }
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::KillSwitchEngaged => StatusCode::LOCKED,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(cause) = self {
-            tracing::error!(request_id = %crate::http::request_id::current(), error = ?cause, "internal error");
+        match self {
+            AppError::Internal(cause) => {
+                tracing::error!(request_id = %crate::http::request_id::current(), error = ?cause, "internal error");
+            }
+            AppError::Status { code, .. } if code.status().is_server_error() => {
+                tracing::error!(request_id = %crate::http::request_id::current(), code = code.as_str(), "a server error answered outside the handlers");
+            }
+            _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
