@@ -19,37 +19,15 @@ macro_rules! error_codes {
             /// Every code, in the order of the table.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
 
-            /// The code as it appears in the body's `error`.
-            pub fn as_str(self) -> &'static str {
+            fn entry(self) -> Entry {
                 match self {
-                    $(ErrorCode::$variant => $code,)*
-                }
-            }
-
-            pub fn status(self) -> StatusCode {
-                match self {
-                    $(ErrorCode::$variant => StatusCode::$status,)*
-                }
-            }
-
-            /// The message of an answer that has nothing more specific to say.
-            pub fn plain_message(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $plain,)*
-                }
-            }
-
-            /// When the code is answered, for the API's reader.
-            pub fn meaning(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $meaning,)*
-                }
-            }
-
-            /// Whether the code is the one a bare status stands for.
-            fn is_primary(self) -> bool {
-                match self {
-                    $(ErrorCode::$variant => error_codes!(@primary $($primary)?),)*
+                    $(ErrorCode::$variant => Entry {
+                        code: $code,
+                        status: StatusCode::$status,
+                        plain: $plain,
+                        meaning: $meaning,
+                        primary: error_codes!(@primary $($primary)?),
+                    },)*
                 }
             }
         }
@@ -111,7 +89,40 @@ error_codes! {
         "a dependency (database, Redis, a device) is unavailable for now";
 }
 
+/// One row of the table.
+struct Entry {
+    code: &'static str,
+    status: StatusCode,
+    plain: &'static str,
+    meaning: &'static str,
+    /// The code a bare status stands for (one per status).
+    primary: bool,
+}
+
 impl ErrorCode {
+    /// The code as it appears in the body's `error`.
+    pub fn as_str(self) -> &'static str {
+        self.entry().code
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.entry().status
+    }
+
+    /// The message of an answer that has nothing more specific to say.
+    pub fn plain_message(self) -> &'static str {
+        self.entry().plain
+    }
+
+    /// When the code is answered, for the API's reader.
+    pub fn meaning(self) -> &'static str {
+        self.entry().meaning
+    }
+
+    fn is_primary(self) -> bool {
+        self.entry().primary
+    }
+
     /// The code a bare status stands for, if the contract has one.
     pub fn for_status(status: StatusCode) -> Option<ErrorCode> {
         Self::ALL

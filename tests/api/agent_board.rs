@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::agents::{device, request, wait_command};
 use crate::board::{Board, PtyPair};
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{TestApp, TestUser, eventually, spawn_app};
 
 const CMDS: &[&str] = &["MOTOR_SPIN", "LED_ON"];
 const SECOND: Duration = Duration::from_secs(1);
@@ -51,17 +51,12 @@ async fn wait_device(
     dev: &str,
     ok: impl Fn(&Value) -> bool,
 ) -> Value {
-    // Generous: a loaded CI machine may need seconds for a replug; success returns at once.
-    let deadline = Instant::now() + 10 * SECOND;
-    let mut last = Value::Null;
-    while Instant::now() < deadline {
-        last = device_view(app, user, ws, dev).await;
-        if ok(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("device never reached the expected state: {last}");
+    let ok = &ok;
+    eventually("the device reaching the expected state", || async move {
+        let view = device_view(app, user, ws, dev).await;
+        ok(&view).then_some(view)
+    })
+    .await
 }
 
 fn board_ready(v: &Value) -> bool {

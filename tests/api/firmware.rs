@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::agents::{request, wait_command};
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{TestApp, TestUser, eventually, spawn_app};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -118,17 +118,14 @@ async fn setup() -> (TestApp, TestUser, String, String, String, SimBoard) {
 }
 
 async fn wait_firmware(app: &TestApp, owner: &TestUser, ws: &str, dev: &str) {
-    for _ in 0..250 {
+    eventually("the firmware's HELLO reaching the server", || async move {
         let v = app
             .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
             .await
             .expect(200);
-        if v["firmware"] == "livectl-uno 1.0" && v["serial"] == "open" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the firmware's HELLO never reached the server");
+        (v["firmware"] == "livectl-uno 1.0" && v["serial"] == "open").then_some(())
+    })
+    .await
 }
 
 #[actix_web::test]

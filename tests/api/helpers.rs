@@ -12,6 +12,29 @@ use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// How long [`eventually`] waits for a condition: generous, for a loaded CI machine; a
+/// condition that holds returns at once.
+pub const POLL_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Polls `check` until it gives `Some`, and returns that; panics naming `what` after
+/// [`POLL_LIMIT`]. Tests wait for a condition this way, never for a fixed time.
+pub async fn eventually<T, F, Fut>(what: impl std::fmt::Display, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + POLL_LIMIT;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        if std::time::Instant::now() >= deadline {
+            panic!("never happened within {POLL_LIMIT:?}: {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
         livectl::telemetry::init(livectl::config::LogFormat::Text);

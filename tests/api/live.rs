@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::fake_tiktok::{self, FakeTiktok, ROOM_ID, chat, control_action, frame, gift, raw_frame};
-use crate::helpers::{TestApp, TestUser, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, eventually, spawn_app_with};
 
 struct Live {
     app: TestApp,
@@ -91,14 +91,12 @@ impl Live {
 
     /// Polls the livestream until `check` holds.
     async fn wait_until(&self, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..200 {
+        let check = &check;
+        eventually(what, || async move {
             let ls = self.get(id).await;
-            if check(&ls) {
-                return ls;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("{what} never happened: {}", self.get(id).await);
+            check(&ls).then_some(ls)
+        })
+        .await
     }
 
     async fn wait_status(&self, id: &str, status: &str) -> Value {

@@ -7,20 +7,20 @@ use livectl::protocol::EventKind;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, eventually, spawn_app, spawn_app_with};
 
 async fn wait_status(app: &TestApp, user: &TestUser, ws: &str, id: &str, status: &str) -> Value {
-    for _ in 0..400 {
-        let ls = app
-            .get(&format!("/workspaces/{ws}/livestreams/{id}"), &user.token)
-            .await
-            .expect(200);
-        if ls["status"] == status {
-            return ls;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("livestream {id} never reached {status}");
+    eventually(
+        format!("livestream {id} reaching {status}"),
+        || async move {
+            let ls = app
+                .get(&format!("/workspaces/{ws}/livestreams/{id}"), &user.token)
+                .await
+                .expect(200);
+            (ls["status"] == status).then_some(ls)
+        },
+    )
+    .await
 }
 
 #[actix_web::test]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::agents::{request, wait_command};
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{TestApp, TestUser, eventually, spawn_app};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -226,17 +226,14 @@ async fn one_device() -> (TestApp, TestUser, String, MqttDevice) {
 }
 
 pub async fn wait_online(app: &TestApp, owner: &TestUser, ws: &str, dev: &str, online: bool) {
-    for _ in 0..200 {
+    eventually(format!("device {dev} online = {online}"), || async move {
         let v = app
             .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
             .await
             .expect(200);
-        if v["online"] == online {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("device {dev} never became online = {online}");
+        (v["online"] == online).then_some(())
+    })
+    .await
 }
 
 #[actix_web::test]
