@@ -5,6 +5,7 @@
 //! the pool is handed out.
 
 pub mod schema;
+pub mod types;
 
 use std::path::Path;
 use std::time::Duration;

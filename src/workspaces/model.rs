@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::{devices, livestreams, members, rules, users, workspaces};
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
 use crate::workspaces::permissions::Role;
@@ -16,9 +17,10 @@ use crate::workspaces::plans::Plan;
 pub struct Workspace {
     pub id: String,
     pub name: String,
-    pub plan: String,
+    pub plan: Plan,
     pub created_by: String,
-    pub settings: String,
+    /// A JSON object.
+    pub settings: Json<serde_json::Value>,
     pub suspended_at: Option<i64>,
     pub suspended_reason: Option<String>,
     pub kill_switch_engaged: bool,
@@ -71,9 +73,9 @@ impl Workspace {
         Workspace {
             id,
             name,
-            plan: plan.as_str().to_owned(),
+            plan,
             created_by,
-            settings: "{}".into(),
+            settings: Json::empty_object(),
             suspended_at: None,
             suspended_reason: None,
             kill_switch_engaged: false,
@@ -86,7 +88,7 @@ impl Workspace {
     }
 
     pub fn plan(&self) -> Plan {
-        Plan::parse(&self.plan).unwrap_or(Plan::Free)
+        self.plan
     }
 
     pub fn is_suspended(&self) -> bool {
@@ -109,7 +111,7 @@ impl Workspace {
                 suspended_at: at,
                 reason: self.suspended_reason.clone(),
             }),
-            settings: serde_json::from_str(&self.settings).unwrap_or_default(),
+            settings: self.settings.get().clone(),
             created_at: self.created_at,
         }
     }
@@ -128,14 +130,14 @@ impl Workspace {
         id: &str,
         user_id: &str,
     ) -> AppResult<Option<(Workspace, Role)>> {
-        let row: Option<(Workspace, String)> = workspaces::table
+        let row: Option<(Workspace, Role)> = workspaces::table
             .inner_join(members::table)
             .filter(workspaces::id.eq(id))
             .filter(members::user_id.eq(user_id))
             .select((Workspace::as_select(), members::role))
             .first(conn)
             .optional()?;
-        Ok(row.and_then(|(ws, role)| Role::parse(&role).map(|r| (ws, r))))
+        Ok(row)
     }
 
     /// Takes the workspace's row lock for the rest of the transaction (PostgreSQL; SQLite's
@@ -154,20 +156,16 @@ impl Workspace {
 
 /// Every workspace the user belongs to, with their role (the dashboard's list).
 pub fn all_for_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<(Workspace, Role)>> {
-    let rows: Vec<(Workspace, String)> = workspaces::table
+    Ok(workspaces::table
         .inner_join(members::table)
         .filter(members::user_id.eq(user_id))
         .order(workspaces::name.asc())
         .select((Workspace::as_select(), members::role))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(ws, role)| Role::parse(&role).map(|r| (ws, r)))
-        .collect())
+        .load(conn)?)
 }
 
 pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<WorkspaceSummary>> {
-    let rows: Vec<(String, String, String)> = workspaces::table
+    let rows: Vec<(String, String, Role)> = workspaces::table
         .inner_join(members::table)
         .filter(members::user_id.eq(user_id))
         .order(workspaces::id.asc())
@@ -175,9 +173,7 @@ pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<Wo
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, name, role)| {
-            Role::parse(&role).map(|role| WorkspaceSummary { id, name, role })
-        })
+        .map(|(id, name, role)| WorkspaceSummary { id, name, role })
         .collect())
 }
 
@@ -218,7 +214,7 @@ pub fn count_members(conn: &mut DbConnection, ws: &str) -> AppResult<i64> {
 pub fn count_owners(conn: &mut DbConnection, ws: &str) -> AppResult<i64> {
     Ok(members::table
         .filter(members::workspace_id.eq(ws))
-        .filter(members::role.eq(Role::Owner.as_str()))
+        .filter(members::role.eq(Role::Owner))
         .count()
         .get_result(conn)?)
 }
@@ -233,7 +229,7 @@ pub struct MemberView {
 }
 
 pub fn list_members(conn: &mut DbConnection, ws: &str) -> AppResult<Vec<MemberView>> {
-    let rows: Vec<(String, String, String, String, i64)> = members::table
+    let rows: Vec<(String, String, String, Role, i64)> = members::table
         .inner_join(users::table)
         .filter(members::workspace_id.eq(ws))
         .order(members::created_at.asc())
@@ -247,25 +243,22 @@ pub fn list_members(conn: &mut DbConnection, ws: &str) -> AppResult<Vec<MemberVi
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(user_id, email, name, role, joined_at)| {
-            Role::parse(&role).map(|role| MemberView {
-                user_id,
-                email,
-                name,
-                role,
-                joined_at,
-            })
+        .map(|(user_id, email, name, role, joined_at)| MemberView {
+            user_id,
+            email,
+            name,
+            role,
+            joined_at,
         })
         .collect())
 }
 
 pub fn member_role(conn: &mut DbConnection, ws: &str, user_id: &str) -> AppResult<Option<Role>> {
-    let role: Option<String> = members::table
+    Ok(members::table
         .find((ws, user_id))
         .select(members::role)
         .first(conn)
-        .optional()?;
-    Ok(role.as_deref().and_then(Role::parse))
+        .optional()?)
 }
 
 pub fn add_member(conn: &mut DbConnection, ws: &str, user_id: &str, role: Role) -> AppResult<i64> {
@@ -274,7 +267,7 @@ pub fn add_member(conn: &mut DbConnection, ws: &str, user_id: &str, role: Role) 
         .values((
             members::workspace_id.eq(ws),
             members::user_id.eq(user_id),
-            members::role.eq(role.as_str()),
+            members::role.eq(role),
             members::created_at.eq(now),
         ))
         .execute(conn)?;

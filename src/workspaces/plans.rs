@@ -5,7 +5,19 @@ use utoipa::ToSchema;
 
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     Free,
@@ -13,6 +25,13 @@ pub enum Plan {
     Team,
     Unlimited,
 }
+
+crate::text_enum!(Plan {
+    Free => "free",
+    Pro => "pro",
+    Team => "team",
+    Unlimited => "unlimited",
+});
 
 /// `None` means no limit.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -37,25 +56,6 @@ pub enum Resource {
 }
 
 impl Plan {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Pro => "pro",
-            Plan::Team => "team",
-            Plan::Unlimited => "unlimited",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Plan> {
-        match s {
-            "free" => Some(Plan::Free),
-            "pro" => Some(Plan::Pro),
-            "team" => Some(Plan::Team),
-            "unlimited" => Some(Plan::Unlimited),
-            _ => None,
-        }
-    }
-
     pub fn limits(self) -> Limits {
         let (livestreams, rules, devices, members, commands_per_minute, workspaces) = match self {
             Plan::Free => (1, 10, 2, 2, 60, 1),

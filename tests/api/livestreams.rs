@@ -130,11 +130,14 @@ async fn simulator_livestream_lifecycle() {
     )
     .await
     .expect(202);
-    let idle = wait_status(&app, &owner, &ws, &id, "idle").await;
-    assert!(
-        idle["stats"]["events"].as_i64().unwrap() >= 2,
-        "counters are kept: {idle}"
-    );
+    // The last counters reach the table a moment after the actor stops (the saver batches):
+    // wait for them rather than for the status alone.
+    let (app_ref, owner_ref, ws_ref, id_ref) = (&app, &owner, &ws, &id);
+    eventually("counters kept after the disconnect", || async move {
+        let idle = wait_status(app_ref, owner_ref, ws_ref, id_ref, "idle").await;
+        (idle["stats"]["events"].as_i64().unwrap() >= 2).then_some(())
+    })
+    .await;
     app.delete(&format!("/workspaces/{ws}/livestreams/{id}"), &owner.token)
         .await
         .expect(204);
