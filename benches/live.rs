@@ -18,8 +18,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use helpers::{TestApp, TestUser};
 use livectl::live::decode::{Output, StreamDecoder, decode_message};
 use livectl::protocol::EventKind;
+use reqwest::Method;
 use serde_json::json;
 
 fn rss_kb() -> u64 {
@@ -192,10 +194,107 @@ async fn bench_idle_actors() {
     );
 }
 
+/// POSTs `/{verb}` for every livestream, many requests in flight at once. The test's client
+/// runs on one thread, so it keeps a bounded number of requests open: with all 1,000 open
+/// together, a loaded machine may not write some of them before the server's request
+/// timeout, which would test the client, not the server.
+async fn all_at_once(
+    app: &TestApp,
+    owner: &TestUser,
+    ws: &str,
+    ids: &[String],
+    verb: &str,
+) -> Vec<helpers::Answer> {
+    use futures_util::StreamExt as _;
+    futures_util::stream::iter(ids.iter().map(|id| {
+        let path = format!("/workspaces/{ws}/livestreams/{id}/{verb}");
+        async move {
+            app.call(Method::POST, &path, Some(&owner.token), None)
+                .await
+        }
+    }))
+    .buffer_unordered(64)
+    .collect()
+    .await
+}
+
+/// 1,000 simulator livestreams connected and disconnected through the API at once (moved from
+/// the functional suite: a load test). Prints how long each took.
+async fn bench_thousand_livestreams_at_once() {
+    let app = helpers::spawn_app_with(|s| s.tiktok.simulator_interval_ms = 1000).await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Many").await;
+    let mut ids = Vec::new();
+    for i in 0..1000 {
+        let ls = app
+            .post(
+                &format!("/workspaces/{ws}/livestreams"),
+                &owner.token,
+                json!({"target": format!("sim{i}"), "source": "simulator"}),
+            )
+            .await
+            .expect(201);
+        ids.push(ls["id"].as_str().unwrap().to_owned());
+    }
+    let started = Instant::now();
+    for answer in all_at_once(&app, &owner, &ws, &ids, "connect").await {
+        answer.expect(202);
+    }
+    let mut running = 0;
+    for _ in 0..200 {
+        running = app
+            .state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap();
+        if running == 1000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(running, 1000);
+    let connected = started.elapsed();
+    let started = Instant::now();
+    let list = app
+        .get(&format!("/workspaces/{ws}/livestreams"), &owner.token)
+        .await
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1000);
+    for answer in all_at_once(&app, &owner, &ws, &ids, "disconnect").await {
+        answer.expect(202);
+    }
+    assert_eq!(
+        app.state
+            .live
+            .send(livectl::live::registry::Count)
+            .await
+            .unwrap(),
+        0
+    );
+    // Every actor really stopped.
+    for _ in 0..200 {
+        if app.state.metrics.live_actors.get() == 0 {
+            println!(
+                "livestreams: 1,000 connected through the API in {:.0} ms, all stopped in {:.0} ms",
+                connected.as_secs_f64() * 1000.0,
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "actors still running: {}",
+        app.state.metrics.live_actors.get()
+    );
+}
+
 fn main() {
     bench_decode();
     actix_web::rt::System::new().block_on(async {
         bench_latency().await;
         bench_idle_actors().await;
+        bench_thousand_livestreams_at_once().await;
     });
 }

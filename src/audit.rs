@@ -11,6 +11,7 @@ use crate::auth::Caller;
 use crate::context::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::audit_log;
+use crate::db::types::Json;
 use crate::error::AppResult;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::workspaces::access::authorize;
@@ -95,7 +96,7 @@ struct AuditRow {
     actor_id: Option<String>,
     kind: String,
     target: Option<String>,
-    details: String,
+    details: Json<Value>,
     created_at: i64,
 }
 
@@ -179,7 +180,7 @@ pub async fn list_audit(
     let items = rows
         .into_iter()
         .map(|r| AuditItem {
-            details: serde_json::from_str(&r.details).unwrap_or(Value::Null),
+            details: r.details.into_inner(),
             id: r.id,
             ts: r.created_at,
             actor: Actor {

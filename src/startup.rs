@@ -426,7 +426,7 @@ async fn resume_livestreams(db: &Db, live: &Addr<LiveRegistry>) {
                 );
             }
             for row in rows {
-                live.do_send(live::registry::Connect(live::routes::spec_of(&row)));
+                live.do_send(live::registry::Connect(row.spec()));
             }
         }
         Err(err) => tracing::error!(error = ?err, "could not read livestreams to reconnect"),
@@ -435,18 +435,13 @@ async fn resume_livestreams(db: &Db, live: &Addr<LiveRegistry>) {
 
 /// Gives the router what it checks on every command: devices, plans, kill switches.
 async fn load_router(db: &Db, router: &CommandRouter) -> anyhow::Result<()> {
-    use diesel::prelude::*;
     let (devices, workspaces) = db
         .run(|conn| {
             let devices = DeviceRow::all(conn)?;
-            let workspaces: Vec<(String, String, bool)> = crate::db::schema::workspaces::table
-                .select((
-                    crate::db::schema::workspaces::id,
-                    crate::db::schema::workspaces::plan,
-                    crate::db::schema::workspaces::kill_switch_engaged,
-                ))
-                .load(conn)?;
-            Ok((devices, workspaces))
+            Ok((
+                devices,
+                crate::workspaces::model::plans_and_kill_switches(conn)?,
+            ))
         })
         .await
         .map_err(AppError::into_cause)?;
@@ -454,11 +449,7 @@ async fn load_router(db: &Db, router: &CommandRouter) -> anyhow::Result<()> {
         router.upsert_device(device.device());
     }
     for (id, plan, kill) in workspaces {
-        router.set_plan(
-            &id,
-            crate::workspaces::plans::Plan::parse(&plan)
-                .unwrap_or(crate::workspaces::plans::Plan::Free),
-        );
+        router.set_plan(&id, plan);
         router.set_kill(&id, kill);
     }
     Ok(())

@@ -11,6 +11,7 @@ use crate::auth::caller::Caller;
 use crate::auth::secrets::{hash_token, random_alphanumeric};
 use crate::context::AppState;
 use crate::db::schema::api_keys;
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
@@ -52,7 +53,7 @@ struct ApiKeyRow {
     workspace_id: String,
     name: String,
     key_prefix: String,
-    scopes: String,
+    scopes: Json<Vec<Scope>>,
     created_by: String,
     created_at: i64,
     last_used_at: Option<i64>,
@@ -71,16 +72,12 @@ pub struct ApiKeyView {
 }
 
 impl ApiKeyRow {
-    fn scopes(&self) -> Vec<Scope> {
-        serde_json::from_str(&self.scopes).unwrap_or_default()
-    }
-
     fn view(&self) -> ApiKeyView {
         ApiKeyView {
             id: self.id.clone(),
             name: self.name.clone(),
             prefix: self.key_prefix.clone(),
-            scopes: self.scopes(),
+            scopes: self.scopes.get().clone(),
             created_by: self.created_by.clone(),
             created_at: self.created_at,
             last_used_at: self.last_used_at,
@@ -121,7 +118,7 @@ pub async fn authenticate(state: &AppState, key: String) -> AppResult<Caller> {
                     .execute(conn)?;
             }
             Ok(Caller::ApiKey {
-                scopes: row.scopes(),
+                scopes: row.scopes.into_inner(),
                 key_id: row.id,
                 workspace_id: row.workspace_id,
             })
@@ -171,7 +168,7 @@ pub async fn create_api_key(
     let now = now_ms();
     let actor = caller.owned_actor();
     let ws = access.workspace.id.clone();
-    let scopes_json = serde_json::to_string(&scopes)?;
+    let scopes_json = Json::new(scopes.clone())?;
     let (row_id, row_name, key_hash, key_prefix) = (
         id.clone(),
         name.clone(),
@@ -188,7 +185,7 @@ pub async fn create_api_key(
                     api_keys::name.eq(&row_name),
                     api_keys::key_hash.eq(key_hash),
                     api_keys::key_prefix.eq(key_prefix),
-                    api_keys::scopes.eq(scopes_json),
+                    api_keys::scopes.eq(&scopes_json),
                     api_keys::created_by.eq(&actor.1),
                     api_keys::created_at.eq(now),
                 ))

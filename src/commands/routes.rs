@@ -9,6 +9,7 @@ use crate::auth::Caller;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{commands, workspaces};
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::now_ms;
@@ -144,21 +145,47 @@ pub struct CommandView {
     pub latency: Latency,
 }
 
-type CommandRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    i64,
-    i64,
-    Option<i64>,
-);
+/// A row of `commands` as the history reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = commands)]
+struct CommandRecord {
+    id: String,
+    device_id: String,
+    rule_id: Option<String>,
+    event_id: Option<String>,
+    cmd: String,
+    duration_ms: i64,
+    params: Json<serde_json::Value>,
+    status: CommandStatus,
+    detail: Option<String>,
+    event_at: Option<i64>,
+    issued_at: i64,
+    expires_at: i64,
+    acked_at: Option<i64>,
+}
+
+impl CommandRecord {
+    fn view(self) -> CommandView {
+        CommandView {
+            latency: Latency {
+                event_to_issued_ms: self.event_at.map(|e| self.issued_at - e),
+                issued_to_ack_ms: self.acked_at.map(|a| a - self.issued_at),
+            },
+            id: self.id,
+            device_id: self.device_id,
+            rule_id: self.rule_id,
+            event_id: self.event_id,
+            cmd: self.cmd,
+            duration_ms: self.duration_ms,
+            params: self.params.into_inner(),
+            status: self.status,
+            detail: self.detail,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            acked_at: self.acked_at,
+        }
+    }
+}
 
 /// Recent commands with their outcome and latencies, newest first.
 #[utoipa::path(tag = "safety and history", params(CommandsQuery), responses((status = 200, body = Vec<CommandView>)), security(("bearer" = []), ("api_key" = [])))]
@@ -173,28 +200,14 @@ pub async fn list_commands(
     let query = query.into_inner();
     let limit = crate::http::extract::page_limit(query.limit)?;
     let ws = access.workspace.id;
-    let rows: Vec<CommandRow> = state
+    let rows: Vec<CommandRecord> = state
         .db
         .run(move |conn| {
             let mut q = commands::table
                 .filter(commands::workspace_id.eq(ws))
                 .order(commands::id.desc())
                 .limit(limit)
-                .select((
-                    commands::id,
-                    commands::device_id,
-                    commands::rule_id,
-                    commands::event_id,
-                    commands::cmd,
-                    commands::duration_ms,
-                    commands::params,
-                    commands::status,
-                    commands::detail,
-                    commands::event_at,
-                    commands::issued_at,
-                    commands::expires_at,
-                    commands::acked_at,
-                ))
+                .select(CommandRecord::as_select())
                 .into_boxed();
             if let Some(before) = query.before {
                 q = q.filter(commands::id.lt(before));
@@ -203,41 +216,6 @@ pub async fn list_commands(
         })
         .await?;
     Ok(web::Json(
-        rows.into_iter()
-            .map(
-                |(
-                    id,
-                    device_id,
-                    rule_id,
-                    event_id,
-                    cmd,
-                    duration_ms,
-                    params,
-                    status,
-                    detail,
-                    event_at,
-                    issued_at,
-                    expires_at,
-                    acked_at,
-                )| CommandView {
-                    id,
-                    device_id,
-                    rule_id,
-                    event_id,
-                    cmd,
-                    duration_ms,
-                    params: serde_json::from_str(&params).unwrap_or_default(),
-                    status: CommandStatus::parse(&status).unwrap_or(CommandStatus::Failed),
-                    detail,
-                    latency: Latency {
-                        event_to_issued_ms: event_at.map(|e| issued_at - e),
-                        issued_to_ack_ms: acked_at.map(|a| a - issued_at),
-                    },
-                    issued_at,
-                    expires_at,
-                    acked_at,
-                },
-            )
-            .collect(),
+        rows.into_iter().map(CommandRecord::view).collect(),
     ))
 }

@@ -18,7 +18,7 @@ pub const REPAIR_EVERY: Duration = Duration::from_secs(2);
 
 type WorkspaceState = (
     String,
-    String,
+    Plan,
     bool,
     Option<String>,
     Option<String>,
@@ -72,9 +72,7 @@ pub async fn repair(plane: &ControlPlane) {
                 changed_at: changed_at.unwrap_or_default(),
             });
         }
-        if let Some(plan) = Plan::parse(&plan)
-            && plane.router.plan(&id) != Some(plan)
-        {
+        if plane.router.plan(&id) != Some(plan) {
             fixes.push(ControlEvent::PlanSet {
                 workspace_id: id.clone(),
                 plan,

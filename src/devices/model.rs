@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::auth::secrets::{hash_token, random_alphanumeric};
 use crate::db::DbConnection;
 use crate::db::schema::{agent_tokens, devices, workspaces};
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::ids::{new_id, now_ms, prefix};
 
@@ -16,12 +17,29 @@ pub const LIMIT_MAX_DURATION_MS: i64 = 600_000;
 pub const DEFAULT_MAX_PER_MINUTE: i32 = 60;
 pub const LIMIT_MAX_PER_MINUTE: i32 = 6_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     Agent,
     Mqtt,
 }
+
+crate::text_enum!(Transport {
+    Agent => "agent",
+    Mqtt => "mqtt",
+});
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = devices)]
@@ -29,8 +47,8 @@ pub struct DeviceRow {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
-    pub transport: String,
-    pub allowed_commands: String,
+    pub transport: Transport,
+    pub allowed_commands: Json<Vec<String>>,
     pub max_duration_ms: i64,
     pub max_commands_per_minute: i32,
     pub last_seen_at: Option<i64>,
@@ -78,12 +96,8 @@ impl DeviceRow {
             id: self.id.clone(),
             workspace_id: self.workspace_id.clone(),
             name: self.name.clone(),
-            transport: if self.transport == "mqtt" {
-                Transport::Mqtt
-            } else {
-                Transport::Agent
-            },
-            allowed_commands: serde_json::from_str(&self.allowed_commands).unwrap_or_default(),
+            transport: self.transport,
+            allowed_commands: self.allowed_commands.get().clone(),
             max_duration_ms: self.max_duration_ms,
             max_commands_per_minute: i64::from(self.max_commands_per_minute),
         }

@@ -12,6 +12,7 @@ use crate::auth::users::normalise_name;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::devices;
+use crate::db::types::Json;
 use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
@@ -127,13 +128,8 @@ pub async fn create(
         id: new_id(prefix::DEVICE),
         workspace_id: scope.workspace_id().to_owned(),
         name,
-        transport: if transport == Transport::Mqtt {
-            "mqtt"
-        } else {
-            "agent"
-        }
-        .into(),
-        allowed_commands: serde_json::to_string(&commands)?,
+        transport,
+        allowed_commands: Json::new(commands)?,
         max_duration_ms,
         max_commands_per_minute: per_minute,
         last_seen_at: None,

@@ -6,11 +6,25 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::{livestreams, workspaces};
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
+use crate::live::actor::Spec;
 use crate::live::client::LastError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Idle,
@@ -22,47 +36,39 @@ pub enum Status {
     Error,
 }
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Idle => "idle",
-            Status::Connecting => "connecting",
-            Status::Live => "live",
-            Status::Reconnecting => "reconnecting",
-            Status::Offline => "offline",
-            Status::Ended => "ended",
-            Status::Error => "error",
-        }
-    }
+crate::text_enum!(Status {
+    Idle => "idle",
+    Connecting => "connecting",
+    Live => "live",
+    Reconnecting => "reconnecting",
+    Offline => "offline",
+    Ended => "ended",
+    Error => "error",
+});
 
-    fn parse(s: &str) -> Status {
-        match s {
-            "connecting" => Status::Connecting,
-            "live" => Status::Live,
-            "reconnecting" => Status::Reconnecting,
-            "offline" => Status::Offline,
-            "ended" => Status::Ended,
-            "error" => Status::Error,
-            _ => Status::Idle,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Tiktok,
     Simulator,
 }
 
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Tiktok => "tiktok",
-            SourceKind::Simulator => "simulator",
-        }
-    }
-}
+crate::text_enum!(SourceKind {
+    Tiktok => "tiktok",
+    Simulator => "simulator",
+});
 
 /// Counters of one livestream since it was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -83,15 +89,15 @@ pub struct Stats {
 pub struct LivestreamRow {
     pub id: String,
     pub workspace_id: String,
-    pub source: String,
+    pub source: SourceKind,
     pub unique_id: String,
     pub name: String,
     pub auto_reconnect: bool,
     pub desired_connected: bool,
-    pub status: String,
+    pub status: Status,
     pub room_id: Option<String>,
-    pub last_error: Option<String>,
-    pub stats: String,
+    pub last_error: Option<Json<LastError>>,
+    pub stats: Json<Stats>,
     pub connected_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -130,25 +136,28 @@ pub struct LivestreamView {
 }
 
 impl LivestreamRow {
-    pub fn source_kind(&self) -> SourceKind {
-        if self.source == "simulator" {
-            SourceKind::Simulator
-        } else {
-            SourceKind::Tiktok
+    /// What the livestream's actor starts from.
+    pub fn spec(&self) -> Spec {
+        Spec {
+            id: self.id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            unique_id: self.unique_id.clone(),
+            source: self.source,
+            auto_reconnect: self.auto_reconnect,
+            stats: *self.stats,
+            fence: 0,
+            room_id_override: self.room_id_override.clone(),
         }
     }
 
     /// The stored state, as a runtime (for streams no actor is running).
     pub fn stored_runtime(&self) -> Runtime {
         Runtime {
-            status: Status::parse(&self.status),
+            status: self.status,
             room_id: self.room_id.clone(),
             viewer_count: 0,
-            stats: serde_json::from_str(&self.stats).unwrap_or_default(),
-            last_error: self
-                .last_error
-                .as_deref()
-                .and_then(|e| serde_json::from_str(e).ok()),
+            stats: *self.stats,
+            last_error: self.last_error.as_deref().cloned(),
             connected_at: self.connected_at,
         }
     }
@@ -158,7 +167,7 @@ impl LivestreamRow {
         LivestreamView {
             id: self.id.clone(),
             workspace_id: self.workspace_id.clone(),
-            source: self.source_kind(),
+            source: self.source,
             unique_id: self.unique_id.clone(),
             name: self.name.clone(),
             status: rt.status,
@@ -208,11 +217,8 @@ impl LivestreamRow {
 /// has written since: a node that lost its lease cannot overwrite the state of the node that
 /// took the stream over. Without leases (one node) the fence is always 0.
 pub fn save_runtime(conn: &mut DbConnection, id: &str, rt: &Runtime, fence: i64) -> AppResult<()> {
-    let last_error = rt
-        .last_error
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()?;
+    let last_error = rt.last_error.clone().map(Json::new).transpose()?;
+    let stats = Json::new(rt.stats)?;
     diesel::update(
         livestreams::table
             .find(id)
@@ -220,10 +226,10 @@ pub fn save_runtime(conn: &mut DbConnection, id: &str, rt: &Runtime, fence: i64)
     )
     .set((
         livestreams::lease_fence.eq(fence),
-        livestreams::status.eq(rt.status.as_str()),
+        livestreams::status.eq(rt.status),
         livestreams::room_id.eq(&rt.room_id),
-        livestreams::last_error.eq(last_error),
-        livestreams::stats.eq(serde_json::to_string(&rt.stats)?),
+        livestreams::last_error.eq(&last_error),
+        livestreams::stats.eq(&stats),
         livestreams::connected_at.eq(rt.connected_at),
         livestreams::updated_at.eq(now_ms()),
     ))

@@ -279,7 +279,7 @@ impl LiveRegistry {
             .collect();
         candidates.shuffle(&mut rand::rng());
         for row in candidates.into_iter().take(room) {
-            self.claim(crate::live::routes::spec_of(&row), ctx);
+            self.claim(row.spec(), ctx);
         }
     }
 }

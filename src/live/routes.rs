@@ -11,10 +11,11 @@ use crate::changes::ChangeKind;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::livestreams;
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::live::actor::{Inject, Spec};
+use crate::live::actor::Inject;
 use crate::live::model::{self, LivestreamRow, LivestreamView, SourceKind, Stats, Status};
 use crate::live::registry::{Connect, Lookup, RuntimeOf};
 use crate::protocol::{Event, EventKind};
@@ -45,19 +46,6 @@ async fn view_of(state: &AppState, row: LivestreamRow) -> LivestreamView {
         .ok()
         .flatten();
     row.view(runtime)
-}
-
-pub fn spec_of(row: &LivestreamRow) -> Spec {
-    Spec {
-        id: row.id.clone(),
-        workspace_id: row.workspace_id.clone(),
-        unique_id: row.unique_id.clone(),
-        source: row.source_kind(),
-        auto_reconnect: row.auto_reconnect,
-        stats: row.stored_runtime().stats,
-        fence: 0,
-        room_id_override: row.room_id_override.clone(),
-    }
 }
 
 /// Adds a livestream to the workspace (not connected yet).
@@ -101,15 +89,15 @@ pub async fn create(
     let row = LivestreamRow {
         id: new_id(prefix::LIVESTREAM),
         workspace_id: scope.workspace_id().to_owned(),
-        source: source.as_str().to_owned(),
+        source,
         unique_id,
         name,
         auto_reconnect: body.auto_reconnect.unwrap_or(true),
         desired_connected: false,
-        status: Status::Idle.as_str().to_owned(),
+        status: Status::Idle,
         room_id: None,
         last_error: None,
-        stats: serde_json::to_string(&Stats::default())?,
+        stats: Json::new(Stats::default())?,
         connected_at: None,
         created_at: now,
         updated_at: now,
@@ -280,7 +268,7 @@ pub async fn set_connected(
     if connected {
         state
             .live
-            .send(Connect(spec_of(&row)))
+            .send(Connect(row.spec()))
             .await
             .map_err(AppError::internal)?;
     }

@@ -1,8 +1,9 @@
 //! Rules and events for the rules' unit tests: a rule from its `when` JSON, events by kind.
 
+use crate::db::types::Json;
 use crate::protocol::{Event, EventKind, EventUser};
 use crate::rules::matcher::CompiledRule;
-use crate::rules::model::RuleRow;
+use crate::rules::model::{RuleRow, Then};
 
 /// A compiled rule of workspace `ws_1` with this `when`, cooldowns and id.
 pub fn rule(id: &str, when: &str, cooldown_ms: i64, per_user_cooldown_ms: i64) -> CompiledRule {
@@ -13,9 +14,15 @@ pub fn rule(id: &str, when: &str, cooldown_ms: i64, per_user_cooldown_ms: i64) -
         name: id.into(),
         enabled: true,
         priority: 0,
-        when_json: when.into(),
-        then_json: r#"{"device_id":"dev_1","command":"LED_ON","duration_ms":100,"params":{}}"#
-            .into(),
+        when_json: Json::new(serde_json::from_str(when).expect("the fixture's when"))
+            .expect("serialises"),
+        then_json: Json::new(Then {
+            device_id: "dev_1".into(),
+            command: "LED_ON".into(),
+            duration_ms: 100,
+            params: serde_json::json!({}),
+        })
+        .expect("serialises"),
         cooldown_ms,
         per_user_cooldown_ms,
         created_at: 0,

@@ -190,26 +190,15 @@ impl CompiledRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::model::RuleRow;
 
     #[test]
     fn a_made_up_negative_count_adds_nothing_to_a_counter() {
-        let row = RuleRow {
-            id: "rule_1".into(),
-            workspace_id: "ws_1".into(),
-            livestream_id: None,
-            name: "Every 10 likes".into(),
-            enabled: true,
-            priority: 0,
-            when_json: r#"{"event":"like","every":10,"unit":"likes"}"#.into(),
-            then_json: r#"{"device_id":"dev_1","command":"LED_ON","duration_ms":100,"params":{}}"#
-                .into(),
-            cooldown_ms: 0,
-            per_user_cooldown_ms: 0,
-            created_at: 0,
-            updated_at: 0,
-        };
-        let rule = CompiledRule::compile(&row).unwrap();
+        let rule = crate::rules::fixtures::rule(
+            "rule_1",
+            r#"{"event":"like","every":10,"unit":"likes"}"#,
+            0,
+            0,
+        );
         let like = |count| EventKind::Like {
             count,
             total: 0,

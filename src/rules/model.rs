@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::{livestreams, rule_counters, rules};
+use crate::db::types::Json;
 use crate::devices::model::{Device, DeviceRow, normalise_command};
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
@@ -130,12 +131,77 @@ pub struct RuleRow {
     pub name: String,
     pub enabled: bool,
     pub priority: i32,
-    pub when_json: String,
-    pub then_json: String,
+    pub when_json: Json<When>,
+    pub then_json: Json<Then>,
     pub cooldown_ms: i64,
     pub per_user_cooldown_ms: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A rule that passed every check ([`validate`]), every default applied: what is stored.
+#[derive(Debug, Clone)]
+pub struct ValidRule {
+    pub livestream_id: Option<String>,
+    pub name: String,
+    /// Given or not: a new rule is enabled unless told otherwise, a replaced rule keeps its
+    /// state unless told otherwise.
+    pub enabled: Option<bool>,
+    pub priority: i32,
+    pub when: When,
+    pub then: Then,
+    pub cooldown_ms: i64,
+    pub per_user_cooldown_ms: i64,
+}
+
+/// What a replacement changes in a stored rule (a missing livestream means every livestream).
+#[derive(AsChangeset)]
+#[diesel(table_name = rules, treat_none_as_null = true)]
+pub struct RuleChanges {
+    pub livestream_id: Option<String>,
+    pub name: String,
+    pub enabled: bool,
+    pub priority: i32,
+    pub when_json: Json<When>,
+    pub then_json: Json<Then>,
+    pub cooldown_ms: i64,
+    pub per_user_cooldown_ms: i64,
+    pub updated_at: i64,
+}
+
+impl ValidRule {
+    /// A new rule's row.
+    pub fn into_row(self, id: String, ws: &str, now: i64) -> AppResult<RuleRow> {
+        Ok(RuleRow {
+            id,
+            workspace_id: ws.to_owned(),
+            livestream_id: self.livestream_id,
+            name: self.name,
+            enabled: self.enabled.unwrap_or(true),
+            priority: self.priority,
+            when_json: Json::new(self.when)?,
+            then_json: Json::new(self.then)?,
+            cooldown_ms: self.cooldown_ms,
+            per_user_cooldown_ms: self.per_user_cooldown_ms,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// The changes that replace rule `old` with this one.
+    pub fn into_changes(self, old: &RuleRow, now: i64) -> AppResult<RuleChanges> {
+        Ok(RuleChanges {
+            livestream_id: self.livestream_id,
+            name: self.name,
+            enabled: self.enabled.unwrap_or(old.enabled),
+            priority: self.priority,
+            when_json: Json::new(self.when)?,
+            then_json: Json::new(self.then)?,
+            cooldown_ms: self.cooldown_ms,
+            per_user_cooldown_ms: self.per_user_cooldown_ms,
+            updated_at: now,
+        })
+    }
 }
 
 impl RuleRow {
@@ -146,8 +212,8 @@ impl RuleRow {
             name: self.name.clone(),
             enabled: self.enabled,
             priority: self.priority,
-            when: serde_json::from_str(&self.when_json)?,
-            then: serde_json::from_str(&self.then_json)?,
+            when: self.when_json.get().clone(),
+            then: self.then_json.get().clone(),
             cooldown_ms: self.cooldown_ms,
             per_user_cooldown_ms: self.per_user_cooldown_ms,
             created_at: self.created_at,
@@ -227,11 +293,7 @@ pub fn check_regex_budget(
     Ok(())
 }
 
-pub fn validate(
-    conn: &mut DbConnection,
-    ws: &str,
-    input: RuleInput,
-) -> AppResult<(RuleInput, Then)> {
+pub fn validate(conn: &mut DbConnection, ws: &str, input: RuleInput) -> AppResult<ValidRule> {
     let name = crate::auth::users::normalise_name("name", &input.name)?;
     let w = &input.when;
     let event = w.event.as_str();
@@ -337,7 +399,16 @@ pub fn validate(
     }
     let device = resolve_device(conn, ws, input.then.device_id.as_deref())?;
     let then = validate_then(&input.then, &device)?;
-    Ok((RuleInput { name, ..input }, then))
+    Ok(ValidRule {
+        livestream_id: input.livestream_id,
+        name,
+        enabled: input.enabled,
+        priority: input.priority.unwrap_or(0),
+        when: input.when,
+        then,
+        cooldown_ms: input.cooldown_ms.unwrap_or(0),
+        per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
+    })
 }
 
 fn resolve_device(conn: &mut DbConnection, ws: &str, device_id: Option<&str>) -> AppResult<Device> {

@@ -47,25 +47,6 @@ pub async fn create_rule(
     Ok(HttpResponse::Created().json(row.view()?))
 }
 
-/// A new rule's row from its validated input.
-fn new_row(id: String, ws: &str, input: RuleInput, then: &model::Then) -> AppResult<RuleRow> {
-    let now = now_ms();
-    Ok(RuleRow {
-        id,
-        workspace_id: ws.to_owned(),
-        livestream_id: input.livestream_id,
-        name: input.name,
-        enabled: input.enabled.unwrap_or(true),
-        priority: input.priority.unwrap_or(0),
-        when_json: serde_json::to_string(&input.when)?,
-        then_json: serde_json::to_string(then)?,
-        cooldown_ms: input.cooldown_ms.unwrap_or(0),
-        per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
-        created_at: now,
-        updated_at: now,
-    })
-}
-
 /// Creates a rule (API and dashboard): plan limit, validation against the workspace's devices
 /// and livestreams, audit, and the engine has it before this returns.
 pub async fn create(
@@ -81,8 +62,8 @@ pub async fn create(
             Workspace::lock(conn, ws)?;
             plan.check(Resource::Rules, ws_model::counts(conn, ws)?.rules)?;
             model::check_regex_budget(conn, ws, None, &input)?;
-            let (input, then) = model::validate(conn, ws, input)?;
-            let row = new_row(new_id(prefix::RULE), ws, input, &then)?;
+            let row =
+                model::validate(conn, ws, input)?.into_row(new_id(prefix::RULE), ws, now_ms())?;
             diesel::insert_into(rules::table)
                 .values(&row)
                 .execute(conn)?;
@@ -144,32 +125,11 @@ pub async fn replace_rule(
         .act("rule.updated", move |conn, ws| {
             let old = RuleRow::find(conn, ws, &id)?;
             model::check_regex_budget(conn, ws, Some(&id), &input)?;
-            let (input, then) = model::validate(conn, ws, input)?;
-            let row = RuleRow {
-                livestream_id: input.livestream_id,
-                name: input.name,
-                enabled: input.enabled.unwrap_or(old.enabled),
-                priority: input.priority.unwrap_or(0),
-                when_json: serde_json::to_string(&input.when)?,
-                then_json: serde_json::to_string(&then)?,
-                cooldown_ms: input.cooldown_ms.unwrap_or(0),
-                per_user_cooldown_ms: input.per_user_cooldown_ms.unwrap_or(0),
-                updated_at: now_ms(),
-                ..old
-            };
-            diesel::update(rules::table.find(&row.id))
-                .set((
-                    rules::livestream_id.eq(&row.livestream_id),
-                    rules::name.eq(&row.name),
-                    rules::enabled.eq(row.enabled),
-                    rules::priority.eq(row.priority),
-                    rules::when_json.eq(&row.when_json),
-                    rules::then_json.eq(&row.then_json),
-                    rules::cooldown_ms.eq(row.cooldown_ms),
-                    rules::per_user_cooldown_ms.eq(row.per_user_cooldown_ms),
-                    rules::updated_at.eq(row.updated_at),
-                ))
+            let changes = model::validate(conn, ws, input)?.into_changes(&old, now_ms())?;
+            diesel::update(rules::table.find(&old.id))
+                .set(&changes)
                 .execute(conn)?;
+            let row = RuleRow::find(conn, ws, &old.id)?;
             let note = Note::on(&row.id);
             Ok((row, note))
         })
@@ -309,8 +269,7 @@ pub async fn dry_run(
             let row = state
                 .db
                 .run(move |conn| {
-                    let (input, then) = model::validate(conn, &ws, input)?;
-                    new_row("draft".to_owned(), &ws, input, &then)
+                    model::validate(conn, &ws, input)?.into_row("draft".to_owned(), &ws, now_ms())
                 })
                 .await?;
             Some(CompiledRule::compile(&row)?)

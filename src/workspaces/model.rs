@@ -154,6 +154,17 @@ impl Workspace {
     }
 }
 
+/// Every workspace's plan and kill switch: what the command router checks on every command.
+pub fn plans_and_kill_switches(conn: &mut DbConnection) -> AppResult<Vec<(String, Plan, bool)>> {
+    Ok(workspaces::table
+        .select((
+            workspaces::id,
+            workspaces::plan,
+            workspaces::kill_switch_engaged,
+        ))
+        .load(conn)?)
+}
+
 /// Every workspace the user belongs to, with their role (the dashboard's list).
 pub fn all_for_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<(Workspace, Role)>> {
     Ok(workspaces::table

@@ -572,26 +572,6 @@ async fn mosquitto_clients_can_be_a_device() {
 }
 
 #[actix_web::test]
-async fn a_thousand_devices_stay_connected() {
-    let app = spawn_app().await;
-    let auth = app.state.mqtt_auth.clone();
-    let port = plain_port(&app);
-    let mut clients = Vec::new();
-    for i in 0..1000 {
-        let id = format!("dev_bulk{i}");
-        auth.set_token(&id, "ws_bulk", "lat_bulk");
-        clients.push(connect(options(&id, &id, "lat_bulk", port, None)));
-    }
-    for c in clients.iter_mut() {
-        c.expect_connected().await;
-    }
-    tokio::time::sleep(2 * SECOND).await;
-    for c in clients.iter_mut() {
-        assert!(c.seen.try_recv().is_err(), "a connection dropped");
-    }
-}
-
-#[actix_web::test]
 async fn suspension_and_deletion_drop_mqtt_devices() {
     let (app, admin, ws, dev) = one_device().await;
     let mut c = bring_online(&app, &dev, true).await;
