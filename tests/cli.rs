@@ -173,7 +173,7 @@ fn migrate_then_create_a_platform_admin_from_the_shell() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
         .unwrap()
         .count();
     assert!(

@@ -1,8 +1,8 @@
 //! Storage: one pool over SQLite (bundled, the default) or PostgreSQL, chosen by the URL.
 //!
 //! Diesel is synchronous, so every query runs through [`Db::run`], which moves the work onto
-//! actix's blocking thread pool. Migrations are embedded, one tree per backend, and run before
-//! the pool is handed out.
+//! actix's blocking thread pool. Migrations are embedded, one tree both backends accept, and run
+//! before the pool is handed out.
 
 pub mod schema;
 pub mod types;
@@ -18,8 +18,9 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppResult;
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// One tree for both backends: every migration is SQL that SQLite and PostgreSQL both accept
+/// (booleans default to `TRUE`/`FALSE`, which SQLite reads as 1/0).
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// A connection to either backend. Code written against it runs on both.
 #[derive(diesel::MultiConnection)]
@@ -252,12 +253,12 @@ pub fn run_migrations(url: &str) -> anyhow::Result<usize> {
         DbConnection::Sqlite(mut c) => {
             // WAL is stored in the file: set it once, before the first schema change.
             c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
+            c.run_pending_migrations(MIGRATIONS)
                 .map_err(|e| anyhow::anyhow!("SQLite migrations failed: {e}"))?
                 .len()
         }
         DbConnection::Postgresql(mut c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .run_pending_migrations(MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .len(),
     };

@@ -1,1 +1,0 @@
-ALTER TABLE livestreams DROP COLUMN room_id_override;
