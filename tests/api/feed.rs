@@ -91,10 +91,10 @@ async fn members_see_their_workspace_live_and_nothing_else() {
     let mut feed = open_feed(&app, &ws, Some(&viewer.token), false)
         .await
         .unwrap();
+    // The feed subscribes before it answers the upgrade: nothing published after this is missed.
     let mut stranger_feed = open_feed(&app, &other, Some(&stranger.token), false)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
 
     // Another workspace's event first: our feed must skip it.
     app.post(

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::agents::{connect_agent, device, next_json, send_json};
-use crate::helpers::{redis_url, spawn_app_with, use_redis};
+use crate::helpers::{eventually, redis_url, spawn_app_with, use_redis};
 
 async fn redis() -> redis::aio::MultiplexedConnection {
     redis::Client::open(redis_url())
@@ -77,7 +77,23 @@ async fn events_travel_through_redis_streams_to_the_rules() {
                 simulated: true,
             }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The bus writes in the background: wait until the last event is on the stream.
+    let conn_ref = &conn;
+    let key_ref = key.as_str();
+    eventually("the 600th event written to the stream", || async move {
+        let mut conn = conn_ref.clone();
+        let newest: redis::Value = redis::cmd("XREVRANGE")
+            .arg(key_ref)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        format!("{newest:?}").contains("evt_cap599").then_some(())
+    })
+    .await;
     let len: usize = conn.xlen(&key).await.unwrap();
     assert!(len < 400, "stream length {len} is capped");
     let metrics = app

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::agents::{Agent, connect_agent, device, next_json, send_json, wait_command};
-use crate::helpers::{TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, eventually, spawn_app, spawn_app_with};
 
 struct Setup {
     app: TestApp,
@@ -517,24 +517,34 @@ async fn plan_limit_on_rules() {
 #[actix_web::test]
 async fn counters_survive_a_restart() {
     let s = setup().await;
-    s.rule(json!({"name": "third", "when": {"event": "comment", "every": 3}, "then": {"command": "CAMERA"}})).await;
+    let rule = s.rule(json!({"name": "third", "when": {"event": "comment", "every": 3}, "then": {"command": "CAMERA"}})).await;
     s.comment("one", "u").await;
     s.comment("two", "u").await;
-    // The engine saves counters every second.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let second = s.app.sibling(|_| {}).await;
-    let (_, token) = (
-        0,
-        second
-            .call(
-                Method::POST,
-                &format!("/workspaces/{}/devices/{}/token", s.ws, s.dev),
-                Some(&s.owner.token),
-                None,
-            )
+    // The engine saves counters every second: wait until these two are in the table.
+    let (app, rule) = (&s.app, rule.as_str());
+    eventually("the counter (2 of 3) saved", || async move {
+        let counters = app
+            .state
+            .db
+            .run(livectl::rules::model::load_counters)
             .await
-            .expect(201),
-    );
+            .unwrap();
+        counters
+            .iter()
+            .any(|(id, c)| id == rule && c.value == 2)
+            .then_some(())
+    })
+    .await;
+    let second = s.app.sibling(|_| {}).await;
+    let token = second
+        .call(
+            Method::POST,
+            &format!("/workspaces/{}/devices/{}/token", s.ws, s.dev),
+            Some(&s.owner.token),
+            None,
+        )
+        .await
+        .expect(201);
     let mut agent = connect_agent(&second, token["agent_token"].as_str().unwrap())
         .await
         .unwrap();
