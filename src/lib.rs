@@ -23,5 +23,6 @@ pub mod protocol;
 pub mod rules;
 pub mod startup;
 pub mod telemetry;
+pub mod text;
 pub mod web;
 pub mod workspaces;

@@ -125,9 +125,12 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            let email = users::normalise_email(&email).map_err(AppError::into_cause)?;
+            let email =
+                String::from(livectl::text::Email::parse(&email).map_err(AppError::into_cause)?);
             let name = match name {
-                Some(n) => users::normalise_name("name", &n).map_err(AppError::into_cause)?,
+                Some(n) => String::from(
+                    livectl::text::Name::parse("name", &n).map_err(AppError::into_cause)?,
+                ),
                 None => email.split('@').next().unwrap_or_default().to_owned(),
             };
             let hash = password::hash_blocking(&password, settings.auth.bcrypt_cost)

@@ -156,7 +156,7 @@ pub async fn create_api_key(
 ) -> AppResult<HttpResponse> {
     let access = authorize(&state, &caller, &path, Action::ManageApiKeys).await?;
     let body = body.0;
-    let name = crate::auth::users::normalise_name("name", &body.name)?;
+    let name = String::from(crate::text::Name::parse("name", &body.name)?);
     if body.scopes.is_empty() {
         return Err(AppError::invalid("scopes", "name at least one scope"));
     }

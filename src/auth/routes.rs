@@ -10,13 +10,14 @@ use crate::auth::caller::Caller;
 use crate::auth::denylist::DenyList;
 use crate::auth::password;
 use crate::auth::refresh::{self, Rotation};
-use crate::auth::users::{self, User, UserView};
+use crate::auth::users::{User, UserView};
 use crate::config::RegistrationMode;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{invites, users as users_table};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, parse_json};
+use crate::text::{Email, Name};
 use crate::workspaces::model::{self as ws_model, WorkspaceSummary};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,10 +96,10 @@ pub async fn register_account(
     body: RegisterRequest,
     address: &str,
 ) -> AppResult<User> {
-    let email = users::normalise_email(&body.email)?;
+    let email = String::from(Email::parse(&body.email)?);
     password::validate(&body.password)?;
     let name = match body.name.as_deref().filter(|n| !n.trim().is_empty()) {
-        Some(name) => users::normalise_name("name", name)?,
+        Some(name) => Name::parse("name", name)?.into(),
         None => email.split('@').next().unwrap_or_default().to_owned(),
     };
     let mode = state.settings.auth.registration;

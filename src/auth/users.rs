@@ -43,60 +43,6 @@ impl From<&User> for UserView {
     }
 }
 
-/// Emails are compared trimmed and lower-cased.
-pub fn normalise_email(email: &str) -> AppResult<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || is_invisible_format(c))
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if !valid {
-        return Err(AppError::invalid("email", "must be an email address"));
-    }
-    Ok(email)
-}
-
-/// A display name: trimmed, 1..=100 characters, no control characters.
-pub fn normalise_name(field: &str, name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid(field, "must be 1 to 100 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    if name.chars().any(is_invisible_format) {
-        return Err(AppError::invalid(
-            field,
-            "must not contain invisible or text-direction characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-/// Characters that change how text around them reads without being seen: bidi overrides and
-/// isolates (a name that displays as another), zero-width characters, the BOM.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}'   // zero-width space, joiners, LRM/RLM
-        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-        | '\u{2066}'..='\u{2069}' // bidi isolates
-        | '\u{FEFF}'                // BOM / zero-width no-break space
-        | '\u{061C}'                // Arabic letter mark
-        | '\u{00AD}'                // soft hyphen
-    )
-}
-
 impl User {
     pub fn new(email: String, name: String, password_hash: String) -> Self {
         let now = now_ms();

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::auth::secrets::hash_token;
-use crate::auth::users::normalise_name;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::devices;
@@ -17,6 +16,7 @@ use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
+use crate::text::Name;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
@@ -56,8 +56,37 @@ pub struct RotatedToken {
     pub agent_token: String,
 }
 
-fn validate(body: CreateDevice) -> AppResult<(String, Transport, Vec<String>, i64, i32)> {
-    let name = normalise_name("name", &body.name)?;
+/// A device registration that passed every check, its defaults applied.
+struct NewDevice {
+    name: Name,
+    transport: Transport,
+    /// Upper case, without repeats.
+    allowed_commands: Vec<String>,
+    max_duration_ms: i64,
+    max_commands_per_minute: i32,
+}
+
+impl NewDevice {
+    /// The row of device `id` in workspace `ws`.
+    fn into_row(self, id: String, ws: &str, now: i64) -> AppResult<DeviceRow> {
+        Ok(DeviceRow {
+            id,
+            workspace_id: ws.to_owned(),
+            name: self.name.into(),
+            transport: self.transport,
+            allowed_commands: Json::new(self.allowed_commands)?,
+            max_duration_ms: self.max_duration_ms,
+            max_commands_per_minute: self.max_commands_per_minute,
+            last_seen_at: None,
+            agent_version: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+fn validate(body: CreateDevice) -> AppResult<NewDevice> {
+    let name = Name::parse("name", &body.name)?;
     if body.allowed_commands.is_empty() || body.allowed_commands.len() > 64 {
         return Err(AppError::invalid(
             "allowed_commands",
@@ -97,7 +126,13 @@ fn validate(body: CreateDevice) -> AppResult<(String, Transport, Vec<String>, i6
                 format!("must be 1 to {}", model::LIMIT_MAX_PER_MINUTE),
             )
         })?;
-    Ok((name, body.transport, commands, max_duration, per_minute))
+    Ok(NewDevice {
+        name,
+        transport: body.transport,
+        allowed_commands: commands,
+        max_duration_ms: max_duration,
+        max_commands_per_minute: per_minute,
+    })
 }
 
 /// Registers a device and returns its agent token (shown once).
@@ -122,21 +157,9 @@ pub async fn create(
     body: CreateDevice,
 ) -> AppResult<CreatedDevice> {
     let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
-    let (name, transport, commands, max_duration_ms, per_minute) = validate(body)?;
-    let now = now_ms();
-    let row = DeviceRow {
-        id: new_id(prefix::DEVICE),
-        workspace_id: scope.workspace_id().to_owned(),
-        name,
-        transport,
-        allowed_commands: Json::new(commands)?,
-        max_duration_ms,
-        max_commands_per_minute: per_minute,
-        last_seen_at: None,
-        agent_version: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let new = validate(body)?;
+    let transport = new.transport;
+    let row = new.into_row(new_id(prefix::DEVICE), scope.workspace_id(), now_ms())?;
     let plan = scope.access.workspace.plan();
     let inserted = row.clone();
     let token = scope

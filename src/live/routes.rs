@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::auth::users::normalise_name;
 use crate::changes::ChangeKind;
 use crate::context::AppState;
 use crate::control::ControlEvent;
@@ -19,6 +18,7 @@ use crate::live::actor::Inject;
 use crate::live::model::{self, LivestreamRow, LivestreamView, SourceKind, Stats, Status};
 use crate::live::registry::{Connect, Lookup, RuntimeOf};
 use crate::protocol::{Event, EventKind};
+use crate::text::Name;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
@@ -71,7 +71,7 @@ pub async fn create(
     let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageLivestreams).await?;
     let unique_id = model::parse_target(&body.target)?;
     let name = match body.name.as_deref() {
-        Some(n) => normalise_name("name", n)?,
+        Some(n) => Name::parse("name", n)?.into(),
         None => format!("@{unique_id}"),
     };
     let source = body.source.unwrap_or(SourceKind::Tiktok);

@@ -294,7 +294,7 @@ pub fn check_regex_budget(
 }
 
 pub fn validate(conn: &mut DbConnection, ws: &str, input: RuleInput) -> AppResult<ValidRule> {
-    let name = crate::auth::users::normalise_name("name", &input.name)?;
+    let name = String::from(crate::text::Name::parse("name", &input.name)?);
     let w = &input.when;
     let event = w.event.as_str();
     if let Some((_, why)) = RETIRED_EVENT_TYPES.iter().find(|(name, _)| *name == event) {

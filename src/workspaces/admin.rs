@@ -7,13 +7,14 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
-use crate::auth::users::{User, normalise_email};
+use crate::auth::users::User;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{invites, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{has_prefix, now_ms, prefix};
+use crate::text::Email;
 use crate::workspaces::model::{SuspensionView, Workspace};
 use crate::workspaces::plans::Plan;
 
@@ -70,7 +71,7 @@ pub async fn create_invite(
     body: ApiJson<CreateInvite>,
 ) -> AppResult<HttpResponse> {
     let admin = require_platform_admin(&state, &caller).await?;
-    let email = normalise_email(&body.0.email)?;
+    let email = String::from(Email::parse(&body.0.email)?);
     let invite = Invite {
         email,
         invited_by: admin,

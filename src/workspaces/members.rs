@@ -10,12 +10,13 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
-use crate::auth::users::{User, normalise_email};
+use crate::auth::users::User;
 use crate::context::AppState;
 use crate::db::DbConnection;
 use crate::db::schema::members;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
+use crate::text::Email;
 use crate::workspaces::access::{Access, access_changed, authorize};
 use crate::workspaces::model::{self, MemberView, Workspace};
 use crate::workspaces::permissions::{Action, Role};
@@ -74,7 +75,7 @@ pub async fn add_member(
     let access = authorize(&state, &caller, &path, Action::ManageMembers).await?;
     let body = body.0;
     ensure_may_touch_owner(&access, body.role == Role::Owner)?;
-    let email = normalise_email(&body.email)?;
+    let email = String::from(Email::parse(&body.email)?);
     let actor = caller.user_id()?.to_owned();
     // Each answer says whether an email has an account here: paced per account, so nobody
     // lists the instance's users through a workspace of their own.

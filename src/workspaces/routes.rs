@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, AuditEntry};
 use crate::auth::Caller;
-use crate::auth::users::normalise_name;
 use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::{commands, members, users, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
+use crate::text::Name;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::{self, Counts, Workspace, WorkspaceSummary, WorkspaceView};
 use crate::workspaces::permissions::{Action, Role};
@@ -47,7 +47,7 @@ pub async fn create(
     body: CreateWorkspace,
 ) -> AppResult<Workspace> {
     let user_id = caller.user_id()?.to_owned();
-    let name = normalise_name("name", &body.name)?;
+    let name = String::from(Name::parse("name", &body.name)?);
     let plan = state.settings.plans.default;
     let workspace = state
         .db
@@ -156,7 +156,7 @@ pub async fn update_workspace(
     let name = body
         .name
         .as_deref()
-        .map(|n| normalise_name("name", n))
+        .map(|n| Name::parse("name", n).map(String::from))
         .transpose()?;
     let settings = match body.settings {
         Some(value @ serde_json::Value::Object(_)) => Some(value.to_string()),
