@@ -17,12 +17,37 @@ use serde::de::DeserializeOwned;
 use crate::db::MultiBackend;
 use crate::error::{AppError, AppResult};
 
-/// Stores an enum as its text name: `text_enum!(Role { Owner => "owner", … })` gives
-/// `as_str`, `parse` (no fallback), `Display` and the column mapping. The enum itself derives
-/// `diesel::AsExpression` and `diesel::FromSqlRow` with `#[diesel(sql_type = Text)]`.
+/// An enum stored as text and spoken as the same text on the wire:
+/// `text_enum! { pub enum Role { Owner => "owner", … } }` defines it (with serde, OpenAPI and
+/// column mappings whose names are those texts) and gives `ALL`, `as_str`, `parse` (no
+/// fallback) and `Display`.
 #[macro_export]
 macro_rules! text_enum {
-    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $ty:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+            diesel::AsExpression,
+            diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        $vis enum $ty {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
         impl $ty {
             /// Every value, in declaration order.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
@@ -209,14 +234,9 @@ mod tests {
 
     use super::*;
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
-    #[diesel(sql_type = Text)]
-    enum Colour {
-        Red,
-        Green,
+    crate::text_enum! {
+        enum Colour { Red => "red", Green => "green" }
     }
-
-    crate::text_enum!(Colour { Red => "red", Green => "green" });
 
     diesel::table! {
         things (id) {

@@ -17,29 +17,12 @@ pub const LIMIT_MAX_DURATION_MS: i64 = 600_000;
 pub const DEFAULT_MAX_PER_MINUTE: i32 = 60;
 pub const LIMIT_MAX_PER_MINUTE: i32 = 6_000;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    Agent,
-    Mqtt,
+crate::text_enum! {
+    pub enum Transport {
+        Agent => "agent",
+        Mqtt => "mqtt",
+    }
 }
-
-crate::text_enum!(Transport {
-    Agent => "agent",
-    Mqtt => "mqtt",
-});
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = devices)]

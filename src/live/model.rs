@@ -12,63 +12,24 @@ use crate::ids::now_ms;
 use crate::live::actor::Spec;
 use crate::live::client::LastError;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Idle,
-    Connecting,
-    Live,
-    Reconnecting,
-    Offline,
-    Ended,
-    Error,
+crate::text_enum! {
+    pub enum Status {
+        Idle => "idle",
+        Connecting => "connecting",
+        Live => "live",
+        Reconnecting => "reconnecting",
+        Offline => "offline",
+        Ended => "ended",
+        Error => "error",
+    }
 }
 
-crate::text_enum!(Status {
-    Idle => "idle",
-    Connecting => "connecting",
-    Live => "live",
-    Reconnecting => "reconnecting",
-    Offline => "offline",
-    Ended => "ended",
-    Error => "error",
-});
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Tiktok,
-    Simulator,
+crate::text_enum! {
+    pub enum SourceKind {
+        Tiktok => "tiktok",
+        Simulator => "simulator",
+    }
 }
-
-crate::text_enum!(SourceKind {
-    Tiktok => "tiktok",
-    Simulator => "simulator",
-});
 
 /// Counters of one livestream since it was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -263,6 +263,15 @@ mod tests {
 
     const T0: i64 = 1_800_000_000_000;
 
+    fn every_ten_likes() -> CompiledRule {
+        rule(
+            "rule_1",
+            r#"{"event":"like","every":10,"unit":"likes"}"#,
+            0,
+            0,
+        )
+    }
+
     #[test]
     fn a_rule_without_state_fires_every_time() {
         let r = rule("rule_1", r#"{"event":"comment"}"#, 0, 0);
@@ -311,12 +320,7 @@ mod tests {
 
     #[test]
     fn every_counts_units_and_keeps_the_remainder() {
-        let r = rule(
-            "rule_1",
-            r#"{"event":"like","every":10,"unit":"likes"}"#,
-            0,
-            0,
-        );
+        let r = every_ten_likes();
         let mut s = LocalState::default();
         assert_eq!(
             s.judge(&r, &like("e1", 4, "1"), T0, true),
@@ -415,12 +419,7 @@ mod tests {
 
     #[test]
     fn counters_read_back_at_start_continue() {
-        let r = rule(
-            "rule_1",
-            r#"{"event":"like","every":10,"unit":"likes"}"#,
-            0,
-            0,
-        );
+        let r = every_ten_likes();
         let mut s = LocalState::default();
         s.load(vec![(
             "rule_1".into(),
@@ -450,12 +449,7 @@ mod tests {
 
     #[test]
     fn reasons_read_as_the_trace_shows_them() {
-        let r = rule(
-            "rule_1",
-            r#"{"event":"like","every":10,"unit":"likes"}"#,
-            0,
-            0,
-        );
+        let r = every_ten_likes();
         assert_eq!(
             Verdict::CountingUp {
                 so_far: 3,

@@ -206,33 +206,7 @@ pub async fn suspend(
         .0
         .reason
         .map(|r| r.chars().take(500).collect::<String>());
-    let details = serde_json::json!({ "reason": reason });
-    let view = admin_update(
-        &state,
-        &caller,
-        path.into_inner(),
-        "workspace.suspended",
-        details,
-        move |conn, ws| {
-            diesel::update(workspaces::table.find(ws))
-                .set((
-                    workspaces::suspended_at.eq(now_ms()),
-                    workspaces::suspended_reason.eq(reason),
-                ))
-                .execute(conn)?;
-            Ok(())
-        },
-    )
-    .await?;
-    // A suspended workspace streams nothing and moves nothing, from now on.
-    state
-        .control
-        .emit(ControlEvent::Suspended {
-            workspace_id: view.id.clone(),
-            suspended: true,
-        })
-        .await;
-    Ok(web::Json(view))
+    set_suspension(&state, &caller, path.into_inner(), Some(reason)).await
 }
 
 /// Lifts a suspension.
@@ -243,28 +217,40 @@ pub async fn unsuspend(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<web::Json<AdminWorkspaceView>> {
-    let view = admin_update(
-        &state,
-        &caller,
-        path.into_inner(),
-        "workspace.unsuspended",
-        serde_json::json!({}),
-        |conn, ws| {
-            diesel::update(workspaces::table.find(ws))
-                .set((
-                    workspaces::suspended_at.eq(None::<i64>),
-                    workspaces::suspended_reason.eq(None::<String>),
-                ))
-                .execute(conn)?;
-            Ok(())
-        },
-    )
+    set_suspension(&state, &caller, path.into_inner(), None).await
+}
+
+/// Suspends the workspace (`Some`, with its reason) or lifts its suspension (`None`): recorded,
+/// then applied on every node (a suspended workspace streams nothing and moves nothing).
+async fn set_suspension(
+    state: &AppState,
+    caller: &Caller,
+    ws: String,
+    suspension: Option<Option<String>>,
+) -> AppResult<web::Json<AdminWorkspaceView>> {
+    let suspended = suspension.is_some();
+    let (kind, details) = match &suspension {
+        Some(reason) => (
+            "workspace.suspended",
+            serde_json::json!({ "reason": reason }),
+        ),
+        None => ("workspace.unsuspended", serde_json::json!({})),
+    };
+    let view = admin_update(state, caller, ws, kind, details, move |conn, ws| {
+        diesel::update(workspaces::table.find(ws))
+            .set((
+                workspaces::suspended_at.eq(suspended.then(now_ms)),
+                workspaces::suspended_reason.eq(suspension.flatten()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
     .await?;
     state
         .control
         .emit(ControlEvent::Suspended {
             workspace_id: view.id.clone(),
-            suspended: false,
+            suspended,
         })
         .await;
     Ok(web::Json(view))

@@ -1,35 +1,13 @@
 //! Roles and the permission matrix of `api.md`, in one place.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Operator,
-    Viewer,
+crate::text_enum! {
+    pub enum Role {
+        Owner => "owner",
+        Admin => "admin",
+        Operator => "operator",
+        Viewer => "viewer",
+    }
 }
-
-crate::text_enum!(Role {
-    Owner => "owner",
-    Admin => "admin",
-    Operator => "operator",
-    Viewer => "viewer",
-});
 
 /// Everything a caller can try to do in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

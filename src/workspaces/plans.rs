@@ -1,37 +1,18 @@
 //! Plans and their limits (`config.md` § Plans).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{AppError, AppResult};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Free,
-    Pro,
-    Team,
-    Unlimited,
+crate::text_enum! {
+    pub enum Plan {
+        Free => "free",
+        Pro => "pro",
+        Team => "team",
+        Unlimited => "unlimited",
+    }
 }
-
-crate::text_enum!(Plan {
-    Free => "free",
-    Pro => "pro",
-    Team => "team",
-    Unlimited => "unlimited",
-});
 
 /// `None` means no limit.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
