@@ -345,6 +345,14 @@ async fn write_loop(
     }
 }
 
+/// The event a stream entry carries in its `data` field; `None` for an entry without one.
+fn event_of(entry: &StreamId) -> Result<Option<Event>, serde_json::Error> {
+    entry
+        .get::<String>("data")
+        .map(|data| serde_json::from_str::<Event>(&data))
+        .transpose()
+}
+
 /// Hands an entry on. Always true (acknowledge it): an entry a full queue dropped is counted,
 /// never redelivered later, because an event handled seconds late could still move hardware.
 fn deliver(shared: &Shared, entry: &StreamId, tx: &mpsc::Sender<Arc<Event>>) -> bool {
@@ -358,11 +366,9 @@ fn deliver_counted(
     tx: &mpsc::Sender<Arc<Event>>,
     dropped: Option<&AtomicU64>,
 ) -> bool {
-    let Some(data) = entry.get::<String>("data") else {
-        return true;
-    };
-    match serde_json::from_str::<Event>(&data) {
-        Ok(event) => {
+    match event_of(entry) {
+        Ok(None) => true,
+        Ok(Some(event)) => {
             if tx.try_send(Arc::new(event)).is_err() {
                 shared.metrics.dropped(DROP_LABEL);
                 if let Some(counter) = dropped {
@@ -490,5 +496,58 @@ async fn read_loop(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::protocol::EventKind;
+
+    fn entry(fields: &[(&str, &str)]) -> StreamId {
+        StreamId {
+            id: "1700000000000-0".into(),
+            map: fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        redis::Value::BulkString(v.as_bytes().to_vec()),
+                    )
+                })
+                .collect::<HashMap<_, _>>(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_entry_carries_its_event_as_json_in_data() {
+        let event = Event {
+            id: "evt_1".into(),
+            workspace_id: "ws_1".into(),
+            stream_id: "ls_1".into(),
+            kind: EventKind::Comment {
+                text: "spin".into(),
+                user: Default::default(),
+            },
+            ts: 5,
+            simulated: true,
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(event_of(&entry(&[("data", &json)])).unwrap(), Some(event));
+    }
+
+    #[test]
+    fn an_entry_without_data_is_skipped_and_garbage_is_an_error() {
+        assert_eq!(event_of(&entry(&[("other", "x")])).unwrap(), None);
+        assert!(event_of(&entry(&[("data", "{not json")])).is_err());
+        assert!(event_of(&entry(&[("data", r#"{"event_type":"teleport"}"#)])).is_err());
+    }
+
+    #[test]
+    fn each_livestream_has_its_own_stream() {
+        assert_eq!(stream_key("ls_01"), "stream:tiktok:ls_01");
     }
 }

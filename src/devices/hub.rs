@@ -381,4 +381,43 @@ mod tests {
         assert!(lanes[1].control.borrow().end.is_none());
         assert_eq!(hub.connected(), CONNECTIONS_PER_DEVICE);
     }
+
+    #[test]
+    fn a_kill_reaches_only_its_workspace() {
+        let hub = AgentHub::new(Changes::new());
+        let (_, mut ours) = hub.register("dev_1", "ws_1");
+        let (_, mut theirs) = hub.register("dev_2", "ws_2");
+        assert_eq!(hub.kill("ws_1", true), 1);
+        assert!(ours.control.borrow_and_update().kill_engaged);
+        assert!(!theirs.control.borrow_and_update().kill_engaged);
+        assert!(hub.is_online("dev_2"), "a kill does not end connections");
+    }
+
+    #[test]
+    fn a_device_stays_online_while_one_of_its_connections_is_open() {
+        let hub = AgentHub::new(Changes::new());
+        let (first, _a) = hub.register("dev_1", "ws_1");
+        let (second, _b) = hub.register("dev_1", "ws_1");
+        hub.set_status(
+            "dev_1",
+            AgentStatus {
+                serial: SerialState::Open,
+                detail: None,
+                firmware: Some("livectl-uno 1.0".into()),
+            },
+        );
+        hub.unregister("dev_1", first);
+        assert!(hub.is_online("dev_1"));
+        assert!(hub.status("dev_1").is_some());
+        // A connection id already gone changes nothing.
+        hub.unregister("dev_1", first);
+        assert!(hub.is_online("dev_1"));
+        hub.unregister("dev_1", second);
+        assert!(!hub.is_online("dev_1"));
+        assert!(
+            hub.status("dev_1").is_none(),
+            "the last status goes with the device"
+        );
+        assert_eq!(hub.send("dev_1", "{}".into()), Err(SendError::Offline));
+    }
 }
