@@ -60,7 +60,11 @@ impl RateLimiter {
 
     /// Counts one attempt for `key`. `Err(seconds)` when over the limit: retry after that long.
     pub fn hit(&self, key: &str) -> Result<(), u64> {
-        let now = Instant::now();
+        self.hit_at(key, Instant::now())
+    }
+
+    /// [`RateLimiter::hit`] at a given time (tests move the time instead of waiting).
+    pub fn hit_at(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut windows = self.windows.lock();
         bound(
             &mut windows,
@@ -174,6 +178,15 @@ mod tests {
         let retry = limiter.hit("a").unwrap_err();
         assert!((1..=60).contains(&retry));
         assert!(limiter.hit("b").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn a_window_opens_again_after_its_minute() {
+        let limiter = RateLimiter::new(1);
+        let t0 = Instant::now();
+        assert!(limiter.hit_at("a", t0).is_ok());
+        assert_eq!(limiter.hit_at("a", t0 + Duration::from_secs(45)), Err(15));
+        assert!(limiter.hit_at("a", t0 + WINDOW).is_ok());
     }
 
     #[test]
