@@ -520,9 +520,15 @@ async fn counters_survive_a_restart() {
     let rule = s.rule(json!({"name": "third", "when": {"event": "comment", "every": 3}, "then": {"command": "CAMERA"}})).await;
     s.comment("one", "u").await;
     s.comment("two", "u").await;
-    // The engine saves counters every second: wait until these two are in the table.
+    // The engine saves counters every second, and at once when asked (as a stopping node
+    // does): ask until these two are in the table.
     let (app, rule) = (&s.app, rule.as_str());
     eventually("the counter (2 of 3) saved", || async move {
+        app.state
+            .rules
+            .send(livectl::rules::engine::SaveCounters)
+            .await
+            .unwrap();
         let counters = app
             .state
             .db
