@@ -67,6 +67,22 @@ pub struct AgentArgs {
     pub insecure: bool,
 }
 
+impl AgentArgs {
+    /// The flags as the agent takes them.
+    pub fn options(&self) -> crate::agent::config::AgentOptions {
+        crate::agent::config::AgentOptions {
+            config: self.config.clone(),
+            server: self.server.clone(),
+            token: self.token.clone(),
+            serial: self.serial.clone(),
+            baud: self.baud,
+            kill_file: self.kill_file.clone(),
+            safe_stop_after_s: self.safe_stop_after_s,
+            insecure: self.insecure,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
     /// Lists the serial ports of this machine.

@@ -179,7 +179,7 @@ fn agent(args: AgentArgs) -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            let config = AgentConfig::from_args(&args)?;
+            let config = AgentConfig::from_options(&args.options())?;
             livectl::telemetry::init(livectl::config::LogFormat::Text);
             let _ = rustls::crypto::ring::default_provider().install_default();
             tokio::runtime::Builder::new_current_thread()

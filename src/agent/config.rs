@@ -76,6 +76,20 @@ pub fn expand_home(path: &str) -> PathBuf {
     }
 }
 
+/// What `livectl agent` was given on its command line (plain values: the agent does not
+/// depend on the command-line parser).
+#[derive(Debug, Clone, Default)]
+pub struct AgentOptions {
+    pub config: Option<PathBuf>,
+    pub server: Option<String>,
+    pub token: Option<String>,
+    pub serial: Option<String>,
+    pub baud: u32,
+    pub kill_file: Option<PathBuf>,
+    pub safe_stop_after_s: Option<u64>,
+    pub insecure: bool,
+}
+
 impl AgentConfig {
     /// Reads `agent.toml`.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
@@ -104,7 +118,7 @@ impl AgentConfig {
 
     /// From `livectl agent` flags: `--config agent.toml`, or one binding from `--server`,
     /// `--token` and `--serial`; `--kill-file` and `--safe-stop-after-s` override either.
-    pub fn from_args(args: &crate::cli::AgentArgs) -> anyhow::Result<Self> {
+    pub fn from_options(args: &AgentOptions) -> anyhow::Result<Self> {
         let mut config = match &args.config {
             Some(file) => AgentConfig::from_file(file)?,
             None => {
