@@ -6,6 +6,8 @@
 //! - `protocol` and `agent` (shipped to streamers' machines) use neither the database nor the
 //!   HTTP server, and `agent` uses only `protocol`, `ids` and itself.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
