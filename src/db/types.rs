@@ -39,7 +39,6 @@ macro_rules! text_enum {
             Hash,
             serde::Serialize,
             serde::Deserialize,
-            utoipa::ToSchema,
             diesel::AsExpression,
             diesel::FromSqlRow,
         )]
@@ -65,6 +64,23 @@ macro_rules! text_enum {
                     $($text => Some($ty::$variant),)+
                     _ => None,
                 }
+            }
+        }
+
+        // By hand, not derived: the derive does not read a variant's name from a macro's
+        // literal, and the document must list the stored texts.
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($ty))
             }
         }
 
@@ -282,6 +298,12 @@ mod tests {
         assert_eq!(colour, Colour::Green);
         assert_eq!(back, tags);
         assert_eq!(Colour::parse("red"), Some(Colour::Red));
+        for colour in Colour::ALL {
+            let json = serde_json::to_value(colour).unwrap();
+            assert_eq!(json, colour.as_str(), "serde speaks the stored text");
+        }
+        let schema = serde_json::to_value(<Colour as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(["red", "green"]));
         assert_eq!(Colour::ALL.len(), 2);
     }
 
