@@ -1,11 +1,13 @@
 //! Benchmarks of the edge (issue "Edge agent, reference firmware and the embedded MQTT
 //! broker"). Run with `cargo bench --bench edge` (release). Needs `socat` and, for the side by
-//! side broker numbers, Debian's `mosquitto` on PATH. Prints:
+//! side broker numbers, Debian's `mosquitto` on PATH. `LIVECTL_BENCH_ONLY=serial,mqtt,revocation,
+//! brokers,memory,thousand` runs some parts only. Prints:
 //!   - event → the board emulator receives the `CMD` line over a pty, through the real agent
 //!     binary, at 100 commands/s (event published on the bus, and injected through the API);
 //!   - event → an ESP32-like MQTT client (rumqttc, TLS with its certificate) receives the
 //!     command, at 100 commands/s;
 //!   - a token revoked through the API → all four connections of its MQTT device closed;
+//!   - 1,000 MQTT devices connected at once, none dropped;
 //!   - publish → subscribe throughput (open loop, 100,000 × 64 B) and latency at 1,000 msg/s,
 //!     embedded rumqttd and mosquitto, same client, same settings.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -576,11 +578,24 @@ fn main() {
     actix_web::rt::System::new().block_on(async {
         let app = helpers::spawn_app_with(|s| s.server.workers = 2).await;
         let owner = app.user("bench").await;
-        serial_path(&app, &owner).await;
-        mqtt_path(&app, &owner).await;
-        revocation(&app, &owner).await;
-        brokers().await;
-        thousand_devices_memory().await;
-        thousand_devices_stay_connected().await;
+        let wanted = helpers::bench_wanted;
+        if wanted("serial") {
+            serial_path(&app, &owner).await;
+        }
+        if wanted("mqtt") {
+            mqtt_path(&app, &owner).await;
+        }
+        if wanted("revocation") {
+            revocation(&app, &owner).await;
+        }
+        if wanted("brokers") {
+            brokers().await;
+        }
+        if wanted("memory") {
+            thousand_devices_memory().await;
+        }
+        if wanted("thousand") {
+            thousand_devices_stay_connected().await;
+        }
     });
 }

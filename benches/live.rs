@@ -3,7 +3,9 @@
 //!   - decode: messages/s turning the 838 captured messages of ab.json into normalised events
 //!     (one core);
 //!   - latency: a frame pushed by the local fake TikTok socket → the event on the bus, p50/p99;
-//!   - memory: resident memory added by 10,000 idle simulator livestream actors.
+//!   - memory: resident memory added by 10,000 idle simulator livestream actors;
+//!   - thousand: 1,000 simulator livestreams connected and stopped through the API at once.
+//! `LIVECTL_BENCH_ONLY=decode,latency,idle,thousand` runs some parts only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/api/fake_tiktok.rs"]
@@ -291,10 +293,19 @@ async fn bench_thousand_livestreams_at_once() {
 }
 
 fn main() {
-    bench_decode();
+    let wanted = helpers::bench_wanted;
+    if wanted("decode") {
+        bench_decode();
+    }
     actix_web::rt::System::new().block_on(async {
-        bench_latency().await;
-        bench_idle_actors().await;
-        bench_thousand_livestreams_at_once().await;
+        if wanted("latency") {
+            bench_latency().await;
+        }
+        if wanted("idle") {
+            bench_idle_actors().await;
+        }
+        if wanted("thousand") {
+            bench_thousand_livestreams_at_once().await;
+        }
     });
 }

@@ -390,3 +390,11 @@ async fn answer(res: reqwest::Response) -> Answer {
         body,
     }
 }
+
+/// For the benches: whether a part is to run, all of them or those named in
+/// `LIVECTL_BENCH_ONLY` (for example `thousand,memory`).
+#[allow(dead_code, reason = "used by the benches, which include this file")]
+pub fn bench_wanted(part: &str) -> bool {
+    std::env::var("LIVECTL_BENCH_ONLY")
+        .map_or(true, |only| only.split(',').any(|p| p.trim() == part))
+}
