@@ -5,6 +5,7 @@
 //!   - latency: a frame pushed by the local fake TikTok socket → the event on the bus, p50/p99;
 //!   - memory: resident memory added by 10,000 idle simulator livestream actors;
 //!   - thousand: 1,000 simulator livestreams connected and stopped through the API at once.
+//!
 //! `LIVECTL_BENCH_ONLY=decode,latency,idle,thousand` runs some parts only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
