@@ -465,6 +465,7 @@
         // The outcome reaches the database a moment after it reaches this socket.
         refresh("#checklist", 1000);
         refresh("#devices", 1000);
+        refresh('[data-refresh-on~="command"]', 1000);
         break;
       case "kill_switch":
         // Flip at once from the frame; the full banner (who, when, why) follows from the server.

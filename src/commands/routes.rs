@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::commands::history::{self, CommandRecord, HistoryFilter};
 use crate::context::AppState;
 use crate::control::ControlEvent;
-use crate::db::schema::{commands, workspaces};
-use crate::db::types::Json;
+use crate::db::schema::workspaces;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::now_ms;
@@ -145,44 +145,41 @@ pub struct CommandView {
     pub latency: Latency,
 }
 
-/// A row of `commands` as the history reads it.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = commands)]
-struct CommandRecord {
-    id: String,
-    device_id: String,
-    rule_id: Option<String>,
-    event_id: Option<String>,
-    cmd: String,
-    duration_ms: i64,
-    params: Json<serde_json::Value>,
-    status: CommandStatus,
-    detail: Option<String>,
-    event_at: Option<i64>,
-    issued_at: i64,
-    expires_at: i64,
-    acked_at: Option<i64>,
-}
-
-impl CommandRecord {
-    fn view(self) -> CommandView {
+impl From<CommandRecord> for CommandView {
+    fn from(record: CommandRecord) -> Self {
+        let latency = Latency {
+            event_to_issued_ms: record.event_to_issued_ms(),
+            issued_to_ack_ms: record.issued_to_ack_ms(),
+        };
+        let CommandRecord {
+            id,
+            device_id,
+            rule_id,
+            event_id,
+            cmd,
+            duration_ms,
+            params,
+            status,
+            detail,
+            issued_at,
+            expires_at,
+            acked_at,
+            ..
+        } = record;
         CommandView {
-            latency: Latency {
-                event_to_issued_ms: self.event_at.map(|e| self.issued_at - e),
-                issued_to_ack_ms: self.acked_at.map(|a| a - self.issued_at),
-            },
-            id: self.id,
-            device_id: self.device_id,
-            rule_id: self.rule_id,
-            event_id: self.event_id,
-            cmd: self.cmd,
-            duration_ms: self.duration_ms,
-            params: self.params.into_inner(),
-            status: self.status,
-            detail: self.detail,
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
-            acked_at: self.acked_at,
+            latency,
+            id,
+            device_id,
+            rule_id,
+            event_id,
+            cmd,
+            duration_ms,
+            params: params.into_inner(),
+            status,
+            detail,
+            issued_at,
+            expires_at,
+            acked_at,
         }
     }
 }
@@ -200,22 +197,13 @@ pub async fn list_commands(
     let query = query.into_inner();
     let limit = crate::http::extract::page_limit(query.limit)?;
     let ws = access.workspace.id;
-    let rows: Vec<CommandRecord> = state
+    let filter = HistoryFilter {
+        before: query.before,
+        ..HistoryFilter::default()
+    };
+    let rows = state
         .db
-        .run(move |conn| {
-            let mut q = commands::table
-                .filter(commands::workspace_id.eq(ws))
-                .order(commands::id.desc())
-                .limit(limit)
-                .select(CommandRecord::as_select())
-                .into_boxed();
-            if let Some(before) = query.before {
-                q = q.filter(commands::id.lt(before));
-            }
-            Ok(q.load(conn)?)
-        })
+        .run(move |conn| history::page(conn, &ws, &filter, limit))
         .await?;
-    Ok(web::Json(
-        rows.into_iter().map(CommandRecord::view).collect(),
-    ))
+    Ok(web::Json(rows.into_iter().map(CommandView::from).collect()))
 }

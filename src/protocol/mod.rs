@@ -192,6 +192,19 @@ pub enum CommandStatus {
 }
 
 impl CommandStatus {
+    /// Every status, in the order a command may meet them.
+    pub const ALL: [CommandStatus; 9] = [
+        CommandStatus::Sent,
+        CommandStatus::Done,
+        CommandStatus::Rejected,
+        CommandStatus::Failed,
+        CommandStatus::Expired,
+        CommandStatus::Busy,
+        CommandStatus::Undeliverable,
+        CommandStatus::Blocked,
+        CommandStatus::RateLimited,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CommandStatus::Sent => "sent",

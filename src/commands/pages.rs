@@ -1,0 +1,408 @@
+//! `/w/{ws}/commands`: the command history for people. Each row says what became of a command
+//! in words, which device and rule, and how long it took; filters by device, status, rule and
+//! time; pages with a `before` cursor. The first page re-reads itself when the feed reports a
+//! command outcome, so new rows arrive without a reload.
+
+use std::collections::HashMap;
+
+use actix_web::web;
+use askama::Template;
+use serde::Deserialize;
+
+use crate::commands::history::{self, CommandRecord, HistoryFilter, LatencySummary};
+use crate::context::AppState;
+use crate::devices::model::DeviceRow;
+use crate::error::{AppError, AppResult};
+use crate::ids::now_ms;
+use crate::protocol::CommandStatus;
+use crate::rules::model::RuleRow;
+use crate::web::layout::Layout;
+use crate::web::page::{PageResult, clock, encode, iso, render};
+use crate::web::session::Session;
+use crate::workspaces::permissions::Action;
+
+const PAGE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/w/{ws}/commands", web::get().to(list))
+        .route("/w/{ws}/commands/rows", web::get().to(rows_part));
+}
+
+/// The filter form (a GET form: the URL is the filter, so it can be shared and bookmarked).
+#[derive(Debug, Default, Deserialize)]
+pub struct Query {
+    #[serde(default)]
+    device: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    rule: String,
+    /// `1h`, `24h`, `7d` or empty (all).
+    #[serde(default)]
+    within: String,
+    #[serde(default)]
+    before: String,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl Query {
+    /// The filter it asks for; an unknown status or period is a 422 naming the field.
+    fn filter(&self, now: i64) -> AppResult<HistoryFilter> {
+        let status = match non_empty(&self.status) {
+            None => None,
+            Some(s) => Some(CommandStatus::parse(&s).ok_or_else(|| {
+                AppError::invalid("status", format!("{s:?} is not a command status"))
+            })?),
+        };
+        let since = match self.within.trim() {
+            "" => None,
+            "1h" => Some(now - 3_600_000),
+            "24h" => Some(now - 86_400_000),
+            "7d" => Some(now - 7 * 86_400_000),
+            other => {
+                return Err(AppError::invalid(
+                    "within",
+                    format!("{other:?}: one of 1h, 24h, 7d"),
+                ));
+            }
+        };
+        Ok(HistoryFilter {
+            device_id: non_empty(&self.device),
+            status,
+            rule_id: non_empty(&self.rule),
+            since,
+            before: non_empty(&self.before),
+        })
+    }
+
+    /// The query string of this filter without the cursor (`&`-joined, encoded).
+    fn without_cursor(&self) -> String {
+        [
+            ("device", &self.device),
+            ("status", &self.status),
+            ("rule", &self.rule),
+            ("within", &self.within),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// What became of a command, in words.
+pub fn outcome_in_words(status: CommandStatus, detail: Option<&str>) -> String {
+    let headline = match status {
+        CommandStatus::Sent => "sent, waiting for the device",
+        CommandStatus::Done => "done",
+        CommandStatus::Rejected => "rejected",
+        CommandStatus::Failed => "failed",
+        CommandStatus::Expired => "expired",
+        CommandStatus::Busy => "not sent: the device was busy",
+        CommandStatus::Undeliverable => "not sent",
+        CommandStatus::Blocked => "blocked: kill switch engaged",
+        CommandStatus::RateLimited => "not sent: over the rate limit",
+    };
+    match detail.map(str::trim).filter(|d| !d.is_empty()) {
+        // The blocked headline already says it all.
+        Some(_) if status == CommandStatus::Blocked => headline.to_owned(),
+        Some(detail) if status == CommandStatus::Rejected => {
+            format!("rejected by the device or its agent: {detail}")
+        }
+        Some(detail) => format!("{headline}: {detail}"),
+        None => headline.to_owned(),
+    }
+}
+
+/// One row of the table.
+pub struct Line {
+    pub id: String,
+    pub at: String,
+    pub at_iso: String,
+    pub device: String,
+    pub cmd: String,
+    pub duration_ms: i64,
+    pub status: &'static str,
+    pub problem: bool,
+    pub outcome: String,
+    pub rule_id: String,
+    pub rule: String,
+    pub event_id: String,
+    pub event_to_issued: String,
+    pub issued_to_ack: String,
+}
+
+fn ms(value: Option<i64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"))
+}
+
+impl Line {
+    fn new(record: CommandRecord, names: &Names) -> Self {
+        let problem = !matches!(record.status, CommandStatus::Done | CommandStatus::Sent);
+        Line {
+            at: clock(record.issued_at),
+            at_iso: iso(record.issued_at),
+            device: names.device(&record.device_id),
+            cmd: record.cmd.clone(),
+            duration_ms: record.duration_ms,
+            status: record.status.as_str(),
+            problem,
+            outcome: outcome_in_words(record.status, record.detail.as_deref()),
+            rule: record
+                .rule_id
+                .as_deref()
+                .map_or_else(|| "by hand".to_owned(), |id| names.rule(id)),
+            rule_id: record.rule_id.clone().unwrap_or_default(),
+            event_id: record.event_id.clone().unwrap_or_default(),
+            event_to_issued: ms(record.event_to_issued_ms()),
+            issued_to_ack: ms(record.issued_to_ack_ms()),
+            id: record.id,
+        }
+    }
+}
+
+/// Device and rule names for the rows (a deleted one shows its id).
+#[derive(Default)]
+struct Names {
+    devices: HashMap<String, String>,
+    rules: HashMap<String, String>,
+}
+
+impl Names {
+    fn device(&self, id: &str) -> String {
+        self.devices
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("{id} (deleted)"))
+    }
+
+    fn rule(&self, id: &str) -> String {
+        self.rules
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("{id} (deleted)"))
+    }
+}
+
+/// A choice of a filter's `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The table and what it needs: the part the first page re-reads.
+#[derive(Template)]
+#[template(path = "commands/rows.html")]
+pub struct Rows {
+    ws_id: String,
+    lines: Vec<Line>,
+    summary: LatencySummary,
+    /// `?…` of the next page, when there is one.
+    next: Option<String>,
+    /// The part's own URL on the first page (it re-reads itself), else empty.
+    live_part: String,
+    filtered: bool,
+}
+
+impl Rows {
+    pub fn strip(pair: &Option<(i64, i64)>) -> String {
+        pair.map_or_else(
+            || "no samples yet".to_owned(),
+            |(p50, p95)| format!("p50 {p50} ms · p95 {p95} ms"),
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "commands/list.html")]
+struct CommandsPage {
+    layout: Layout,
+    ws_id: String,
+    devices: Vec<Choice>,
+    statuses: Vec<Choice>,
+    rules: Vec<Choice>,
+    periods: Vec<Choice>,
+    rows: Rows,
+}
+
+async fn load_rows(state: &AppState, ws: &str, query: &Query) -> AppResult<(Rows, Names)> {
+    let filter = query.filter(now_ms())?;
+    let first_page = filter.before.is_none();
+    let ws_id = ws.to_owned();
+    let (records, summary, names) = state
+        .db
+        .run(move |conn| {
+            let records = history::page(conn, &ws_id, &filter, PAGE)?;
+            let summary = history::latency_summary(
+                conn,
+                &ws_id,
+                &HistoryFilter {
+                    before: None,
+                    ..filter
+                },
+            )?;
+            let names = Names {
+                devices: DeviceRow::list(conn, &ws_id)?
+                    .into_iter()
+                    .map(|d| (d.id, d.name))
+                    .collect(),
+                rules: RuleRow::list(conn, &ws_id)?
+                    .into_iter()
+                    .map(|r| (r.id, r.name))
+                    .collect(),
+            };
+            Ok((records, summary, names))
+        })
+        .await?;
+    let full_page = records.len() == usize::try_from(PAGE).unwrap_or(usize::MAX);
+    let next = records.last().filter(|_| full_page).map(|last| {
+        let rest = query.without_cursor();
+        let sep = if rest.is_empty() { "" } else { "&" };
+        format!("?{rest}{sep}before={}", encode(&last.id))
+    });
+    let live_part = if first_page {
+        let rest = query.without_cursor();
+        format!("/w/{ws}/commands/rows?{rest}")
+    } else {
+        String::new()
+    };
+    let rows = Rows {
+        ws_id: ws.to_owned(),
+        lines: records.into_iter().map(|r| Line::new(r, &names)).collect(),
+        summary,
+        next,
+        live_part,
+        filtered: !query.without_cursor().is_empty(),
+    };
+    Ok((rows, names))
+}
+
+fn choices<'a>(
+    all: impl Iterator<Item = (&'a str, &'a str)>,
+    selected: &str,
+    any: &str,
+) -> Vec<Choice> {
+    std::iter::once(Choice {
+        value: String::new(),
+        label: any.to_owned(),
+        selected: selected.trim().is_empty(),
+    })
+    .chain(all.map(|(value, label)| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: selected.trim() == value,
+    }))
+    .collect()
+}
+
+/// `GET /w/{ws}/commands`: every member may read the history.
+pub async fn list(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    query: web::Query<Query>,
+) -> PageResult {
+    let (layout, access) = Layout::for_workspace(
+        &state,
+        &session,
+        &path,
+        Action::View,
+        "commands",
+        "Commands",
+    )
+    .await?;
+    let ws_id = access.workspace.id;
+    let (rows, names) = load_rows(&state, &ws_id, &query).await?;
+    let mut devices: Vec<(&str, &str)> = names
+        .devices
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    devices.sort_by_key(|(_, name)| name.to_lowercase());
+    let mut rules: Vec<(&str, &str)> = names
+        .rules
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    rules.sort_by_key(|(_, name)| name.to_lowercase());
+    let statuses = CommandStatus::ALL.iter().map(|s| (s.as_str(), s.as_str()));
+    let periods = [
+        ("1h", "last hour"),
+        ("24h", "last 24 hours"),
+        ("7d", "last 7 days"),
+    ];
+    render(&CommandsPage {
+        devices: choices(devices.into_iter(), &query.device, "every device"),
+        statuses: choices(statuses, &query.status, "every status"),
+        rules: choices(rules.into_iter(), &query.rule, "every rule"),
+        periods: choices(periods.into_iter(), &query.within, "all time"),
+        rows,
+        ws_id,
+        layout,
+    })
+}
+
+/// `GET /w/{ws}/commands/rows`: the table alone (the first page re-reads it live).
+pub async fn rows_part(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+    query: web::Query<Query>,
+) -> PageResult {
+    let access =
+        crate::workspaces::access::authorize(&state, &session.caller(), &path, Action::View)
+            .await?;
+    let (rows, _) = load_rows(&state, &access.workspace.id, &query).await?;
+    render(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_read_as_words() {
+        assert_eq!(
+            outcome_in_words(CommandStatus::Blocked, Some("the kill switch is engaged")),
+            "blocked: kill switch engaged"
+        );
+        assert_eq!(
+            outcome_in_words(CommandStatus::Rejected, Some("not in the allow-list")),
+            "rejected by the device or its agent: not in the allow-list"
+        );
+        assert_eq!(
+            outcome_in_words(CommandStatus::Undeliverable, Some("the device is offline")),
+            "not sent: the device is offline"
+        );
+        assert_eq!(outcome_in_words(CommandStatus::Done, None), "done");
+    }
+
+    #[test]
+    fn a_filter_is_parsed_once_and_refuses_what_it_does_not_know() {
+        let query = Query {
+            status: "blocked".into(),
+            within: "24h".into(),
+            device: " dev_1 ".into(),
+            ..Query::default()
+        };
+        let filter = query.filter(100_000_000).unwrap();
+        assert_eq!(filter.status, Some(CommandStatus::Blocked));
+        assert_eq!(filter.since, Some(100_000_000 - 86_400_000));
+        assert_eq!(filter.device_id.as_deref(), Some("dev_1"));
+        assert_eq!(
+            query.without_cursor(),
+            "device=dev_1&status=blocked&within=24h"
+        );
+        let bad = Query {
+            status: "exploded".into(),
+            ..Query::default()
+        };
+        assert!(bad.filter(0).is_err());
+    }
+}
