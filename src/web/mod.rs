@@ -16,7 +16,7 @@ pub mod session;
 
 use actix_web::web;
 
-use crate::{auth, commands, devices, live, rules, workspaces};
+use crate::{audit, auth, commands, devices, live, rules, workspaces};
 
 /// Every dashboard route (outside `/api`; none of them is in the OpenAPI document).
 pub fn pages(cfg: &mut web::ServiceConfig) {
@@ -54,5 +54,6 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .configure(live::pages::routes)
         .configure(devices::pages::routes)
         .configure(rules::pages::routes)
-        .configure(commands::pages::routes);
+        .configure(commands::pages::routes)
+        .configure(audit::pages::routes);
 }

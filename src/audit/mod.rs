@@ -1,6 +1,8 @@
 //! The audit log: every admin and membership action and every command delivery, with who,
 //! when, what and on what. Written in the same transaction as the change it records.
 
+pub mod pages;
+
 use actix_web::{get, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,16 +90,64 @@ pub fn record(conn: &mut DbConnection, entry: AuditEntry<'_>) -> AppResult<()> {
     Ok(())
 }
 
+/// A row of the audit log as it is read back.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
-struct AuditRow {
-    id: String,
-    actor_type: String,
-    actor_id: Option<String>,
-    kind: String,
-    target: Option<String>,
-    details: Json<Value>,
-    created_at: i64,
+pub struct AuditRow {
+    pub id: String,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub target: Option<String>,
+    pub details: Json<Value>,
+    pub created_at: i64,
+}
+
+/// Which entries a page of the log shows; every field narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// A kind (`member.added`) or a whole category (`member`, `kill_switch`).
+    pub kind: Option<String>,
+    /// Who: a user id, or every `api_key`, or `system`.
+    pub actor: Option<String>,
+    /// Written at or after (ms).
+    pub since: Option<i64>,
+    /// An entry id: only older entries (the next page).
+    pub before: Option<String>,
+}
+
+/// One page of the workspace's log, newest first, by the `(workspace_id, id)` index.
+pub fn page(
+    conn: &mut DbConnection,
+    ws: &str,
+    filter: &AuditFilter,
+    limit: i64,
+) -> AppResult<Vec<AuditRow>> {
+    let mut q = audit_log::table
+        .filter(audit_log::workspace_id.eq(ws))
+        .select(AuditRow::as_select())
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = &filter.before {
+        q = q.filter(audit_log::id.lt(before));
+    }
+    if let Some(kind) = &filter.kind {
+        q = if kind.contains('.') {
+            q.filter(audit_log::kind.eq(kind))
+        } else {
+            q.filter(audit_log::category.eq(kind))
+        };
+    }
+    match filter.actor.as_deref() {
+        None => {}
+        Some(kind @ ("system" | "api_key")) => q = q.filter(audit_log::actor_type.eq(kind)),
+        Some(user) => q = q.filter(audit_log::actor_id.eq(user)),
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(audit_log::created_at.ge(since));
+    }
+    Ok(q.load(conn)?)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -150,27 +200,14 @@ pub async fn list_audit(
     let query = query.into_inner();
     let limit = crate::http::extract::page_limit(query.limit)?;
     let ws = access.workspace.id;
-    let rows: Vec<AuditRow> = state
+    let filter = AuditFilter {
+        kind: query.kind,
+        before: query.before,
+        ..AuditFilter::default()
+    };
+    let rows = state
         .db
-        .run(move |conn| {
-            let mut q = audit_log::table
-                .filter(audit_log::workspace_id.eq(ws))
-                .select(AuditRow::as_select())
-                .order(audit_log::id.desc())
-                .limit(limit)
-                .into_boxed();
-            if let Some(before) = query.before {
-                q = q.filter(audit_log::id.lt(before));
-            }
-            if let Some(kind) = query.kind {
-                q = if kind.contains('.') {
-                    q.filter(audit_log::kind.eq(kind))
-                } else {
-                    q.filter(audit_log::category.eq(kind))
-                };
-            }
-            Ok(q.load(conn)?)
-        })
+        .run(move |conn| page(conn, &ws, &filter, limit))
         .await?;
     let next_before = if rows.len() == usize::try_from(limit).unwrap_or(usize::MAX) {
         rows.last().map(|r| r.id.clone())
