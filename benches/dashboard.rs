@@ -4,7 +4,8 @@
 //!   - the control room's answer time with 100 rules and 50 devices, p50/p99 (target p99 < 20 ms);
 //!   - bytes a cold control-room load transfers: the page and every file it loads (< 150 KB);
 //!   - event published on the bus → its row in the browser's `#feed`, p50/p99 at 100 events/s
-//!     (target p99 < 100 ms), with the page tracing every rule on every event.
+//!     (target p99 < 100 ms), with the page tracing every rule on every event;
+//!   - the commands and audit pages with 10,000 rows in each history, p50/p99 (target p99 < 30 ms).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/api/browser/harness.rs"]
@@ -38,6 +39,58 @@ fn now_ms() -> f64 {
         .unwrap()
         .as_micros() as f64
         / 1000.0
+}
+
+/// `n` commands (a tenth of them blocked) and `n` audit entries (a tenth of them kill-switch
+/// changes), written straight to the table as the recorder would.
+async fn seed_history(app: &helpers::TestApp, ws: &str, device: &str, n: usize) {
+    use diesel::prelude::*;
+    use livectl::db::schema::{audit_log, commands};
+    let (ws, device) = (ws.to_owned(), device.to_owned());
+    app.state
+        .db
+        .transaction(move |conn| {
+            let now = livectl::ids::now_ms() - n as i64;
+            for i in 0..n {
+                let at = now + i as i64;
+                let blocked = i % 10 == 0;
+                diesel::insert_into(commands::table)
+                    .values((
+                        commands::id.eq(livectl::ids::new_id("cmd")),
+                        commands::workspace_id.eq(&ws),
+                        commands::device_id.eq(&device),
+                        commands::cmd.eq("LED_ON"),
+                        commands::duration_ms.eq(500),
+                        commands::params.eq("{}"),
+                        commands::status.eq(if blocked { "blocked" } else { "done" }),
+                        commands::detail.eq(blocked.then_some("the kill switch is engaged")),
+                        commands::event_at.eq(Some(at - 3)),
+                        commands::issued_at.eq(at),
+                        commands::expires_at.eq(at + 2_000),
+                        commands::acked_at.eq((!blocked).then_some(at + 20)),
+                    ))
+                    .execute(conn)?;
+                let kind = if i % 10 == 0 {
+                    "kill_switch.engaged"
+                } else {
+                    "rule.updated"
+                };
+                diesel::insert_into(audit_log::table)
+                    .values((
+                        audit_log::id.eq(livectl::ids::new_id("aud")),
+                        audit_log::workspace_id.eq(Some(&ws)),
+                        audit_log::actor_type.eq("system"),
+                        audit_log::category.eq(kind.split('.').next().unwrap()),
+                        audit_log::kind.eq(kind),
+                        audit_log::details.eq("{}"),
+                        audit_log::created_at.eq(at),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
 }
 
 fn main() {
@@ -181,5 +234,36 @@ fn main() {
         percentiles("event on the bus → row in #feed at 100 events/s", latencies);
         let _: Value = b.eval("return true").await;
         b.close().await;
+
+        // 4. The history pages with 10,000 commands and 10,000 audit entries.
+        let dev = app
+            .get(&format!("/workspaces/{ws}/devices"), &owner.token)
+            .await
+            .expect(200)[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        seed_history(&app, &ws, &dev, 10_000).await;
+        for (label, path) in [
+            ("commands page (10,000 in history), first page", format!("/w/{ws}/commands")),
+            ("commands page, filtered by status", format!("/w/{ws}/commands?status=blocked")),
+            ("audit page (10,000 entries), first page", format!("/w/{ws}/audit")),
+            ("audit page, safety filter", format!("/w/{ws}/audit?kind=kill_switch")),
+        ] {
+            let url = format!("{}{path}", app.address);
+            let get = || http.get(&url).header("cookie", &cookie).send();
+            for _ in 0..20 {
+                get().await.unwrap().bytes().await.unwrap();
+            }
+            let mut samples = Vec::new();
+            for _ in 0..300 {
+                let started = Instant::now();
+                let res = get().await.unwrap();
+                assert_eq!(res.status().as_u16(), 200, "{path}");
+                res.bytes().await.unwrap();
+                samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            percentiles(label, samples);
+        }
     });
 }
