@@ -40,6 +40,11 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .route("/w", web::post().to(workspaces::pages::create_workspace))
         .route("/w/{ws}", web::get().to(control_room::control_room))
         .route("/w/{ws}/dock", web::get().to(control_room::dock))
+        .route("/w/{ws}/usage", web::get().to(workspaces::pages::usage))
+        .route(
+            "/w/{ws}/usage/bars",
+            web::get().to(workspaces::pages::usage_bars),
+        )
         .route("/w/{ws}/part/{name}", web::get().to(control_room::part))
         .route(
             "/w/{ws}/kill-switch",

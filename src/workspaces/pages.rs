@@ -9,9 +9,10 @@ use serde::Deserialize;
 use crate::context::AppState;
 use crate::error::AppError;
 use crate::web::layout::Layout;
-use crate::web::page::{PageError, PageResult, html, see_other, sign_in_url};
+use crate::web::page::{PageError, PageResult, html, render, see_other, sign_in_url};
 use crate::web::session::{self, PageForm, Session};
 use crate::workspaces::model::all_for_user;
+use crate::workspaces::permissions::Action;
 use crate::workspaces::routes::{CreateWorkspace, create};
 
 /// Remembers the workspace last opened, so `/` goes back to it (not a secret).
@@ -139,4 +140,119 @@ pub async fn create_workspace(
             html(status, &page)
         }
     }
+}
+
+/// One limit of the plan as the usage page shows it.
+pub struct Bar {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub used: i64,
+    /// `None`: the plan sets no limit.
+    pub limit: Option<i64>,
+}
+
+impl Bar {
+    /// "2 of 5", or "7 (no limit)".
+    pub fn words(&self) -> String {
+        match self.limit {
+            Some(limit) => format!("{} of {limit}", self.used),
+            None => format!("{} (no limit on this plan)", self.used),
+        }
+    }
+
+    pub fn full(&self) -> bool {
+        self.limit.is_some_and(|limit| self.used >= limit)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workspaces/usage_bars.html")]
+pub struct UsageBars {
+    ws_id: String,
+    plan: String,
+    bars: Vec<Bar>,
+}
+
+impl UsageBars {
+    fn new(ws_id: String, usage: &crate::workspaces::routes::Usage) -> Self {
+        let (u, l) = (&usage.usage, &usage.limits);
+        UsageBars {
+            ws_id,
+            plan: usage.plan.as_str().to_owned(),
+            bars: vec![
+                Bar {
+                    id: "livestreams",
+                    label: "Livestreams",
+                    used: u.livestreams,
+                    limit: l.livestreams,
+                },
+                Bar {
+                    id: "rules",
+                    label: "Rules",
+                    used: u.rules,
+                    limit: l.rules,
+                },
+                Bar {
+                    id: "devices",
+                    label: "Devices",
+                    used: u.devices,
+                    limit: l.devices,
+                },
+                Bar {
+                    id: "members",
+                    label: "Members",
+                    used: u.members,
+                    limit: l.members,
+                },
+                Bar {
+                    id: "commands",
+                    label: "Commands in the last minute",
+                    used: u.commands_last_minute,
+                    limit: l.commands_per_minute,
+                },
+            ],
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "workspaces/usage.html")]
+struct UsagePage {
+    layout: Layout,
+    bars: UsageBars,
+}
+
+/// `GET /w/{ws}/usage`: the plan, every limit and what the workspace uses of it.
+pub async fn usage(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let (layout, access) = Layout::for_workspace(
+        &state,
+        &session,
+        &path,
+        Action::View,
+        "usage",
+        "Usage and plan",
+    )
+    .await?;
+    let usage = crate::workspaces::routes::load_usage(&state, &access.workspace).await?;
+    render(&UsagePage {
+        bars: UsageBars::new(access.workspace.id, &usage),
+        layout,
+    })
+}
+
+/// `GET /w/{ws}/usage/bars`: the bars alone (re-read when commands happen).
+pub async fn usage_bars(
+    state: web::Data<AppState>,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let access =
+        crate::workspaces::access::authorize(&state, &session.caller(), &path, Action::View)
+            .await?;
+    let usage = crate::workspaces::routes::load_usage(&state, &access.workspace).await?;
+    render(&UsageBars::new(access.workspace.id, &usage))
 }

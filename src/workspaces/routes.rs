@@ -309,7 +309,12 @@ pub async fn usage(
     path: web::Path<String>,
 ) -> AppResult<web::Json<Usage>> {
     let access = authorize(&state, &caller, &path, Action::View).await?;
-    let ws = access.workspace.id.clone();
+    Ok(web::Json(load_usage(&state, &access.workspace).await?))
+}
+
+/// The workspace's plan, its limits and what it uses now (API and dashboard).
+pub async fn load_usage(state: &AppState, workspace: &Workspace) -> AppResult<Usage> {
+    let ws = workspace.id.clone();
     let (counts, commands_last_minute): (Counts, i64) = state
         .db
         .run(move |conn| {
@@ -322,8 +327,8 @@ pub async fn usage(
             Ok((counts, recent))
         })
         .await?;
-    let plan = access.workspace.plan();
-    Ok(web::Json(Usage {
+    let plan = workspace.plan();
+    Ok(Usage {
         plan,
         limits: plan.limits(),
         usage: UsageCounts {
@@ -333,5 +338,5 @@ pub async fn usage(
             members: counts.members,
             commands_last_minute,
         },
-    }))
+    })
 }

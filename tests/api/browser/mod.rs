@@ -14,5 +14,6 @@ mod journey;
 mod kill_switch;
 mod pages;
 mod session;
+mod usage;
 
 pub use harness::*;

@@ -1,0 +1,53 @@
+//! The usage page: every limit of the plan against what the workspace uses, and commands per
+//! minute updating as commands happen.
+
+use serde_json::json;
+
+use super::Browser;
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn usage_shows_every_limit_and_counts_commands_live() {
+    let app = spawn_app().await;
+    // The first account is the platform admin: it may set the plan.
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Small studio").await;
+    app.set_plan(&owner, &ws, "free").await;
+    let ls = app.simulator_livestream(&owner, &ws).await;
+    crate::agents::device(&app, &owner, &ws, "Lamp", &["LED_ON"]).await;
+    app.post(
+        &format!("/workspaces/{ws}/rules"),
+        &owner.token,
+        json!({"name": "Light", "when": {"event": "comment", "contains": "light"}, "then": {"command": "LED_ON", "duration_ms": 500}}),
+    )
+    .await
+    .expect(201);
+
+    let b = Browser::start("usage").await;
+    b.sign_in(&app, &owner.email).await;
+    b.open(&app, &format!("/w/{ws}/usage")).await;
+    b.wait_live().await;
+    assert_eq!(b.text("#plan-name").await, "free");
+    assert!(b.text("#usage-devices").await.contains("1 of 2"));
+    assert!(b.text("#usage-livestreams").await.contains("1 of 1"));
+    assert!(
+        b.text("#usage-livestreams").await.contains("limit reached"),
+        "a full limit says so in words"
+    );
+    assert_eq!(
+        b.attr("#usage-commands", "data-used").await.as_deref(),
+        Some("0")
+    );
+    b.check("usage").await;
+
+    // A command (the lamp is offline: "not sent", but issued) counts at once.
+    app.post(
+        &format!("/workspaces/{ws}/livestreams/{ls}/events"),
+        &owner.token,
+        json!({"event_type": "comment", "payload": {"text": "light"}}),
+    )
+    .await
+    .expect(202);
+    b.wait_attr("#usage-commands", "data-used", "1").await;
+    b.close().await;
+}
