@@ -70,6 +70,8 @@ struct NewDevicePage {
     form: NewDevice,
     errors: std::collections::BTreeMap<String, String>,
     error: String,
+    /// The error is the plan's limit: the page links to the usage page.
+    plan_limit: bool,
 }
 
 pub async fn new_form(
@@ -99,6 +101,7 @@ pub async fn new_form(
         form,
         errors: Default::default(),
         error: String::new(),
+        plan_limit: false,
     })
 }
 
@@ -182,6 +185,7 @@ pub async fn add(
                 "Add a device",
             )
             .await?;
+            let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
             let (errors, error) = match &err {
                 AppError::Validation { fields, .. } => (fields.clone(), String::new()),
                 AppError::PlanLimitReached { limit, plan, .. } => (
@@ -200,6 +204,7 @@ pub async fn add(
                     form,
                     errors,
                     error,
+                    plan_limit,
                 },
             )
         }

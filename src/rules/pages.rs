@@ -218,6 +218,8 @@ struct BuilderPage {
     events: &'static [&'static str],
     try_form: TestForm,
     tried: Tried,
+    /// The error is the plan's limit: the page links to the usage page.
+    plan_limit: bool,
 }
 
 /// What "try it" found for the unsaved rule and the saved ones.
@@ -305,6 +307,7 @@ async fn builder_with(
         events: &EVENT_TYPES,
         try_form,
         tried,
+        plan_limit: false,
     })
 }
 
@@ -339,6 +342,7 @@ pub async fn add(
     form: PageForm<RuleForm>,
 ) -> PageResult {
     let PageForm { session, form } = form;
+    let mut plan_limit = false;
     let (status, errors, error) = match form.parse() {
         Err(errors) => (
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -359,19 +363,23 @@ pub async fn add(
                             .collect(),
                         String::new(),
                     ),
-                    AppError::PlanLimitReached { limit, plan, .. } => (
-                        status,
-                        BTreeMap::new(),
-                        format!(
-                            "Your plan ({plan}) allows {limit} rules. Remove one, or ask your host for a bigger plan."
-                        ),
-                    ),
+                    AppError::PlanLimitReached { limit, plan, .. } => {
+                        plan_limit = true;
+                        (
+                            status,
+                            BTreeMap::new(),
+                            format!(
+                                "Your plan ({plan}) allows {limit} rules. Remove one, or ask your host for a bigger plan."
+                            ),
+                        )
+                    }
                     other => (status, BTreeMap::new(), other.to_string()),
                 }
             }
         },
     };
-    let page = builder(&state, &session, &path, form, errors, error).await?;
+    let mut page = builder(&state, &session, &path, form, errors, error).await?;
+    page.plan_limit = plan_limit;
     html(status, &page)
 }
 

@@ -49,5 +49,17 @@ async fn usage_shows_every_limit_and_counts_commands_live() {
     .await
     .expect(202);
     b.wait_attr("#usage-commands", "data-used", "1").await;
+
+    // A form refused by the plan's limit says so and links here.
+    crate::agents::device(&app, &owner, &ws, "Fan", &["FAN_ON"]).await;
+    b.open(&app, &format!("/w/{ws}/devices/new")).await;
+    b.fill("#dev-name", "Third board").await;
+    b.fill("#dev-commands", "LED_ON").await;
+    b.click("form[action$='/devices'] button[type=submit]")
+        .await;
+    assert!(b.text("#form-error").await.contains("allows 2 device"));
+    b.click("#form-error a[href$='/usage']").await;
+    b.wait_path(&format!("/w/{ws}/usage")).await;
+    assert!(b.text("#usage-devices").await.contains("2 of 2"));
     b.close().await;
 }
