@@ -531,9 +531,11 @@ async fn every_zero_trust_check_rejects_before_the_board_hears_anything() {
             "rejected",
             "maximum",
         ),
+        // A second in the past: well beyond how far the agent's estimate of the server's
+        // clock (from its hello) can be off on one machine.
         (
             "c_late",
-            json!({"expires_at": now() - 1}),
+            json!({"expires_at": now() - 1_000}),
             "expired",
             "expires_at",
         ),
