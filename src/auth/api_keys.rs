@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, AuditEntry};
 use crate::auth::caller::Caller;
 use crate::auth::secrets::{hash_token, random_alphanumeric};
 use crate::context::AppState;
@@ -17,6 +16,7 @@ use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::workspaces::access::authorize;
 use crate::workspaces::permissions::Action;
+use crate::workspaces::scope::{Note, WorkspaceScope};
 
 const KEY_PREFIX: &str = "pk_";
 /// last_used_at is refreshed at most this often, so that reads stay reads.
@@ -154,7 +154,7 @@ pub async fn create_api_key(
     path: web::Path<String>,
     body: ApiJson<CreateApiKey>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::ManageApiKeys).await?;
+    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageApiKeys).await?;
     let body = body.0;
     let name = String::from(crate::text::Name::parse("name", &body.name)?);
     if body.scopes.is_empty() {
@@ -166,8 +166,7 @@ pub async fn create_api_key(
     let key = format!("{KEY_PREFIX}{}", random_alphanumeric(40));
     let id = new_id(prefix::API_KEY);
     let now = now_ms();
-    let actor = caller.owned_actor();
-    let ws = access.workspace.id.clone();
+    let created_by = scope.actor.id.clone();
     let scopes_json = Json::new(scopes.clone())?;
     let (row_id, row_name, key_hash, key_prefix) = (
         id.clone(),
@@ -175,27 +174,22 @@ pub async fn create_api_key(
         hash_token(&key),
         key[..8].to_owned(),
     );
-    state
-        .db
-        .transaction(move |conn| {
+    scope
+        .act("api_key.created", move |conn, ws| {
             diesel::insert_into(api_keys::table)
                 .values((
                     api_keys::id.eq(&row_id),
-                    api_keys::workspace_id.eq(&ws),
+                    api_keys::workspace_id.eq(ws),
                     api_keys::name.eq(&row_name),
                     api_keys::key_hash.eq(key_hash),
                     api_keys::key_prefix.eq(key_prefix),
                     api_keys::scopes.eq(&scopes_json),
-                    api_keys::created_by.eq(&actor.1),
+                    api_keys::created_by.eq(&created_by),
                     api_keys::created_at.eq(now),
                 ))
                 .execute(conn)?;
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "api_key.created")
-                    .target(&row_id)
-                    .details(serde_json::json!({"name": row_name})),
-            )
+            let note = Note::on(&row_id).details(serde_json::json!({"name": row_name}));
+            Ok(((), note))
         })
         .await?;
     Ok(HttpResponse::Created().json(CreatedApiKey {
@@ -240,16 +234,13 @@ pub async fn revoke_api_key(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, key_id) = path.into_inner();
-    let access = authorize(&state, &caller, &ws, Action::ManageApiKeys).await?;
-    let actor = caller.owned_actor();
-    let ws = access.workspace.id;
-    state
-        .db
-        .transaction(move |conn| {
+    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageApiKeys).await?;
+    scope
+        .act("api_key.revoked", move |conn, ws| {
             let revoked = diesel::update(
                 api_keys::table
                     .filter(api_keys::id.eq(&key_id))
-                    .filter(api_keys::workspace_id.eq(&ws))
+                    .filter(api_keys::workspace_id.eq(ws))
                     .filter(api_keys::revoked_at.is_null()),
             )
             .set(api_keys::revoked_at.eq(now_ms()))
@@ -257,10 +248,7 @@ pub async fn revoke_api_key(
             if revoked == 0 {
                 return Err(AppError::not_found("API key"));
             }
-            audit::record(
-                conn,
-                AuditEntry::workspace(&ws, (actor.0, &actor.1), "api_key.revoked").target(&key_id),
-            )
+            Ok(((), Note::on(key_id)))
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -44,12 +44,6 @@ impl Caller {
             Caller::ApiKey { key_id, .. } => ("api_key", key_id),
         }
     }
-
-    /// [`Caller::actor`] owned, to move into a database closure.
-    pub fn owned_actor(&self) -> (&'static str, String) {
-        let (kind, id) = self.actor();
-        (kind, id.to_owned())
-    }
 }
 
 impl FromRequest for Caller {
