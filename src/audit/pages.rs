@@ -15,8 +15,11 @@ use crate::db::DbConnection;
 use crate::db::schema::api_keys;
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
+use crate::web::filters::{
+    Choice, by_name, choices, next_page, non_empty, period_choices, query_string, since,
+};
 use crate::web::layout::Layout;
-use crate::web::page::{PageResult, clock, encode, iso, render};
+use crate::web::page::{PageResult, clock, iso, render};
 use crate::web::session::Session;
 use crate::workspaces::access::authorize;
 use crate::workspaces::model::list_members;
@@ -56,25 +59,9 @@ pub struct Query {
     before: String,
 }
 
-fn non_empty(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
-}
-
 impl Query {
     fn filter(&self, now: i64) -> AppResult<AuditFilter> {
-        let since = match self.within.trim() {
-            "" => None,
-            "1h" => Some(now - 3_600_000),
-            "24h" => Some(now - 86_400_000),
-            "7d" => Some(now - 7 * 86_400_000),
-            other => {
-                return Err(AppError::invalid(
-                    "within",
-                    format!("{other:?}: one of 1h, 24h, 7d"),
-                ));
-            }
-        };
+        let since = since(&self.within, now)?;
         Ok(AuditFilter {
             kind: non_empty(&self.kind),
             actor: non_empty(&self.actor),
@@ -84,16 +71,11 @@ impl Query {
     }
 
     fn without_cursor(&self) -> String {
-        [
+        query_string(&[
             ("kind", &self.kind),
             ("actor", &self.actor),
             ("within", &self.within),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
-        .collect::<Vec<_>>()
-        .join("&")
+        ])
     }
 }
 
@@ -173,26 +155,6 @@ impl Line {
     }
 }
 
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices(all: Vec<(String, String)>, selected: &str, any: &str) -> Vec<Choice> {
-    std::iter::once(Choice {
-        value: String::new(),
-        label: any.to_owned(),
-        selected: selected.trim().is_empty(),
-    })
-    .chain(all.into_iter().map(|(value, label)| Choice {
-        selected: selected.trim() == value,
-        value,
-        label,
-    }))
-    .collect()
-}
-
 #[derive(Template)]
 #[template(path = "audit/list.html")]
 struct AuditPage {
@@ -230,30 +192,13 @@ pub async fn list(
         .await?;
     let full_page = rows.len() == usize::try_from(PAGE).unwrap_or(usize::MAX);
     let rest = query.without_cursor();
-    let next = rows.last().filter(|_| full_page).map(|last| {
-        let sep = if rest.is_empty() { "" } else { "&" };
-        format!("?{rest}{sep}before={}", encode(&last.id))
-    });
-    let mut actors: Vec<(String, String)> = names
-        .users
-        .iter()
-        .map(|(id, name)| (id.clone(), name.clone()))
-        .collect();
-    actors.sort_by_key(|(_, name)| name.to_lowercase());
+    let next = next_page(&rest, rows.last().map(|r| r.id.as_str()), full_page);
+    let mut actors = by_name(&names.users);
     actors.push(("api_key".into(), "any API key".into()));
     actors.push(("system".into(), "livectl (automatic)".into()));
     let kinds = CATEGORIES
         .iter()
-        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
-        .collect();
-    let periods = [
-        ("1h", "last hour"),
-        ("24h", "last 24 hours"),
-        ("7d", "last 7 days"),
-    ]
-    .iter()
-    .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
-    .collect();
+        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()));
     let csv = if rest.is_empty() {
         format!("/w/{ws_id}/audit.csv")
     } else {
@@ -262,7 +207,7 @@ pub async fn list(
     render(&AuditPage {
         kinds: choices(kinds, &query.kind, "everything"),
         actors: choices(actors, &query.actor, "anyone"),
-        periods: choices(periods, &query.within, "all time"),
+        periods: period_choices(&query.within),
         lines: rows.into_iter().map(|r| Line::new(r, &names)).collect(),
         next,
         csv,

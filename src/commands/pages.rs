@@ -16,8 +16,11 @@ use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
 use crate::protocol::CommandStatus;
 use crate::rules::model::RuleRow;
+use crate::web::filters::{
+    Choice, by_name, choices, next_page, non_empty, period_choices, query_string, since,
+};
 use crate::web::layout::Layout;
-use crate::web::page::{PageResult, clock, encode, iso, render};
+use crate::web::page::{PageResult, clock, iso, render};
 use crate::web::session::Session;
 use crate::workspaces::permissions::Action;
 
@@ -44,11 +47,6 @@ pub struct Query {
     before: String,
 }
 
-fn non_empty(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
-}
-
 impl Query {
     /// The filter it asks for; an unknown status or period is a 422 naming the field.
     fn filter(&self, now: i64) -> AppResult<HistoryFilter> {
@@ -58,18 +56,7 @@ impl Query {
                 AppError::invalid("status", format!("{s:?} is not a command status"))
             })?),
         };
-        let since = match self.within.trim() {
-            "" => None,
-            "1h" => Some(now - 3_600_000),
-            "24h" => Some(now - 86_400_000),
-            "7d" => Some(now - 7 * 86_400_000),
-            other => {
-                return Err(AppError::invalid(
-                    "within",
-                    format!("{other:?}: one of 1h, 24h, 7d"),
-                ));
-            }
-        };
+        let since = since(&self.within, now)?;
         Ok(HistoryFilter {
             device_id: non_empty(&self.device),
             status,
@@ -81,17 +68,12 @@ impl Query {
 
     /// The query string of this filter without the cursor (`&`-joined, encoded).
     fn without_cursor(&self) -> String {
-        [
+        query_string(&[
             ("device", &self.device),
             ("status", &self.status),
             ("rule", &self.rule),
             ("within", &self.within),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
-        .collect::<Vec<_>>()
-        .join("&")
+        ])
     }
 }
 
@@ -189,13 +171,6 @@ impl Names {
     }
 }
 
-/// A choice of a filter's `<select>`.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
 /// The table and what it needs: the part the first page re-reads.
 #[derive(Template)]
 #[template(path = "commands/rows.html")]
@@ -261,11 +236,11 @@ async fn load_rows(state: &AppState, ws: &str, query: &Query) -> AppResult<(Rows
         })
         .await?;
     let full_page = records.len() == usize::try_from(PAGE).unwrap_or(usize::MAX);
-    let next = records.last().filter(|_| full_page).map(|last| {
-        let rest = query.without_cursor();
-        let sep = if rest.is_empty() { "" } else { "&" };
-        format!("?{rest}{sep}before={}", encode(&last.id))
-    });
+    let next = next_page(
+        &query.without_cursor(),
+        records.last().map(|r| r.id.as_str()),
+        full_page,
+    );
     let live_part = if first_page {
         let rest = query.without_cursor();
         format!("/w/{ws}/commands/rows?{rest}")
@@ -281,24 +256,6 @@ async fn load_rows(state: &AppState, ws: &str, query: &Query) -> AppResult<(Rows
         filtered: !query.without_cursor().is_empty(),
     };
     Ok((rows, names))
-}
-
-fn choices<'a>(
-    all: impl Iterator<Item = (&'a str, &'a str)>,
-    selected: &str,
-    any: &str,
-) -> Vec<Choice> {
-    std::iter::once(Choice {
-        value: String::new(),
-        label: any.to_owned(),
-        selected: selected.trim().is_empty(),
-    })
-    .chain(all.map(|(value, label)| Choice {
-        value: value.to_owned(),
-        label: label.to_owned(),
-        selected: selected.trim() == value,
-    }))
-    .collect()
 }
 
 /// `GET /w/{ws}/commands`: every member may read the history.
@@ -319,29 +276,14 @@ pub async fn list(
     .await?;
     let ws_id = access.workspace.id;
     let (rows, names) = load_rows(&state, &ws_id, &query).await?;
-    let mut devices: Vec<(&str, &str)> = names
-        .devices
+    let statuses = CommandStatus::ALL
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    devices.sort_by_key(|(_, name)| name.to_lowercase());
-    let mut rules: Vec<(&str, &str)> = names
-        .rules
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    rules.sort_by_key(|(_, name)| name.to_lowercase());
-    let statuses = CommandStatus::ALL.iter().map(|s| (s.as_str(), s.as_str()));
-    let periods = [
-        ("1h", "last hour"),
-        ("24h", "last 24 hours"),
-        ("7d", "last 7 days"),
-    ];
+        .map(|s| (s.as_str().to_owned(), s.as_str().to_owned()));
     render(&CommandsPage {
-        devices: choices(devices.into_iter(), &query.device, "every device"),
+        devices: choices(by_name(&names.devices), &query.device, "every device"),
         statuses: choices(statuses, &query.status, "every status"),
-        rules: choices(rules.into_iter(), &query.rule, "every rule"),
-        periods: choices(periods.into_iter(), &query.within, "all time"),
+        rules: choices(by_name(&names.rules), &query.rule, "every rule"),
+        periods: period_choices(&query.within),
         rows,
         ws_id,
         layout,

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod control_room;
 pub mod csrf;
 pub mod feed;
+pub mod filters;
 pub mod headers;
 pub mod layout;
 pub mod page;
