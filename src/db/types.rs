@@ -126,30 +126,22 @@ macro_rules! text_enum {
     };
 }
 
-/// Reads a wire enum of `protocol` (which stays free of the database) from a text column,
-/// through its own `parse`, with no fallback.
-macro_rules! readable_text {
-    ($ty:ty, $name:literal) => {
-        impl FromSql<Text, MultiBackend> for $ty {
-            fn from_sql(
-                bytes: <MultiBackend as Backend>::RawValue<'_>,
-            ) -> deserialize::Result<Self> {
-                let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
-                <$ty>::parse(&text).ok_or_else(|| unreadable($name, &text))
-            }
-        }
-
-        impl diesel::Queryable<Text, MultiBackend> for $ty {
-            type Row = Self;
-
-            fn build(row: Self) -> deserialize::Result<Self> {
-                Ok(row)
-            }
-        }
-    };
+/// A command's status, a wire enum of `protocol` (which stays free of the database), read from
+/// its text column through its own `parse`, with no fallback.
+impl FromSql<Text, MultiBackend> for crate::protocol::CommandStatus {
+    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+        Self::parse(&text).ok_or_else(|| unreadable("command status", &text))
+    }
 }
 
-readable_text!(crate::protocol::CommandStatus, "command status");
+impl diesel::Queryable<Text, MultiBackend> for crate::protocol::CommandStatus {
+    type Row = Self;
+
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
 
 /// The error of a stored value this build cannot read (logged with the query's failure).
 pub fn unreadable(what: &str, text: &str) -> Box<dyn std::error::Error + Send + Sync> {

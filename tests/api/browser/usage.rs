@@ -1,5 +1,5 @@
 //! The usage page: every limit of the plan against what the workspace uses, and commands per
-//! minute updating as commands happen.
+//! minute updating as commands happen; the history pages on a phone.
 
 use serde_json::json;
 
@@ -62,4 +62,18 @@ async fn usage_shows_every_limit_and_counts_commands_live() {
     b.wait_path(&format!("/w/{ws}/usage")).await;
     assert!(b.text("#usage-devices").await.contains("2 of 2"));
     b.close().await;
+
+    // On a phone: each history page fits, with the kill switch first.
+    let phone = Browser::phone("history-phone").await;
+    phone.sign_in(&app, &owner.email).await;
+    for page in ["usage", "commands", "audit"] {
+        phone.open(&app, &format!("/w/{ws}/{page}")).await;
+        phone.find("#kill-switch").await;
+        let overflow = phone
+            .eval("return document.documentElement.scrollWidth > window.innerWidth")
+            .await;
+        assert_eq!(overflow, false, "{page} scrolls sideways on a phone");
+        phone.check(page).await;
+    }
+    phone.close().await;
 }
