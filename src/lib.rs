@@ -16,6 +16,7 @@ pub mod devices;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod i18n;
 pub mod ids;
 pub mod live;
 pub mod mqtt;

@@ -138,7 +138,7 @@ fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let db = livectl::db::Db::connect(settings.database_url().expose(), 1)?;
             let mut conn = db.get_blocking().map_err(AppError::into_cause)?;
             let user = livectl::db::write_transaction(&mut conn, |c| {
-                users::User::create(c, users::User::new(email, name, hash), platform_admin)
+                users::User::create(c, users::User::new(email, name, hash)?, platform_admin)
             })
             .map_err(AppError::into_cause)?;
             println!(

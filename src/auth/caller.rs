@@ -37,6 +37,14 @@ impl Caller {
         }
     }
 
+    /// The sign-in (refresh family) an access token belongs to.
+    pub fn sign_in(&self) -> Option<&str> {
+        match self {
+            Caller::User { sid, .. } => sid.as_deref(),
+            Caller::ApiKey { .. } => None,
+        }
+    }
+
     /// `(actor_type, actor_id)` for the audit log.
     pub fn actor(&self) -> (&'static str, &str) {
         match self {

@@ -1,6 +1,7 @@
 //! Accounts and credentials: users, passwords, access and refresh tokens, API keys, and the
 //! extractor that turns a request's credentials into a [`Caller`].
 
+pub mod account;
 pub mod api_keys;
 pub mod caller;
 pub mod denylist;
@@ -8,6 +9,7 @@ pub mod jwt;
 pub mod limits;
 pub mod pages;
 pub mod password;
+pub mod preferences;
 pub mod rate_limit;
 pub mod refresh;
 pub mod routes;

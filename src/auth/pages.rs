@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::routes::{
-    LoginRequest, RegisterRequest, Renewal, SignInToEnd, SignedIn, client_address,
+    LoginRequest, RegisterRequest, Renewal, SignInToEnd, SignedIn, client_address, origin,
     register_account, renew, sign_in, sign_out,
 };
 use crate::config::RegistrationMode;
@@ -128,12 +128,11 @@ pub async fn login(
     form: PublicForm<LoginForm>,
 ) -> PageResult {
     let form = form.0;
-    let address = client_address(&req, &state);
     let request = LoginRequest {
         email: form.email.clone(),
         password: form.password,
     };
-    match sign_in(&state, request, &address).await {
+    match sign_in(&state, request, origin(&req, &state)).await {
         Ok(signed_in) => Ok(signed_in_response(&state, &signed_in, landing(&form.next))),
         Err(err) => {
             let message = match &err {
@@ -237,7 +236,7 @@ pub async fn register(
         email: form.email.clone(),
         password: form.password.clone(),
     };
-    match sign_in(&state, login, &address).await {
+    match sign_in(&state, login, origin(&req, &state)).await {
         Ok(signed_in) => Ok(signed_in_response(&state, &signed_in, landing(&form.next))),
         Err(err) => failed(err),
     }

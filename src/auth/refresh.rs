@@ -23,6 +23,33 @@ struct RefreshToken {
     expires_at: i64,
     rotated_at: Option<i64>,
     revoked_at: Option<i64>,
+    created_at: i64,
+    started_at: Option<i64>,
+    client: Option<String>,
+    address: Option<String>,
+}
+
+/// Where a sign-in started: kept along its rotations, listed on the account page.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The browser or program (its `User-Agent`, shortened).
+    pub client: String,
+    pub address: String,
+}
+
+/// One sign-in (refresh family) that can still renew.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SignIn {
+    pub id: String,
+    /// When the password was entered (Unix ms).
+    pub started_at: i64,
+    /// The last renewal (Unix ms).
+    pub last_used_at: i64,
+    /// The browser or program, from its `User-Agent`.
+    pub client: String,
+    pub address: String,
+    /// The sign-in this request was made with.
+    pub current: bool,
 }
 
 pub enum Rotation {
@@ -45,15 +72,33 @@ pub struct Issued {
     pub family_id: String,
 }
 
+/// Which sign-in a new token belongs to.
+pub enum Family<'a> {
+    New(Origin),
+    Continue {
+        id: &'a str,
+        started_at: i64,
+        origin: Origin,
+    },
+}
+
 /// Stores a new token (starting a family when `family_id` is `None`) and returns it in clear.
 pub fn issue(
     conn: &mut DbConnection,
     user_id: &str,
-    family_id: Option<&str>,
+    family: Family<'_>,
     ttl_s: u64,
 ) -> AppResult<Issued> {
     let token = random_token(32);
     let now = now_ms();
+    let (family_id, started_at, origin) = match family {
+        Family::New(origin) => (None, now, origin),
+        Family::Continue {
+            id,
+            started_at,
+            origin,
+        } => (Some(id), started_at, origin),
+    };
     let family = family_id.map_or_else(|| new_id(prefix::TOKEN_FAMILY), str::to_owned);
     let ttl_ms = i64::try_from(ttl_s)
         .unwrap_or(i64::MAX / 2_000)
@@ -66,6 +111,9 @@ pub fn issue(
             rt::token_hash.eq(hash_token(&token)),
             rt::created_at.eq(now),
             rt::expires_at.eq(now.saturating_add(ttl_ms)),
+            rt::started_at.eq(started_at),
+            rt::client.eq(&origin.client),
+            rt::address.eq(&origin.address),
         ))
         .execute(conn)?;
     Ok(Issued {
@@ -119,7 +167,15 @@ pub fn rotate(
         // A concurrent renewal with the same token won just now.
         return Ok(Rotation::JustRotated);
     }
-    let next = issue(conn, &token.user_id, Some(&token.family_id), ttl_s)?;
+    let family = Family::Continue {
+        id: &token.family_id,
+        started_at: token.started_at.unwrap_or(token.created_at),
+        origin: Origin {
+            client: token.client.clone().unwrap_or_default(),
+            address: token.address.clone().unwrap_or_default(),
+        },
+    };
+    let next = issue(conn, &token.user_id, family, ttl_s)?;
     Ok(Rotation::Rotated {
         user_id: token.user_id,
         family_id: next.family_id,
@@ -161,4 +217,51 @@ pub fn revoke_for_user(conn: &mut DbConnection, user_id: &str, presented: &str) 
         Some(token) if token.user_id == user_id => revoke_family(conn, &token.family_id),
         _ => Ok(()),
     }
+}
+
+/// The user's sign-ins that can still renew, newest first (`current`: the caller's own).
+pub fn live_sign_ins(
+    conn: &mut DbConnection,
+    user_id: &str,
+    current: Option<&str>,
+) -> AppResult<Vec<SignIn>> {
+    let now = now_ms();
+    let tokens: Vec<RefreshToken> = rt::table
+        .filter(rt::user_id.eq(user_id))
+        .filter(rt::rotated_at.is_null())
+        .filter(rt::revoked_at.is_null())
+        .filter(rt::expires_at.gt(now))
+        .order(rt::created_at.desc())
+        .select(RefreshToken::as_select())
+        .load(conn)?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| SignIn {
+            current: current == Some(t.family_id.as_str()),
+            started_at: t.started_at.unwrap_or(t.created_at),
+            last_used_at: t.created_at,
+            client: t.client.unwrap_or_default(),
+            address: t.address.unwrap_or_default(),
+            id: t.family_id,
+        })
+        .collect())
+}
+
+/// Revokes every sign-in of the user but `keep`; returns the ones it ended.
+pub fn revoke_all_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    keep: Option<&str>,
+) -> AppResult<Vec<String>> {
+    let mut families: Vec<String> = rt::table
+        .filter(rt::user_id.eq(user_id))
+        .filter(rt::revoked_at.is_null())
+        .select(rt::family_id)
+        .distinct()
+        .load(conn)?;
+    families.retain(|f| Some(f.as_str()) != keep);
+    for family in &families {
+        revoke_family(conn, family)?;
+    }
+    Ok(families)
 }

@@ -135,7 +135,7 @@ pub async fn register_account(
                     return Err(AppError::NotInvited);
                 }
             }
-            let user = User::create(conn, User::new(email, name, hash), false)?;
+            let user = User::create(conn, User::new(email, name, hash)?, false)?;
             audit::record(
                 conn,
                 AuditEntry::platform(("user", &user.id), "user.registered")
@@ -147,6 +147,23 @@ pub async fn register_account(
         .await?;
     tracing::info!(user_id = %user.id, platform_admin = user.is_platform_admin, "account registered");
     Ok(user)
+}
+
+/// Where a request comes from, as a new sign-in records it.
+pub fn origin(req: &HttpRequest, state: &AppState) -> refresh::Origin {
+    let agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    refresh::Origin {
+        client: agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect(),
+        address: client_address(req, state),
+    }
 }
 
 /// The client address used for rate limiting.
@@ -175,8 +192,7 @@ pub async fn login(
     state: web::Data<AppState>,
     body: ApiJson<LoginRequest>,
 ) -> AppResult<web::Json<TokenPair>> {
-    let address = client_address(&req, &state);
-    let signed_in = sign_in(&state, body.0, &address).await?;
+    let signed_in = sign_in(&state, body.0, origin(&req, &state)).await?;
     Ok(web::Json(signed_in.pair))
 }
 
@@ -191,7 +207,12 @@ pub struct SignedIn {
 
 /// Checks email and password (rate limited per account and per client address) and starts a
 /// new refresh family: nothing from before the sign-in is reused.
-pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> AppResult<SignedIn> {
+pub async fn sign_in(
+    state: &AppState,
+    body: LoginRequest,
+    origin: refresh::Origin,
+) -> AppResult<SignedIn> {
+    let address = origin.address.as_str();
     let email = body.email.trim().to_lowercase();
     if let Err(retry_after_s) = state.limits.sign_in(&email, address).await {
         state.metrics.logins_rate_limited.inc();
@@ -216,7 +237,7 @@ pub async fn sign_in(state: &AppState, body: LoginRequest, address: &str) -> App
     let owner = user_id.clone();
     let refresh = state
         .db
-        .run(move |conn| refresh::issue(conn, &owner, None, ttl))
+        .run(move |conn| refresh::issue(conn, &owner, refresh::Family::New(origin), ttl))
         .await?;
     pair_for(state, user_id, refresh.family_id, refresh.token)
 }
@@ -274,7 +295,7 @@ pub async fn renew(state: &AppState, presented: String) -> AppResult<Renewal> {
 
 /// Refuses every access token of a sign-in (refresh family) from now until the last one it
 /// may have been issued expires.
-async fn deny_sign_in(state: &AppState, family_id: String) -> AppResult<()> {
+pub async fn deny_sign_in(state: &AppState, family_id: String) -> AppResult<()> {
     let ttl_s = i64::try_from(state.settings.auth.access_ttl_s).unwrap_or(i64::MAX / 2);
     let until = (crate::ids::now_ms() / 1000)
         .saturating_add(ttl_s)

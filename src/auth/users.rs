@@ -4,8 +4,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::preferences::Preferences;
 use crate::db::DbConnection;
 use crate::db::schema::{instance_settings, users};
+use crate::db::types::Json;
 use crate::error::{AppError, AppResult};
 use crate::ids::{new_id, now_ms, prefix};
 
@@ -19,6 +21,7 @@ pub struct User {
     pub is_platform_admin: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub preferences: Json<Preferences>,
 }
 
 /// A user as the API shows it (never the hash).
@@ -29,6 +32,7 @@ pub struct UserView {
     pub name: String,
     pub is_platform_admin: bool,
     pub created_at: i64,
+    pub preferences: Preferences,
 }
 
 impl From<&User> for UserView {
@@ -39,14 +43,15 @@ impl From<&User> for UserView {
             name: u.name.clone(),
             is_platform_admin: u.is_platform_admin,
             created_at: u.created_at,
+            preferences: u.preferences.get().clone(),
         }
     }
 }
 
 impl User {
-    pub fn new(email: String, name: String, password_hash: String) -> Self {
+    pub fn new(email: String, name: String, password_hash: String) -> AppResult<Self> {
         let now = now_ms();
-        User {
+        Ok(User {
             id: new_id(prefix::USER),
             email,
             name,
@@ -54,7 +59,8 @@ impl User {
             is_platform_admin: false,
             created_at: now,
             updated_at: now,
-        }
+            preferences: Json::new(Preferences::default())?,
+        })
     }
 
     pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<User>> {

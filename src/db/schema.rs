@@ -17,6 +17,7 @@ diesel::table! {
         is_platform_admin -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        preferences -> Text,
     }
 }
 
@@ -30,6 +31,9 @@ diesel::table! {
         expires_at -> BigInt,
         rotated_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        started_at -> Nullable<BigInt>,
+        client -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 

@@ -26,10 +26,14 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let writes = method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD;
 
-    let mut res = request_id::scope(id.clone(), async move {
-        let res = next.call(req).await?.map_into_boxed_body();
-        Ok::<_, actix_web::Error>(normalise_error_body(res))
-    })
+    let lang = crate::i18n::from_request(req.request());
+    let mut res = request_id::scope(
+        id.clone(),
+        crate::i18n::scope(lang, async move {
+            let res = next.call(req).await?.map_into_boxed_body();
+            Ok::<_, actix_web::Error>(normalise_error_body(res))
+        }),
+    )
     .await?;
 
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account;
 mod agent_board;
 mod agents;
 mod auth;

@@ -1,0 +1,3 @@
+## Bảng điều khiển livectl bằng tiếng Việt.
+
+n-members = { $count } thành viên

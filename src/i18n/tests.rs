@@ -1,0 +1,72 @@
+use std::collections::BTreeSet;
+
+use fluent_bundle::FluentResource;
+use fluent_syntax::ast::Entry;
+
+use super::*;
+
+fn ids(source: &str) -> BTreeSet<String> {
+    let resource = match FluentResource::try_new(source.to_owned()) {
+        Ok(resource) => resource,
+        Err((_, errors)) => panic!("catalogue does not parse: {errors:?}"),
+    };
+    resource
+        .entries()
+        .filter_map(|entry| match entry {
+            Entry::Message(m) => Some(m.id.name.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_catalogue_has_every_message_and_parses() {
+    let english = ids(SOURCES[0].1);
+    assert!(english.len() > 10, "the English catalogue is the reference");
+    for (lang, source) in SOURCES {
+        let these = ids(source);
+        let missing: Vec<_> = english.difference(&these).collect();
+        let extra: Vec<_> = these.difference(&english).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{lang}: missing {missing:?}, not in English {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn accept_language_picks_the_best_known_language() {
+    assert_eq!(from_accept_language("vi-VN,vi;q=0.9,en;q=0.8"), Lang::Vi);
+    assert_eq!(from_accept_language("en-US,en;q=0.9,vi;q=0.8"), Lang::En);
+    assert_eq!(from_accept_language("fr-FR,vi;q=0.5"), Lang::Vi);
+    assert_eq!(from_accept_language("fr, de"), Lang::En);
+    assert_eq!(from_accept_language("vi;q=0"), Lang::En);
+    assert_eq!(from_accept_language(""), Lang::En);
+}
+
+#[test]
+fn messages_take_variables_and_fall_back_to_english() {
+    assert_eq!(
+        Lang::En.t_with("n-members", &[("count", 1.into())]),
+        "1 member"
+    );
+    assert_eq!(
+        Lang::En.t_with("n-members", &[("count", 3.into())]),
+        "3 members"
+    );
+    assert_eq!(
+        Lang::Vi.t_with("n-members", &[("count", 3.into())]),
+        "3 thành viên"
+    );
+    assert_eq!(Lang::Vi.t("no-such-message"), "no-such-message");
+}
+
+#[test]
+fn numbers_and_times_follow_the_language() {
+    assert_eq!(number(Lang::En, 1_234_567), "1,234,567");
+    assert_eq!(number(Lang::Vi, 1_234_567), "1.234.567");
+    assert_eq!(number(Lang::Vi, -999), "-999");
+    let ms = 1_796_446_800_000; // 2026-12-05 05:00:00 UTC
+    assert_eq!(date_time(Lang::En, ms), "2026-12-05 05:00:00 UTC");
+    assert_eq!(date_time(Lang::Vi, ms), "05:00:00 05/12/2026 UTC");
+}
