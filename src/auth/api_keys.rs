@@ -154,8 +154,18 @@ pub async fn create_api_key(
     path: web::Path<String>,
     body: ApiJson<CreateApiKey>,
 ) -> AppResult<HttpResponse> {
-    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageApiKeys).await?;
-    let body = body.0;
+    let created = create(&state, &caller, &path, body.0).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Checks and stores a new key; the answer holds the key, in clear, this once.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    body: CreateApiKey,
+) -> AppResult<CreatedApiKey> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageApiKeys).await?;
     let name = String::from(crate::text::Name::parse("name", &body.name)?);
     if body.scopes.is_empty() {
         return Err(AppError::invalid("scopes", "name at least one scope"));
@@ -192,13 +202,13 @@ pub async fn create_api_key(
             Ok(((), note))
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey {
+    Ok(CreatedApiKey {
         id,
         key,
         name,
         scopes,
         created_at: now,
-    }))
+    })
 }
 
 /// Lists the workspace's live API keys (never the keys themselves).
@@ -209,7 +219,12 @@ pub async fn list_api_keys(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Vec<ApiKeyView>>> {
-    let access = authorize(&state, &caller, &path, Action::ManageApiKeys).await?;
+    Ok(web::Json(list(&state, &caller, &path).await?))
+}
+
+/// The workspace's live keys, newest first.
+pub async fn list(state: &AppState, caller: &Caller, ws: &str) -> AppResult<Vec<ApiKeyView>> {
+    let access = authorize(state, caller, ws, Action::ManageApiKeys).await?;
     let ws = access.workspace.id;
     let rows: Vec<ApiKeyRow> = state
         .db
@@ -222,7 +237,7 @@ pub async fn list_api_keys(
                 .load(conn)?)
         })
         .await?;
-    Ok(web::Json(rows.iter().map(ApiKeyRow::view).collect()))
+    Ok(rows.iter().map(ApiKeyRow::view).collect())
 }
 
 /// Revokes an API key at once.
@@ -234,7 +249,13 @@ pub async fn revoke_api_key(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, key_id) = path.into_inner();
-    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageApiKeys).await?;
+    revoke(&state, &caller, &ws, key_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes a key of the workspace (404 when it has no such live key).
+pub async fn revoke(state: &AppState, caller: &Caller, ws: &str, key_id: String) -> AppResult<()> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageApiKeys).await?;
     scope
         .act("api_key.revoked", move |conn, ws| {
             let revoked = diesel::update(
@@ -250,6 +271,5 @@ pub async fn revoke_api_key(
             }
             Ok(((), Note::on(key_id)))
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await
 }

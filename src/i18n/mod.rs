@@ -118,6 +118,11 @@ impl From<String> for Arg {
         Arg::Text(s)
     }
 }
+impl From<Cow<'_, str>> for Arg {
+    fn from(s: Cow<'_, str>) -> Self {
+        Arg::Text(s.into_owned())
+    }
+}
 impl From<&String> for Arg {
     fn from(s: &String) -> Self {
         Arg::Text(s.clone())

@@ -1,9 +1,13 @@
 //! The frame around every page: the user's menu, and inside a workspace its navigation and the
 //! kill-switch bar (on every workspace page, latched banner included).
 
+use std::borrow::Cow;
+
+use crate::auth::preferences::Preferences;
 use crate::auth::users::User;
 use crate::context::AppState;
 use crate::error::AppError;
+use crate::i18n::{self, Lang};
 use crate::web::assets;
 use crate::web::page::{PageError, clock, iso};
 use crate::web::session::Session;
@@ -19,6 +23,7 @@ pub struct Layout {
 
 pub struct UserNav {
     pub name: String,
+    pub preferences: Preferences,
     pub csrf: String,
     /// When the access cookie runs out (Unix seconds): the script renews before that.
     pub expires_at: i64,
@@ -34,6 +39,31 @@ pub struct WorkspaceNav {
     pub kill: KillState,
 }
 
+impl WorkspaceNav {
+    /// The navigation this member sees: `(section, path under the workspace, label id)`;
+    /// owner-only pages are left out for everyone else.
+    pub fn sections(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        let mut sections = vec![
+            ("control", "", "nav-control"),
+            ("livestreams", "/livestreams", "nav-livestreams"),
+            ("devices", "/devices", "nav-devices"),
+            ("rules", "/rules", "nav-rules"),
+            ("commands", "/commands", "nav-commands"),
+            ("audit", "/audit", "nav-audit"),
+            ("members", "/members", "nav-members"),
+        ];
+        if allows(self.role, Action::ManageApiKeys) {
+            sections.push(("api-keys", "/api-keys", "nav-api-keys"));
+        }
+        sections.push(("usage", "/usage", "nav-usage"));
+        if allows(self.role, Action::ManageSettings) {
+            sections.push(("settings", "/settings", "nav-settings"));
+        }
+        sections.push(("dock", "/dock", "nav-dock"));
+        sections
+    }
+}
+
 /// The kill switch as the bar shows it.
 pub struct KillState {
     pub engaged: bool,
@@ -43,6 +73,8 @@ pub struct KillState {
     pub reason: String,
     pub can_engage: bool,
     pub can_release: bool,
+    /// The member asked to confirm before it engages (their preference).
+    pub confirm: bool,
     /// Why this member cannot release it (empty when they can).
     pub release_denied: String,
     pub engage_denied: String,
@@ -52,7 +84,7 @@ impl Layout {
     /// A page outside any workspace (`/login` has no user).
     pub fn public(title: &str) -> Self {
         Self {
-            title: title.to_owned(),
+            title: page_title(title),
             user: None,
             workspace: None,
         }
@@ -70,7 +102,7 @@ impl Layout {
             .await?
             .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))?;
         Ok(Self {
-            title: title.to_owned(),
+            title: page_title(title),
             user: Some(user_nav(state, session, &user)),
             workspace: None,
         })
@@ -111,10 +143,12 @@ impl Layout {
             .await?;
         let user =
             user.ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))?;
-        let kill = kill_state(&access.workspace, access.role, by, &owner);
+        let nav = user_nav(state, session, &user);
+        let mut kill = kill_state(&access.workspace, access.role, by, &owner);
+        kill.confirm = user.preferences.confirm_before_stop;
         let layout = Self {
-            title: title.to_owned(),
-            user: Some(user_nav(state, session, &user)),
+            title: page_title(title),
+            user: Some(nav),
             workspace: Some(WorkspaceNav {
                 id: access.workspace.id.clone(),
                 name: access.workspace.name.clone(),
@@ -132,6 +166,24 @@ impl Layout {
             Some(ws) if ws.kill.engaged => format!("STOPPED · {} · {}", self.title, ws.name),
             Some(ws) => format!("{} · {} · livectl", self.title, ws.name),
             None => format!("{} · livectl", self.title),
+        }
+    }
+
+    /// The message `id` in the page's language.
+    pub fn t(&self, id: &str) -> Cow<'static, str> {
+        i18n::t(id)
+    }
+
+    /// The page's language.
+    pub fn lang(&self) -> Lang {
+        i18n::current()
+    }
+
+    /// The language the switcher offers.
+    pub fn other_lang(&self) -> Lang {
+        match i18n::current() {
+            Lang::En => Lang::Vi,
+            Lang::Vi => Lang::En,
         }
     }
 
@@ -156,9 +208,23 @@ impl Layout {
     }
 }
 
+/// A page's title: a catalogue id (`page-usage`) in the page's language; other text as it is.
+fn page_title(title: &str) -> String {
+    if title.starts_with("page-") {
+        i18n::t(title).into_owned()
+    } else {
+        title.to_owned()
+    }
+}
+
+/// The user's own choices apply from here on: their language first of all.
 fn user_nav(state: &AppState, session: &Session, user: &User) -> UserNav {
+    if let Some(lang) = user.preferences.language {
+        i18n::set(lang);
+    }
     UserNav {
         name: user.name.clone(),
+        preferences: user.preferences.get().clone(),
         csrf: session.csrf(state),
         expires_at: session.exp,
         platform_admin: user.is_platform_admin,
@@ -177,6 +243,7 @@ pub fn kill_state(workspace: &Workspace, role: Role, by: String, owner: &str) ->
         reason: workspace.kill_switch_reason.clone().unwrap_or_default(),
         can_engage,
         can_release,
+        confirm: false,
         release_denied: if can_release {
             String::new()
         } else if owner.is_empty() {

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod feed;
 pub mod filters;
 pub mod headers;
+pub mod language;
 pub mod layout;
 pub mod page;
 pub mod session;
@@ -23,6 +24,7 @@ use crate::{audit, auth, commands, devices, live, rules, workspaces};
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(workspaces::pages::home))
         .route("/favicon.ico", web::get().to(assets::favicon))
+        .route("/language", web::post().to(language::switch))
         .route("/static/{file:.*}", web::get().to(assets::serve))
         .route("/login", web::get().to(auth::pages::login_form))
         .route("/login", web::post().to(auth::pages::login))
@@ -61,5 +63,6 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .configure(devices::pages::routes)
         .configure(rules::pages::routes)
         .configure(commands::pages::routes)
-        .configure(audit::pages::routes);
+        .configure(audit::pages::routes)
+        .configure(workspaces::member_pages::routes);
 }

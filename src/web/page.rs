@@ -121,6 +121,50 @@ impl ResponseError for PageError {
     }
 }
 
+/// A form that was refused: what the page shows beside its fields and above the form, and the
+/// status it answers with. An internal error is not a form's failure: it stays an error page.
+#[derive(Default)]
+pub struct FormFailure {
+    pub status: Option<StatusCode>,
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub message: String,
+}
+
+impl FormFailure {
+    pub fn of(err: AppError) -> Result<Self, PageError> {
+        if matches!(err, AppError::Internal(_)) {
+            return Err(err.into());
+        }
+        // A form naming something that does not exist (an email without an account) is a
+        // form to correct, not a missing page.
+        let status = Some(match err.status_code() {
+            StatusCode::NOT_FOUND => StatusCode::UNPROCESSABLE_ENTITY,
+            status => status,
+        });
+        Ok(match err {
+            AppError::Validation { fields, .. } => Self {
+                status,
+                fields,
+                message: String::new(),
+            },
+            other => Self {
+                status,
+                fields: Default::default(),
+                message: other.to_string(),
+            },
+        })
+    }
+
+    /// The status to answer with (200 when nothing failed).
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or(StatusCode::OK)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&String> {
+        self.fields.get(name)
+    }
+}
+
 /// Where a visitor without a session goes, keeping where they were going.
 pub fn sign_in_url(next: &str, renew: bool) -> String {
     let next = encode(safe_next(next));

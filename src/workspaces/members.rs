@@ -72,8 +72,19 @@ pub async fn add_member(
     path: web::Path<String>,
     body: ApiJson<AddMember>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::ManageMembers).await?;
-    let body = body.0;
+    let member = add(&state, &caller, &path, body.0).await?;
+    Ok(HttpResponse::Created().json(member))
+}
+
+/// Adds an existing account (paced per acting account: each answer tells whether an email
+/// has an account).
+pub async fn add(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    body: AddMember,
+) -> AppResult<MemberView> {
+    let access = authorize(state, caller, ws, Action::ManageMembers).await?;
     ensure_may_touch_owner(&access, body.role == Role::Owner)?;
     let email = String::from(Email::parse(&body.email)?);
     let actor = caller.user_id()?.to_owned();
@@ -83,6 +94,7 @@ pub async fn add_member(
         return Err(AppError::RateLimited { retry_after_s });
     }
     let ws = access.workspace.id.clone();
+    let access_ws = ws.clone();
     let plan = access.workspace.plan();
     let member = state
         .db
@@ -106,8 +118,8 @@ pub async fn add_member(
             find_member(conn, &ws, &user.id)
         })
         .await?;
-    access_changed(&state, &path).await;
-    Ok(HttpResponse::Created().json(member))
+    access_changed(state, &access_ws).await;
+    Ok(member)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -126,8 +138,21 @@ pub async fn change_role(
     body: ApiJson<ChangeRole>,
 ) -> AppResult<web::Json<MemberView>> {
     let (ws, target) = path.into_inner();
-    let access = authorize(&state, &caller, &ws, Action::ManageMembers).await?;
-    let new_role = body.0.role;
+    Ok(web::Json(
+        change(&state, &caller, &ws, target, body.0.role).await?,
+    ))
+}
+
+/// Gives member `target` the role `new_role` (only an owner grants or takes the owner role;
+/// the last owner keeps it).
+pub async fn change(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    target: String,
+    new_role: Role,
+) -> AppResult<MemberView> {
+    let access = authorize(state, caller, ws, Action::ManageMembers).await?;
     let actor = caller.user_id()?.to_owned();
     let ws = access.workspace.id.clone();
     let member_ws = ws.clone();
@@ -158,8 +183,8 @@ pub async fn change_role(
             find_member(conn, &ws, &target)
         })
         .await?;
-    access_changed(&state, &member_ws).await;
-    Ok(web::Json(member))
+    access_changed(state, &member_ws).await;
+    Ok(member)
 }
 
 /// Removes a member (or lets a member leave).
@@ -171,6 +196,12 @@ pub async fn remove_member(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, target) = path.into_inner();
+    remove(&state, &caller, &ws, target).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes member `target`, or lets the caller leave when `target` is the caller.
+pub async fn remove(state: &AppState, caller: &Caller, ws: &str, target: String) -> AppResult<()> {
     let actor = caller.user_id()?.to_owned();
     let leaving = actor == target;
     let action = if leaving {
@@ -178,7 +209,7 @@ pub async fn remove_member(
     } else {
         Action::ManageMembers
     };
-    let access = authorize(&state, &caller, &ws, action).await?;
+    let access = authorize(state, caller, ws, action).await?;
     let ws = access.workspace.id.clone();
     let changed_ws = ws.clone();
     state
@@ -209,6 +240,6 @@ pub async fn remove_member(
             )
         })
         .await?;
-    access_changed(&state, &changed_ws).await;
-    Ok(HttpResponse::NoContent().finish())
+    access_changed(state, &changed_ws).await;
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod member_pages;
 pub mod members;
 pub mod model;
 pub mod pages;

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
 use crate::text::Name;
-use crate::workspaces::access::authorize;
+use crate::workspaces::access::{access_changed, authorize};
 use crate::workspaces::model::{self, Counts, Workspace, WorkspaceSummary, WorkspaceView};
 use crate::workspaces::permissions::{Action, Role};
 use crate::workspaces::plans::{Limits, Plan, Resource};
@@ -151,8 +151,19 @@ pub async fn update_workspace(
     path: web::Path<String>,
     body: ApiJson<UpdateWorkspace>,
 ) -> AppResult<web::Json<WorkspaceView>> {
-    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageSettings).await?;
-    let body = body.0;
+    let (updated, role) = update(&state, &caller, &path, body.0).await?;
+    Ok(web::Json(updated.view(role)))
+}
+
+/// Renames the workspace or replaces its settings; the workspace as it is now, and the
+/// caller's role.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    body: UpdateWorkspace,
+) -> AppResult<(Workspace, Role)> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageSettings).await?;
     let name = body
         .name
         .as_deref()
@@ -195,7 +206,7 @@ pub async fn update_workspace(
             Ok((updated, note))
         })
         .await?;
-    Ok(web::Json(updated.view(scope.access.role)))
+    Ok((updated, scope.access.role))
 }
 
 /// Deletes the workspace and everything in it (owner only).
@@ -206,7 +217,13 @@ pub async fn delete_workspace(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let access = authorize(&state, &caller, &path, Action::DeleteWorkspace).await?;
+    delete(&state, &caller, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes the workspace and everything in it; its livestreams stop, its agents are cut off.
+pub async fn delete(state: &AppState, caller: &Caller, ws: &str) -> AppResult<()> {
+    let access = authorize(state, caller, ws, Action::DeleteWorkspace).await?;
     let user_id = caller.user_id()?.to_owned();
     let ws = access.workspace;
     let workspace_id = ws.id.clone();
@@ -232,7 +249,7 @@ pub async fn delete_workspace(
         .control
         .emit(ControlEvent::WorkspaceDeleted { workspace_id })
         .await;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -251,9 +268,19 @@ pub async fn transfer_ownership(
     path: web::Path<String>,
     body: ApiJson<TransferOwnership>,
 ) -> AppResult<web::Json<WorkspaceView>> {
-    let access = authorize(&state, &caller, &path, Action::TransferOwnership).await?;
+    let workspace = transfer(&state, &caller, &path, body.0.user_id).await?;
+    Ok(web::Json(workspace.view(Role::Admin)))
+}
+
+/// Makes member `to` the owner and the caller an admin.
+pub async fn transfer(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    to: String,
+) -> AppResult<Workspace> {
+    let access = authorize(state, caller, ws, Action::TransferOwnership).await?;
     let from = caller.user_id()?.to_owned();
-    let to = body.0.user_id;
     if to == from {
         return Err(AppError::invalid(
             "user_id",
@@ -280,7 +307,8 @@ pub async fn transfer_ownership(
             )
         })
         .await?;
-    Ok(web::Json(access.workspace.view(Role::Admin)))
+    access_changed(state, &access.workspace.id).await;
+    Ok(access.workspace)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

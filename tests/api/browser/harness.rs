@@ -293,6 +293,17 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// A form was refused on purpose: the browser logs the page's status as an error; take
+    /// that one message (and nothing else) off the log.
+    pub async fn drain_expected_refusal(&self, status: u16) {
+        let errors = self.console_errors().await;
+        assert!(
+            errors.len() == 1 && errors[0].contains(&format!("status of {status}")),
+            "{}: expected only the {status} of the refused form, got {errors:#?}",
+            self.label
+        );
+    }
+
     pub async fn assert_clean_console(&self) {
         let errors = self.console_errors().await;
         assert!(

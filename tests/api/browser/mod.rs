@@ -12,6 +12,7 @@ mod devices;
 mod harness;
 mod journey;
 mod kill_switch;
+mod members;
 mod pages;
 mod session;
 mod usage;
