@@ -56,7 +56,7 @@ never = never
 page-members = Members
 members-you = you
 members-role-of = Role of { $name }
-members-change-role = Change
+change = Change
 members-remove = Remove
 members-leave = Leave
 members-remove-consequence = { $name } loses access at once: their open pages and live feed stop.
@@ -88,3 +88,126 @@ act-manage-api-keys = Create and revoke API keys
 act-manage-settings = Rename the workspace
 act-delete-workspace = Delete the workspace
 act-transfer = Transfer ownership
+copy = Copy
+
+## API keys
+page-api-keys = API keys
+keys-intro = A key lets a program (an overlay, a bot, a script) use this workspace's API without your password. It can never release the kill switch, manage members or see other workspaces.
+keys-created = Key “{ $name }” created
+keys-shown-once = Copy the key now: it is shown only this once. The server keeps only a fingerprint of it.
+keys-the-key = API key
+keys-how-to-use = Programs send it in a header:
+keys-live = Keys in use
+keys-none = No key yet.
+keys-col-prefix = Starts with
+keys-col-scopes = Scopes
+keys-revoke = Revoke
+keys-revoke-consequence = Programs using “{ $name }” are refused from now on.
+keys-new = Create a key
+keys-name-example = Stream overlay
+keys-create = Create the key
+scope-read = read
+scope-read-hint = See the workspace: livestreams, rules, devices, commands, the audit log and the live feed.
+scope-events = send events
+scope-events-hint = Send events into a livestream (a test, or another source of events).
+scope-rules = write rules
+scope-rules-hint = Create, change, enable and disable rules.
+scope-livestreams = manage livestreams
+scope-livestreams-hint = Add, connect, disconnect and remove livestreams.
+
+## Workspace settings
+page-settings = Settings
+settings-rename = Name
+settings-save = Save
+settings-transfer-link = Hand the workspace to another member on the members page.
+settings-delete = Delete the workspace
+settings-delete-intro = Deleting cannot be undone. At once:
+settings-delete-button = Delete the workspace for good
+delete-stops-livestreams = { $count ->
+    [one] its livestream disconnects;
+   *[other] its { $count } livestreams disconnect;
+}
+delete-stops-devices = { $count ->
+    [one] its device is cut off (its token stops working);
+   *[other] its { $count } devices are cut off (their tokens stop working);
+}
+delete-stops-rules = { $count ->
+    [one] its rule is deleted;
+   *[other] its { $count } rules are deleted;
+}
+delete-stops-members = { $count ->
+    [one] its member loses access;
+   *[other] its { $count } members lose access;
+}
+delete-stops-keys = its API keys stop working;
+delete-stops-history = its command history and audit log are deleted.
+
+## Account
+page-account = Your account
+account-profile = Profile
+account-password = Password
+account-password-hint = Changing it signs out every other browser and program signed in as you; this one stays signed in.
+account-current-password = Current password
+account-new-password = New password (8 to 72 bytes)
+account-change-password = Change the password
+account-sign-ins = Where you are signed in
+account-client = Browser or program
+account-address = Address
+account-started = Signed in
+account-this-browser = this browser
+account-unknown-client = unknown
+account-sign-out-everywhere = Sign out everywhere
+account-everywhere-consequence = Every browser and program signed in as you is signed out at once, this one included.
+account-preferences = Preferences
+account-language = Language
+account-language-browser = As my browser asks
+account-confirm-stop = Ask before the kill switch engages
+account-confirm-stop-hint = Off by default: one press should stop the hardware. Turn it on only if you press it by mistake.
+account-shortcut = Kill-switch shortcut
+account-shortcut-hint = Empty: none. A key with Ctrl, Alt or Meta (Ctrl+Shift+S), or a function key (F9). It only ever engages the kill switch, never releases it.
+account-density = Live feed
+density-comfortable = Comfortable
+density-compact = Compact
+account-reduced-motion = Reduce motion (no animations)
+account-done-name = Your name is saved.
+account-done-password = Your password is changed. Every other sign-in has ended.
+account-done-preferences = Your preferences are saved.
+account-done-signed-out = That sign-in has ended.
+next-page = Older ›
+
+## Platform admin
+page-admin = Platform admin
+admin-workspaces = Workspaces
+admin-search = Name, id or owner's email
+admin-search-button = Search
+admin-no-workspace = No workspace matches.
+admin-col-workspace = Workspace
+admin-col-plan = Plan
+admin-col-state = State
+admin-plan-of = Plan of { $name }
+admin-usage = { $livestreams } livestreams · { $devices } devices · { $rules } rules · { $members } members
+admin-state-running = running
+admin-state-stopped = stopped by its kill switch
+admin-state-suspended = suspended: { $reason }
+admin-reason = Reason (required)
+admin-reason-for = Reason to suspend { $name }
+admin-reason-required = say why: the workspace's members read it
+admin-suspend = Suspend
+admin-suspend-consequence = Its livestreams stop, its devices are disconnected and its members can only look until you unsuspend it.
+admin-unsuspend = Unsuspend
+admin-invites = Invitations
+admin-invites-hint = With registration by invitation, only these emails can create an account.
+admin-invite = Invite
+admin-withdraw = Withdraw
+
+## The kill switch (on every workspace page)
+kill-label = Kill switch
+kill-confirm = Stop all hardware of this workspace now?
+kill-default-reason = Stop pressed in the dashboard
+kill-stop-again = STOPPED · stop again
+kill-stop-all = STOP ALL HARDWARE
+kill-stopped = STOPPED
+kill-stopped-by = by { $who } at
+kill-nothing-sent = Nothing is sent to hardware.
+kill-running = Running
+kill-running-meaning = enabled rules move hardware.

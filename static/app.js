@@ -187,6 +187,7 @@
     var dialog = document.getElementById("confirm-dialog");
     if (!dialog || !dialog.showModal) return;
     e.preventDefault();
+    e.stopPropagation(); // htmx (on the form itself) must not send it yet
     document.getElementById("confirm-text").textContent = text;
     var yes = document.getElementById("confirm-yes");
     yes.onclick = function () {
@@ -196,6 +197,25 @@
     };
     dialog.showModal();
   }, true);
+
+  // The member's own kill-switch shortcut (opt-in, account preferences): it only ever engages.
+  var shortcut = document.body.getAttribute("data-kill-shortcut");
+  if (shortcut) {
+    document.addEventListener("keydown", function (e) {
+      var key = /^Key[A-Z]$/.test(e.code) ? e.code.slice(3)
+        : /^Digit[0-9]$/.test(e.code) ? e.code.slice(5)
+        : /^F([1-9]|1[0-2])$/.test(e.key) ? e.key : null;
+      if (!key) return;
+      var combo = (e.ctrlKey ? "Ctrl+" : "") + (e.altKey ? "Alt+" : "") +
+        (e.shiftKey ? "Shift+" : "") + (e.metaKey ? "Meta+" : "") + key;
+      if (combo !== shortcut) return;
+      var button = document.getElementById("kill-switch");
+      if (!button || button.disabled || button.getAttribute("data-state") === "engaged") return;
+      e.preventDefault();
+      var form = button.form;
+      form.requestSubmit ? form.requestSubmit(button) : form.submit();
+    });
+  }
 
   // The kill switch answers at once: "Stopping…" until the server confirms.
   document.addEventListener("submit", function (e) {

@@ -2,6 +2,8 @@
 //! extractor that turns a request's credentials into a [`Caller`].
 
 pub mod account;
+pub mod account_pages;
+pub mod api_key_pages;
 pub mod api_keys;
 pub mod caller;
 pub mod denylist;

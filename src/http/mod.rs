@@ -72,6 +72,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(workspaces::admin::list_invites)
         .service(workspaces::admin::create_invite)
         .service(workspaces::admin::delete_invite)
+        .service(workspaces::admin::list_workspaces)
         .service(workspaces::admin::suspend)
         .service(workspaces::admin::unsuspend)
         .service(workspaces::admin::set_plan);

@@ -62,14 +62,18 @@ pub async fn switch(
         .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
         .unwrap_or_else(|| "/".to_owned());
     Ok(HttpResponse::SeeOther()
-        .cookie(
-            Cookie::build(LANG_COOKIE, lang.as_str())
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .max_age(actix_web::cookie::time::Duration::days(365))
-                .finish(),
-        )
+        .cookie(cookie(Some(lang)))
         .insert_header((LOCATION, safe_next(&back).to_owned()))
         .finish())
+}
+
+/// The cookie that makes this browser speak `lang`; `None` removes it (follow the browser).
+pub fn cookie(lang: Option<Lang>) -> Cookie<'static> {
+    let max_age = if lang.is_some() { 365 } else { 0 };
+    Cookie::build(LANG_COOKIE, lang.map_or("", Lang::as_str))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::days(max_age))
+        .finish()
 }

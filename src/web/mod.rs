@@ -64,5 +64,9 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .configure(rules::pages::routes)
         .configure(commands::pages::routes)
         .configure(audit::pages::routes)
-        .configure(workspaces::member_pages::routes);
+        .configure(workspaces::member_pages::routes)
+        .configure(auth::api_key_pages::routes)
+        .configure(workspaces::settings_pages::routes)
+        .configure(auth::account_pages::routes)
+        .configure(workspaces::admin_pages::routes);
 }

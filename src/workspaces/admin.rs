@@ -10,16 +10,17 @@ use crate::auth::Caller;
 use crate::auth::users::User;
 use crate::context::AppState;
 use crate::control::ControlEvent;
-use crate::db::schema::{invites, workspaces};
+use crate::db::schema::{invites, members, users, workspaces};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{has_prefix, now_ms, prefix};
 use crate::text::Email;
-use crate::workspaces::model::{SuspensionView, Workspace};
+use crate::workspaces::model::{self, Counts, SuspensionView, Workspace};
+use crate::workspaces::permissions::Role;
 use crate::workspaces::plans::Plan;
 
 /// The caller's user id, if the caller is a platform admin; 403 otherwise.
-async fn require_platform_admin(state: &AppState, caller: &Caller) -> AppResult<String> {
+pub async fn require_platform_admin(state: &AppState, caller: &Caller) -> AppResult<String> {
     let user_id = caller.user_id()?.to_owned();
     let lookup = user_id.clone();
     let user = state.db.run(move |conn| User::find(conn, &lookup)).await?;
@@ -50,16 +51,20 @@ pub async fn list_invites(
     state: web::Data<AppState>,
     caller: Caller,
 ) -> AppResult<web::Json<Vec<Invite>>> {
-    require_platform_admin(&state, &caller).await?;
-    let list = state
+    Ok(web::Json(invites_of(&state, &caller).await?))
+}
+
+/// Every invitation, newest first.
+pub async fn invites_of(state: &AppState, caller: &Caller) -> AppResult<Vec<Invite>> {
+    require_platform_admin(state, caller).await?;
+    state
         .db
         .run(|conn| {
             Ok(invites::table
                 .order(invites::created_at.desc())
                 .load::<Invite>(conn)?)
         })
-        .await?;
-    Ok(web::Json(list))
+        .await
 }
 
 /// Invites an email address to register.
@@ -70,8 +75,14 @@ pub async fn create_invite(
     caller: Caller,
     body: ApiJson<CreateInvite>,
 ) -> AppResult<HttpResponse> {
-    let admin = require_platform_admin(&state, &caller).await?;
-    let email = String::from(Email::parse(&body.0.email)?);
+    let invite = invite(&state, &caller, &body.0.email).await?;
+    Ok(HttpResponse::Created().json(invite))
+}
+
+/// Invites `email` to register (409 when it already is).
+pub async fn invite(state: &AppState, caller: &Caller, email: &str) -> AppResult<Invite> {
+    let admin = require_platform_admin(state, caller).await?;
+    let email = String::from(Email::parse(email)?);
     let invite = Invite {
         email,
         invited_by: admin,
@@ -104,7 +115,7 @@ pub async fn create_invite(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(invite))
+    Ok(invite)
 }
 
 /// Withdraws an invitation.
@@ -115,8 +126,14 @@ pub async fn delete_invite(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let admin = require_platform_admin(&state, &caller).await?;
-    let email = path.into_inner().trim().to_lowercase();
+    withdraw_invite(&state, &caller, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Withdraws the invitation of `email` (404 when there is none).
+pub async fn withdraw_invite(state: &AppState, caller: &Caller, email: &str) -> AppResult<()> {
+    let admin = require_platform_admin(state, caller).await?;
+    let email = email.trim().to_lowercase();
     state
         .db
         .transaction(move |conn| {
@@ -128,8 +145,7 @@ pub async fn delete_invite(
                 AuditEntry::platform(("user", &admin), "invite.deleted").target(&email),
             )
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await
 }
 
 /// A workspace as platform admins see it.
@@ -206,7 +222,9 @@ pub async fn suspend(
         .0
         .reason
         .map(|r| r.chars().take(500).collect::<String>());
-    set_suspension(&state, &caller, path.into_inner(), Some(reason)).await
+    Ok(web::Json(
+        set_suspension(&state, &caller, path.into_inner(), Some(reason)).await?,
+    ))
 }
 
 /// Lifts a suspension.
@@ -217,17 +235,19 @@ pub async fn unsuspend(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<web::Json<AdminWorkspaceView>> {
-    set_suspension(&state, &caller, path.into_inner(), None).await
+    Ok(web::Json(
+        set_suspension(&state, &caller, path.into_inner(), None).await?,
+    ))
 }
 
 /// Suspends the workspace (`Some`, with its reason) or lifts its suspension (`None`): recorded,
 /// then applied on every node (a suspended workspace streams nothing and moves nothing).
-async fn set_suspension(
+pub async fn set_suspension(
     state: &AppState,
     caller: &Caller,
     ws: String,
     suspension: Option<Option<String>>,
-) -> AppResult<web::Json<AdminWorkspaceView>> {
+) -> AppResult<AdminWorkspaceView> {
     let suspended = suspension.is_some();
     let (kind, details) = match &suspension {
         Some(reason) => (
@@ -253,7 +273,7 @@ async fn set_suspension(
             suspended,
         })
         .await;
-    Ok(web::Json(view))
+    Ok(view)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -271,12 +291,23 @@ pub async fn set_plan(
     path: web::Path<String>,
     body: ApiJson<SetPlan>,
 ) -> AppResult<web::Json<AdminWorkspaceView>> {
-    let plan = body.0.plan;
+    Ok(web::Json(
+        change_plan(&state, &caller, path.into_inner(), body.0.plan).await?,
+    ))
+}
+
+/// Gives workspace `ws` the plan `plan`, on every node.
+pub async fn change_plan(
+    state: &AppState,
+    caller: &Caller,
+    ws: String,
+    plan: Plan,
+) -> AppResult<AdminWorkspaceView> {
     let details = serde_json::json!({ "plan": plan });
     let view = admin_update(
-        &state,
-        &caller,
-        path.into_inner(),
+        state,
+        caller,
+        ws,
         "workspace.plan_changed",
         details,
         move |conn, ws| {
@@ -294,5 +325,108 @@ pub async fn set_plan(
             plan,
         })
         .await;
-    Ok(web::Json(view))
+    Ok(view)
+}
+
+/// A workspace in the platform admin's overview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceSummary {
+    pub id: String,
+    pub name: String,
+    pub plan: Plan,
+    /// The owner's email (the first owner, when there are several).
+    pub owner: Option<String>,
+    pub usage: Counts,
+    pub kill_switch_engaged: bool,
+    pub suspended: Option<SuspensionView>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct OverviewQuery {
+    /// Part of the name, the id or the owner's email.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Only workspaces created before this id (the previous page's last id).
+    #[serde(default)]
+    pub before: Option<String>,
+    /// 1 to 200, default 50.
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Every workspace of the instance, newest first, with its owner, plan, usage and state.
+#[utoipa::path(tag = "platform admin", params(OverviewQuery), responses((status = 200, body = Vec<WorkspaceSummary>)), security(("bearer" = [])))]
+#[get("/admin/workspaces")]
+pub async fn list_workspaces(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<OverviewQuery>,
+) -> AppResult<web::Json<Vec<WorkspaceSummary>>> {
+    Ok(web::Json(
+        overview(&state, &caller, query.into_inner()).await?,
+    ))
+}
+
+pub async fn overview(
+    state: &AppState,
+    caller: &Caller,
+    query: OverviewQuery,
+) -> AppResult<Vec<WorkspaceSummary>> {
+    require_platform_admin(state, caller).await?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    state
+        .db
+        .run(move |conn| {
+            let mut rows = workspaces::table
+                .order(workspaces::id.desc())
+                .select(Workspace::as_select())
+                .limit(limit)
+                .into_boxed();
+            if let Some(before) = query.before.as_deref().filter(|b| !b.is_empty()) {
+                rows = rows.filter(workspaces::id.lt(before.to_owned()));
+            }
+            if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                let pattern = format!("%{}%", q.replace(['%', '_'], ""));
+                let owned_by: Vec<String> = members::table
+                    .inner_join(users::table)
+                    .filter(users::email.like(pattern.clone()))
+                    .select(members::workspace_id)
+                    .load(conn)?;
+                rows = rows.filter(
+                    workspaces::name
+                        .like(pattern.clone())
+                        .or(workspaces::id.like(pattern))
+                        .or(workspaces::id.eq_any(owned_by)),
+                );
+            }
+            let found: Vec<Workspace> = rows.load(conn)?;
+            found
+                .into_iter()
+                .map(|ws| {
+                    let owner = members::table
+                        .inner_join(users::table)
+                        .filter(members::workspace_id.eq(&ws.id))
+                        .filter(members::role.eq(Role::Owner))
+                        .order(members::created_at.asc())
+                        .select(users::email)
+                        .first::<String>(conn)
+                        .optional()?;
+                    Ok(WorkspaceSummary {
+                        usage: model::counts(conn, &ws.id)?,
+                        owner,
+                        plan: ws.plan(),
+                        kill_switch_engaged: ws.kill_switch_engaged,
+                        suspended: ws.suspended_at.map(|at| SuspensionView {
+                            suspended_at: at,
+                            reason: ws.suspended_reason.clone(),
+                        }),
+                        created_at: ws.created_at,
+                        id: ws.id,
+                        name: ws.name,
+                    })
+                })
+                .collect()
+        })
+        .await
 }

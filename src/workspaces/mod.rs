@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod admin_pages;
 pub mod member_pages;
 pub mod members;
 pub mod model;
@@ -10,3 +11,4 @@ pub mod permissions;
 pub mod plans;
 pub mod routes;
 pub mod scope;
+pub mod settings_pages;

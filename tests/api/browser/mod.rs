@@ -6,6 +6,7 @@
 //! Every test saves screenshots under `target/browser-shots/` and fails on any console error
 //! (a CSP violation, a script error, a missing file).
 
+mod account;
 mod audit;
 mod commands;
 mod devices;
