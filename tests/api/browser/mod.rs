@@ -14,6 +14,7 @@ mod harness;
 mod journey;
 mod kill_switch;
 mod members;
+mod owner_pages;
 mod pages;
 mod session;
 mod usage;
