@@ -211,3 +211,288 @@ kill-stopped-by = by { $who } at
 kill-nothing-sent = Nothing is sent to hardware.
 kill-running = Running
 kill-running-meaning = enabled rules move hardware.
+
+## Signing in, workspaces, errors
+page-sign-in = Sign in
+page-register = Create an account
+page-workspaces = Workspaces
+password = Password
+password-size = 8 to 72 bytes
+login-no-account = No account yet?
+login-create-one = Create one
+register-invite-only = This instance is invite-only: use the email address you were invited with.
+register-name = Your name
+register-name-hint = shown to your team
+register-button = Create account
+register-have-one = Already have one?
+error-request-id = Request id:
+error-back = Back to the start
+workspaces-first = A workspace holds one show: its livestreams, devices, rules and team. Create your first one.
+workspaces-plan = plan { $plan }
+workspaces-suspended = suspended
+workspaces-new = New workspace
+workspaces-create = Create workspace
+
+## Usage
+page-usage = Usage and plan
+usage-limits-note = A limit reached refuses only new ones (with 402 in the API): what already exists keeps working. The platform's administrator sets the plan.
+
+## Usage bars
+usage-plan = Plan:
+usage-limit-reached = limit reached
+
+## Control room
+page-control = Control room
+test-title = Test
+test-livestream = Livestream
+test-all-livestreams = (all livestreams)
+test-event = Event
+test-comment-text = Comment text
+test-gift-name = Gift name
+test-gift-count = Gift count
+test-likes = Likes
+test-viewers = Viewers
+test-dry-run = Dry run (nothing moves)
+test-send = Send test event
+test-send-why = A sent test event goes through the rules and can move hardware.
+
+## Dock
+page-dock = Dock
+dock-keep-screen-on = Keep the screen on
+
+## Event types
+event-comment = Comment
+event-gift = Gift
+event-like = Likes
+event-follow = Follow
+event-share = Share
+event-join = Join
+event-viewer-count = Viewer count
+
+## Live feed
+feed-title = Live feed
+feed-filters = Feed filters
+feed-comments = Comments
+feed-gifts = Gifts
+feed-likes = Likes
+feed-social = Follows, shares, joins
+feed-commands = Commands
+feed-only-problems = Only problems
+feed-pause = Pause
+feed-waiting = Waiting for events…
+feed-label = Events and command results, newest first
+why-title = Why did it (not) fire?
+why-note = Every rule of the workspace, as the rule engine decided when the event arrived.
+close = Close
+
+## Livestreams panel
+ls-none = No livestream yet.
+add-one = Add one
+ls-simulator-works = (the simulator works without TikTok).
+added-by-managers = An owner or admin adds them.
+simulator = simulator
+viewers = viewers
+ls-disconnect = Disconnect
+ls-connect = Connect
+
+## Devices panel
+dev-none = No device yet.
+dev-last-command = Last command:
+
+## Rules panel
+rules-none = No rule yet.
+rules-write-one = Write one
+rules-written-by-managers = An owner or admin writes them.
+rule-on = on
+rule-off = off
+rule-turn-off = Turn off
+rule-turn-on = Turn on
+
+## Getting started
+checklist-title = Getting started
+checklist-livestream = Connect a livestream
+checklist-or-simulator = (or the simulator)
+page-add-device = Add a device
+checklist-online = and bring it online
+checklist-rule = Write a rule
+checklist-command = Send a test event and see a command done
+
+## Control room pieces
+checklist-done = { $done } of 4
+agent = agent
+dev-firmware = firmware { $version }
+dev-commands = commands { $commands }
+dev-at-most = at most { $ms } ms
+rule-enabled-label = { $name } enabled
+
+## Release page
+page-release = Release the kill switch
+release-not-engaged = The kill switch is not engaged.
+back-to-control = Back to the control room
+
+## Test result
+test-would-fire = would fire
+
+## Livestreams page
+page-livestreams = Livestreams
+ls-add = Add a livestream
+see-usage = See usage
+ls-tiktok-account = TikTok account
+ls-target-hint = (@name, name, or the LIVE's link)
+ls-source = Source
+ls-simulator-choice = Simulator (test events only, no TikTok)
+optional = (optional)
+
+## Add a device
+dev-intro = A device is one board: an Arduino on USB (through <code>livectl agent</code> on the computer it is plugged into) or an ESP32 on Wi-Fi (MQTT). It accepts only the commands you list, never longer than its maximum.
+dev-how-connects = How it connects
+dev-usb = Arduino on USB (livectl agent)
+dev-wifi = ESP32 on Wi-Fi (MQTT)
+dev-commands-label = Commands it accepts
+dev-commands-hint = (commas or spaces between them, e.g. LED_ON, RELAY_ON)
+dev-longest = Longest command, in ms
+dev-rate = Commands per minute, at most
+dev-create = Create device and show its token
+
+## Device page
+dev-connects = Connects
+dev-longest-short = Longest command
+dev-firmware-label = Firmware
+dev-not-reported = not reported yet
+dev-certificate = Certificate
+dev-certificate-intro = A new client certificate and key for the ESP32, with a ready <code>config.h</code>. The key is shown once.
+dev-new-certificate = Get a new certificate
+dev-token = Token
+dev-rotate = Rotate token
+dev-revoke = Revoke token
+dev-revoke-intro = Revoking stops the token without a new one: the device stays offline until you rotate.
+dev-delete-title = Delete
+dev-delete-intro = Deleting disconnects it and removes it; rules that drive it must be edited.
+dev-delete = Delete device
+n-ms = { $ms } ms
+dev-rotate-confirm = Rotate the token of { $name }? The old token stops at once and whatever uses it is disconnected within a second; it connects again only with the new token.
+dev-rotate-intro = Rotating issues a new token and stops the old one at once: whatever is connected with it is disconnected within a second.
+dev-revoke-confirm = Revoke the token of { $name }? It is disconnected within a second and stays offline until you rotate a new token.
+dev-delete-confirm = Delete { $name }? It is disconnected and removed; rules that drive it stop firing for it and must be edited.
+dev-waiting = Waiting for the device to connect…
+dev-connected = Connected
+
+## Device token
+tok-copy-key-now = Copy the private key now: it is shown only this once
+tok-cert-rest =  (the server does not keep it). Earlier certificates keep working until the device's token is rotated or revoked.
+tok-copy-now = Copy the token now: it is shown only this once.
+tok-anyone = Anyone with it can receive this device's commands.
+tok-old-stopped = The old token stopped working; its agent was disconnected.
+tok-agent-token = Agent token
+tok-flash = Flash the ESP32
+tok-copy-config = Copy config.h
+tok-run-agent = Run the agent
+tok-copy-command = Copy command
+tok-device-page = Device page
+device-page-lower = device page
+
+## Device token (2)
+tok-paste-config = Paste this into <code>firmware/esp32/livectl_esp32/config.h</code> (fill in your Wi-Fi), then flash the sketch. The private key is shown only this once too.
+tok-no-certificate = No certificate yet (the MQTT broker may be off on this server): get one from the
+tok-on-the-computer = On the computer the board is plugged into (find the port with <code>livectl agent list-ports</code>):
+tok-several-boards = Or, for several boards, add a binding to <code>agent.toml</code>:
+
+## Rule builder
+page-new-rule = New rule
+rf-check-fields = Check the fields marked below.
+rf-needs-device = A rule drives a device:
+rf-add-device-first = add a device
+rf-first = first.
+rf-all-livestreams = All livestreams of this workspace
+rf-when = When
+rf-counted-in = counted in
+rf-unit-events = events
+rf-unit-likes = likes
+rf-unit-diamonds = diamonds
+rf-then = Then
+rf-device = Device
+rf-command = Command
+rf-command-hint = (only what the device accepts)
+rf-duration = Duration, in ms
+rf-duration-cap = (at most the device's maximum)
+rf-limits = Limits
+rf-try-legend = Try it (nothing moves, nothing is saved)
+rf-try-hint = An example event of the chosen kind, checked against this unsaved rule and every saved one.
+rf-try = Try it
+rf-save = Save rule
+
+## Rules page
+page-rules = Rules
+
+## Try result
+rf-draft-json = This draft as JSON (for the API)
+
+## Rule builder fields
+rf-contains = Comment contains
+rf-any-case = any case
+rf-equals = Comment is exactly
+rf-starts-with = Comment starts with
+rf-any-of = Any of these words
+rf-commas-or-spaces = commas or spaces
+rf-regex = Regular expression
+rf-rust-syntax = Rust syntax
+rf-eg-rose = e.g. Rose
+rf-gift-id = Gift id
+rf-min-diamonds = At least this many diamonds
+rf-min-count = At least this many (gifts in a streak, or likes in a burst)
+rf-viewers-reach = Viewers reach
+rf-fires-once = fires once, re-arms below
+rf-every = Only every n-th
+rf-every-hint = leave empty for every time
+rf-user = Only from this viewer
+rf-handle = @handle
+rf-cooldown = Cooldown after firing, in ms
+rf-per-user-cooldown = Per-viewer cooldown, in ms
+rf-priority = Priority
+rf-priority-hint = higher runs first
+event-super-fan = Super fan
+event-super-fan-box = Super fan box
+event-stream-status = Stream status
+
+## Commands page
+page-commands = Commands
+cmd-at-most-once = Every command runs at most once: there is no "run again" here, because a repeated motor pulse could do harm. To move the hardware again, send a test event from the control room or let a rule fire.
+f-filter-history = Filter the history
+f-show = Show
+
+## Command history
+cmd-history = History
+f-filtered = (filtered)
+cmd-none-match = No command matches these filters.
+cmd-none = No command yet. They appear here as rules fire or test events are sent.
+cmd-table = Command history table
+f-when = When
+cmd-outcome = Outcome
+f-rule = Rule
+cmd-event-to-issued = Event → issued
+cmd-issued-to-ack = Issued → ack
+cmd-pages = Pages
+f-newest = Newest
+cmd-live-hint = Newest first; new commands appear here by themselves.
+f-older = Older
+
+## Audit page
+page-audit = Audit log
+audit-intro = Who did what, and when: every change to this workspace, every kill-switch engagement and release, and what livectl did on its own.
+audit-filter = Filter the log
+audit-csv = Download CSV
+audit-entries = Entries
+audit-none-match = No entry matches these filters.
+audit-none = Nothing recorded yet.
+audit-table = Audit log table
+f-who = Who
+f-what = What
+audit-on = On
+audit-details = Details
+f-status = Status
+cmd-over-the-last = { $count ->
+    [one] Over the last command
+   *[other] Over the last { $count } commands
+}
+cmd-issued-to-ack-long = issued → acknowledged
+cmd-event = event

@@ -195,3 +195,285 @@ kill-stopped-by = bởi { $who } lúc
 kill-nothing-sent = Không có lệnh nào được gửi tới phần cứng.
 kill-running = Đang chạy
 kill-running-meaning = các quy tắc đang bật điều khiển phần cứng.
+
+## Đăng nhập, không gian làm việc, lỗi
+page-sign-in = Đăng nhập
+page-register = Tạo tài khoản
+page-workspaces = Không gian làm việc
+password = Mật khẩu
+password-size = 8 đến 72 byte
+login-no-account = Chưa có tài khoản?
+login-create-one = Tạo một tài khoản
+register-invite-only = Máy chủ này chỉ nhận người được mời: hãy dùng địa chỉ email đã được mời.
+register-name = Tên của bạn
+register-name-hint = hiển thị cho nhóm của bạn
+register-button = Tạo tài khoản
+register-have-one = Đã có tài khoản?
+error-request-id = Mã yêu cầu:
+error-back = Về trang đầu
+workspaces-first = Một không gian làm việc chứa một chương trình: các phiên live, thiết bị, quy tắc và nhóm. Hãy tạo cái đầu tiên.
+workspaces-plan = gói { $plan }
+workspaces-suspended = bị tạm ngưng
+workspaces-new = Không gian làm việc mới
+workspaces-create = Tạo không gian làm việc
+
+## Usage
+page-usage = Mức sử dụng và gói
+usage-limits-note = Khi chạm giới hạn, chỉ những thứ mới bị từ chối (mã 402 trong API): những gì đã có vẫn hoạt động. Quản trị viên nền tảng đặt gói.
+
+## Usage bars
+usage-plan = Gói:
+usage-limit-reached = đã chạm giới hạn
+
+## Control room
+page-control = Phòng điều khiển
+test-title = Thử
+test-livestream = Phiên live
+test-all-livestreams = (mọi phiên live)
+test-event = Sự kiện
+test-comment-text = Nội dung bình luận
+test-gift-name = Tên quà
+test-gift-count = Số lượng quà
+test-likes = Lượt thích
+test-viewers = Người xem
+test-dry-run = Chạy thử (không có gì chuyển động)
+test-send = Gửi sự kiện thử
+test-send-why = Sự kiện thử được gửi sẽ đi qua các quy tắc và có thể điều khiển phần cứng.
+
+## Dock
+page-dock = Bảng gọn
+dock-keep-screen-on = Giữ màn hình luôn sáng
+
+## Loại sự kiện
+event-comment = Bình luận
+event-gift = Quà tặng
+event-like = Lượt thích
+event-follow = Theo dõi
+event-share = Chia sẻ
+event-join = Vào phòng
+event-viewer-count = Số người xem
+
+## Live feed
+feed-title = Luồng trực tiếp
+feed-filters = Bộ lọc luồng
+feed-comments = Bình luận
+feed-gifts = Quà tặng
+feed-likes = Lượt thích
+feed-social = Theo dõi, chia sẻ, vào phòng
+feed-commands = Lệnh
+feed-only-problems = Chỉ sự cố
+feed-pause = Tạm dừng
+feed-waiting = Đang chờ sự kiện…
+feed-label = Sự kiện và kết quả lệnh, mới nhất trước
+why-title = Vì sao nó (không) chạy?
+why-note = Mọi quy tắc của không gian làm việc, theo quyết định của bộ máy quy tắc khi sự kiện đến.
+close = Đóng
+
+## Livestreams panel
+ls-none = Chưa có phiên live nào.
+add-one = Thêm một cái
+ls-simulator-works = (trình mô phỏng chạy được không cần TikTok).
+added-by-managers = Chủ sở hữu hoặc quản trị viên sẽ thêm.
+simulator = trình mô phỏng
+viewers = người xem
+ls-disconnect = Ngắt kết nối
+ls-connect = Kết nối
+
+## Devices panel
+dev-none = Chưa có thiết bị nào.
+dev-last-command = Lệnh gần nhất:
+
+## Rules panel
+rules-none = Chưa có quy tắc nào.
+rules-write-one = Viết một quy tắc
+rules-written-by-managers = Chủ sở hữu hoặc quản trị viên sẽ viết.
+rule-on = bật
+rule-off = tắt
+rule-turn-off = Tắt
+rule-turn-on = Bật
+
+## Getting started
+checklist-title = Bắt đầu
+checklist-livestream = Kết nối một phiên live
+checklist-or-simulator = (hoặc trình mô phỏng)
+page-add-device = Thêm thiết bị
+checklist-online = và đưa nó trực tuyến
+checklist-rule = Viết một quy tắc
+checklist-command = Gửi một sự kiện thử và xem một lệnh hoàn tất
+
+## Các phần của phòng điều khiển
+checklist-done = { $done } trên 4
+agent = agent
+dev-firmware = firmware { $version }
+dev-commands = lệnh { $commands }
+dev-at-most = tối đa { $ms } ms
+rule-enabled-label = { $name } đang bật
+
+## Release page
+page-release = Nhả công tắc dừng khẩn cấp
+release-not-engaged = Công tắc dừng khẩn cấp đang không bật.
+back-to-control = Quay lại phòng điều khiển
+
+## Test result
+test-would-fire = sẽ chạy
+
+## Livestreams page
+page-livestreams = Phiên live
+ls-add = Thêm phiên live
+see-usage = Xem mức sử dụng
+ls-tiktok-account = Tài khoản TikTok
+ls-target-hint = (@tên, tên, hoặc liên kết của phiên LIVE)
+ls-source = Nguồn
+ls-simulator-choice = Trình mô phỏng (chỉ sự kiện thử, không cần TikTok)
+optional = (không bắt buộc)
+
+## Add a device
+dev-intro = Mỗi thiết bị là một bo mạch: Arduino qua USB (thông qua <code>livectl agent</code> trên máy tính cắm nó) hoặc ESP32 qua Wi-Fi (MQTT). Nó chỉ nhận các lệnh bạn liệt kê, không bao giờ lâu hơn mức tối đa.
+dev-how-connects = Cách kết nối
+dev-usb = Arduino qua USB (livectl agent)
+dev-wifi = ESP32 qua Wi-Fi (MQTT)
+dev-commands-label = Các lệnh nó nhận
+dev-commands-hint = (cách nhau bằng dấu phẩy hoặc khoảng trắng, ví dụ LED_ON, RELAY_ON)
+dev-longest = Lệnh dài nhất, tính bằng ms
+dev-rate = Số lệnh mỗi phút, tối đa
+dev-create = Tạo thiết bị và hiện token
+
+## Device page
+dev-connects = Kết nối
+dev-longest-short = Lệnh dài nhất
+dev-firmware-label = Firmware
+dev-not-reported = chưa báo cáo
+dev-certificate = Chứng chỉ
+dev-certificate-intro = Một chứng chỉ và khóa máy khách mới cho ESP32, kèm <code>config.h</code> sẵn sàng. Khóa chỉ hiện một lần.
+dev-new-certificate = Lấy chứng chỉ mới
+dev-token = Token
+dev-rotate = Đổi token
+dev-revoke = Thu hồi token
+dev-revoke-intro = Thu hồi sẽ dừng token mà không cấp token mới: thiết bị ngoại tuyến cho đến khi bạn đổi token.
+dev-delete-title = Xóa
+dev-delete-intro = Xóa sẽ ngắt kết nối và loại bỏ nó; các quy tắc điều khiển nó cần được sửa.
+dev-delete = Xóa thiết bị
+n-ms = { $ms } ms
+dev-rotate-confirm = Đổi token của { $name }? Token cũ ngừng ngay và thứ đang dùng nó bị ngắt kết nối trong vòng một giây; nó chỉ kết nối lại bằng token mới.
+dev-rotate-intro = Đổi token sẽ cấp token mới và dừng token cũ ngay: thứ đang kết nối bằng nó bị ngắt trong vòng một giây.
+dev-revoke-confirm = Thu hồi token của { $name }? Nó bị ngắt kết nối trong vòng một giây và ngoại tuyến cho đến khi bạn đổi token mới.
+dev-delete-confirm = Xóa { $name }? Nó bị ngắt kết nối và loại bỏ; các quy tắc điều khiển nó sẽ ngừng chạy cho nó và cần được sửa.
+dev-waiting = Đang chờ thiết bị kết nối…
+dev-connected = Đã kết nối
+
+## Device token
+tok-copy-key-now = Hãy sao chép khóa riêng ngay: nó chỉ hiện một lần này
+tok-cert-rest =  (máy chủ không giữ nó). Các chứng chỉ trước vẫn hoạt động cho đến khi token của thiết bị được đổi hoặc thu hồi.
+tok-copy-now = Hãy sao chép token ngay: nó chỉ hiện một lần này.
+tok-anyone = Ai có nó đều có thể nhận lệnh của thiết bị này.
+tok-old-stopped = Token cũ đã ngừng hoạt động; agent của nó đã bị ngắt kết nối.
+tok-agent-token = Token của agent
+tok-flash = Nạp firmware cho ESP32
+tok-copy-config = Sao chép config.h
+tok-run-agent = Chạy agent
+tok-copy-command = Sao chép lệnh
+tok-device-page = Trang thiết bị
+device-page-lower = trang thiết bị
+
+## Device token (2)
+tok-paste-config = Dán phần này vào <code>firmware/esp32/livectl_esp32/config.h</code> (điền Wi-Fi của bạn), rồi nạp sketch. Khóa riêng cũng chỉ hiện một lần này.
+tok-no-certificate = Chưa có chứng chỉ (broker MQTT có thể đang tắt trên máy chủ này): hãy lấy một cái ở
+tok-on-the-computer = Trên máy tính đang cắm bo mạch (tìm cổng bằng <code>livectl agent list-ports</code>):
+tok-several-boards = Hoặc, với nhiều bo mạch, thêm một binding vào <code>agent.toml</code>:
+
+## Rule builder
+page-new-rule = Quy tắc mới
+rf-check-fields = Hãy kiểm tra các trường được đánh dấu bên dưới.
+rf-needs-device = Một quy tắc điều khiển một thiết bị:
+rf-add-device-first = thêm thiết bị
+rf-first = trước.
+rf-all-livestreams = Mọi phiên live của không gian làm việc này
+rf-when = Khi
+rf-counted-in = đếm theo
+rf-unit-events = sự kiện
+rf-unit-likes = lượt thích
+rf-unit-diamonds = kim cương
+rf-then = Thì
+rf-device = Thiết bị
+rf-command = Lệnh
+rf-command-hint = (chỉ những gì thiết bị nhận)
+rf-duration = Thời lượng, tính bằng ms
+rf-duration-cap = (tối đa bằng mức tối đa của thiết bị)
+rf-limits = Giới hạn
+rf-try-legend = Thử (không có gì chuyển động, không lưu gì)
+rf-try-hint = Một sự kiện mẫu thuộc loại đã chọn, được kiểm tra với quy tắc chưa lưu này và mọi quy tắc đã lưu.
+rf-try = Thử
+rf-save = Lưu quy tắc
+
+## Rules page
+page-rules = Quy tắc
+
+## Try result
+rf-draft-json = Bản nháp này dưới dạng JSON (cho API)
+
+## Các trường của trình tạo quy tắc
+rf-contains = Bình luận chứa
+rf-any-case = không phân biệt hoa thường
+rf-equals = Bình luận đúng bằng
+rf-starts-with = Bình luận bắt đầu bằng
+rf-any-of = Bất kỳ từ nào trong số này
+rf-commas-or-spaces = dấu phẩy hoặc khoảng trắng
+rf-regex = Biểu thức chính quy
+rf-rust-syntax = cú pháp Rust
+rf-eg-rose = ví dụ Rose
+rf-gift-id = Mã quà
+rf-min-diamonds = Ít nhất bấy nhiêu kim cương
+rf-min-count = Ít nhất bấy nhiêu (quà trong một chuỗi, hoặc lượt thích trong một đợt)
+rf-viewers-reach = Số người xem đạt
+rf-fires-once = chạy một lần, sẵn sàng lại khi xuống dưới
+rf-every = Chỉ mỗi lần thứ n
+rf-every-hint = để trống để chạy mọi lần
+rf-user = Chỉ từ người xem này
+rf-handle = @tên
+rf-cooldown = Thời gian chờ sau khi chạy, tính bằng ms
+rf-per-user-cooldown = Thời gian chờ cho mỗi người xem, tính bằng ms
+rf-priority = Độ ưu tiên
+rf-priority-hint = cao hơn chạy trước
+event-super-fan = Siêu fan
+event-super-fan-box = Hộp quà siêu fan
+event-stream-status = Trạng thái phiên live
+
+## Commands page
+page-commands = Lệnh
+cmd-at-most-once = Mỗi lệnh chạy nhiều nhất một lần: ở đây không có nút "chạy lại", vì một xung động cơ lặp lại có thể gây hại. Để điều khiển phần cứng lần nữa, hãy gửi một sự kiện thử từ phòng điều khiển hoặc để một quy tắc chạy.
+f-filter-history = Lọc lịch sử
+f-show = Xem
+
+## Command history
+cmd-history = Lịch sử
+f-filtered = (đã lọc)
+cmd-none-match = Không có lệnh nào khớp các bộ lọc này.
+cmd-none = Chưa có lệnh nào. Chúng xuất hiện ở đây khi quy tắc chạy hoặc khi gửi sự kiện thử.
+cmd-table = Bảng lịch sử lệnh
+f-when = Khi nào
+cmd-outcome = Kết quả
+f-rule = Quy tắc
+cmd-event-to-issued = Sự kiện → phát lệnh
+cmd-issued-to-ack = Phát lệnh → xác nhận
+cmd-pages = Trang
+f-newest = Mới nhất
+cmd-live-hint = Mới nhất trước; lệnh mới tự xuất hiện ở đây.
+f-older = Cũ hơn
+
+## Audit page
+page-audit = Nhật ký kiểm tra
+audit-intro = Ai đã làm gì, và khi nào: mọi thay đổi của không gian làm việc này, mọi lần bật và nhả công tắc dừng khẩn cấp, và những gì livectl tự làm.
+audit-filter = Lọc nhật ký
+audit-csv = Tải CSV
+audit-entries = Mục
+audit-none-match = Không có mục nào khớp các bộ lọc này.
+audit-none = Chưa ghi nhận gì.
+audit-table = Bảng nhật ký kiểm tra
+f-who = Ai
+f-what = Cái gì
+audit-on = Đối tượng
+audit-details = Chi tiết
+f-status = Trạng thái
+cmd-over-the-last = Trong { $count } lệnh gần nhất
+cmd-issued-to-ack-long = phát lệnh → xác nhận
+cmd-event = sự kiện

@@ -177,7 +177,7 @@ pub async fn list(
     query: web::Query<Query>,
 ) -> PageResult {
     let (layout, access) =
-        Layout::for_workspace(&state, &session, &path, Action::View, "audit", "Audit log").await?;
+        Layout::for_workspace(&state, &session, &path, Action::View, "audit", "page-audit").await?;
     let ws_id = access.workspace.id;
     let filter = query.filter(now_ms())?;
     let ws = ws_id.clone();

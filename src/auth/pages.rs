@@ -66,7 +66,7 @@ fn login_page(
 ) -> LoginPage {
     let next = safe_next(next).to_owned();
     LoginPage {
-        layout: Layout::public("Sign in"),
+        layout: Layout::public("page-sign-in"),
         next_encoded: encode(&next),
         next,
         email,
@@ -182,7 +182,7 @@ pub async fn register_form(
 fn register_page(mode: RegistrationMode, next: &str, name: String, email: String) -> RegisterPage {
     let next = safe_next(next).to_owned();
     RegisterPage {
-        layout: Layout::public("Create an account"),
+        layout: Layout::public("page-register"),
         next_encoded: encode(&next),
         next,
         name,

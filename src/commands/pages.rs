@@ -271,7 +271,7 @@ pub async fn list(
         &path,
         Action::View,
         "commands",
-        "Commands",
+        "page-commands",
     )
     .await?;
     let ws_id = access.workspace.id;

@@ -39,7 +39,7 @@ pub async fn list(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, ws_id, board) = with_board(&state, &session, &path, "devices", "Devices").await?;
+    let (layout, ws_id, board) = with_board(&state, &session, &path, "devices", "page-devices").await?;
     render(&DevicesPage {
         ws_id,
         layout,
@@ -85,7 +85,7 @@ pub async fn new_form(
         &path,
         Action::ManageDevices,
         "devices",
-        "Add a device",
+        "page-add-device",
     )
     .await?;
     let form = NewDevice {
@@ -182,7 +182,7 @@ pub async fn add(
                 &path,
                 Action::ManageDevices,
                 "devices",
-                "Add a device",
+                "page-add-device",
             )
             .await?;
             let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
@@ -248,7 +248,7 @@ async fn token_page(
         ws,
         Action::ManageDevices,
         "devices",
-        "Device token",
+        "page-device-token",
     )
     .await?;
     let device = device_card(state, &access.workspace.id, device_id).await?;
@@ -310,7 +310,7 @@ pub async fn detail(
 ) -> PageResult {
     let (ws, id) = path.into_inner();
     let (layout, access) =
-        Layout::for_workspace(&state, &session, &ws, Action::View, "devices", "Device").await?;
+        Layout::for_workspace(&state, &session, &ws, Action::View, "devices", "page-device").await?;
     let device = device_card(&state, &access.workspace.id, &id).await?;
     render(&DetailPage {
         can_manage: crate::workspaces::permissions::allows(access.role, Action::ManageDevices),

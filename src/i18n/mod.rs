@@ -113,6 +113,57 @@ impl From<&str> for Arg {
         Arg::Text(s.to_owned())
     }
 }
+
+/// A value a template passes as a message variable (templates pass references to fields).
+pub trait AsArg {
+    fn arg(&self) -> Arg;
+}
+
+impl<T: AsArg + ?Sized> AsArg for &T {
+    fn arg(&self) -> Arg {
+        (**self).arg()
+    }
+}
+impl AsArg for str {
+    fn arg(&self) -> Arg {
+        Arg::Text(self.to_owned())
+    }
+}
+impl AsArg for String {
+    fn arg(&self) -> Arg {
+        Arg::Text(self.clone())
+    }
+}
+impl AsArg for Cow<'_, str> {
+    fn arg(&self) -> Arg {
+        Arg::Text(self.to_string())
+    }
+}
+impl AsArg for i64 {
+    fn arg(&self) -> Arg {
+        Arg::Number(*self)
+    }
+}
+impl AsArg for u64 {
+    fn arg(&self) -> Arg {
+        Arg::Number(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+impl AsArg for u32 {
+    fn arg(&self) -> Arg {
+        Arg::Number(i64::from(*self))
+    }
+}
+impl AsArg for i32 {
+    fn arg(&self) -> Arg {
+        Arg::Number(i64::from(*self))
+    }
+}
+impl AsArg for usize {
+    fn arg(&self) -> Arg {
+        Arg::Number(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
 impl From<String> for Arg {
     fn from(s: String) -> Self {
         Arg::Text(s)
@@ -121,11 +172,6 @@ impl From<String> for Arg {
 impl From<Cow<'_, str>> for Arg {
     fn from(s: Cow<'_, str>) -> Self {
         Arg::Text(s.into_owned())
-    }
-}
-impl From<&String> for Arg {
-    fn from(s: &String) -> Self {
-        Arg::Text(s.clone())
     }
 }
 
@@ -204,24 +250,24 @@ pub async fn scope<F: std::future::Future>(lang: Lang, fut: F) -> F::Output {
 }
 
 /// The message `id` in the current language.
-pub fn t(id: &str) -> Cow<'static, str> {
-    current().t(id)
+pub fn t(id: impl AsRef<str>) -> Cow<'static, str> {
+    current().t(id.as_ref())
 }
 
 /// The message `id` with one variable, in the current language.
-pub fn t1(id: &str, name: &str, value: impl Into<Arg>) -> Cow<'static, str> {
-    current().t_with(id, &[(name, value.into())])
+pub fn t1(id: &str, name: &str, value: impl AsArg) -> Cow<'static, str> {
+    current().t_with(id, &[(name, value.arg())])
 }
 
 /// The message `id` with two variables, in the current language.
 pub fn t2(
     id: &str,
     name: &str,
-    value: impl Into<Arg>,
+    value: impl AsArg,
     name2: &str,
-    value2: impl Into<Arg>,
+    value2: impl AsArg,
 ) -> Cow<'static, str> {
-    current().t_with(id, &[(name, value.into()), (name2, value2.into())])
+    current().t_with(id, &[(name, value.arg()), (name2, value2.arg())])
 }
 
 /// The language a request asks for: its cookie, else its `Accept-Language`, else English.

@@ -63,7 +63,7 @@ async fn page(
         ws,
         Action::View,
         "livestreams",
-        "Livestreams",
+        "page-livestreams",
     )
     .await?;
     let board = load_board(state, &access.workspace.id, access.role).await?;

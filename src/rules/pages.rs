@@ -40,7 +40,7 @@ pub async fn list(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, ws_id, mut board) = with_board(&state, &session, &path, "rules", "Rules").await?;
+    let (layout, ws_id, mut board) = with_board(&state, &session, &path, "rules", "page-rules").await?;
     board.rule_json = true;
     render(&RulesPage {
         ws_id,
@@ -273,7 +273,7 @@ async fn builder_with(
     tried: Tried,
 ) -> Result<BuilderPage, PageError> {
     let (layout, access) =
-        Layout::for_workspace(state, session, ws, Action::ManageRules, "rules", "New rule").await?;
+        Layout::for_workspace(state, session, ws, Action::ManageRules, "rules", "page-new-rule").await?;
     let ws_id = access.workspace.id.clone();
     let rows = state
         .db
@@ -540,4 +540,9 @@ async fn try_it(
             ..Tried::default()
         }),
     }
+}
+
+/// The catalogue id of an event type's name (the type itself when the catalogue has none).
+pub fn event_label(event: impl AsRef<str>) -> String {
+    format!("event-{}", event.as_ref().replace('_', "-"))
 }

@@ -159,7 +159,7 @@ pub async fn control_room(
     path: web::Path<String>,
 ) -> PageResult {
     let (layout, ws_id, board) =
-        with_board(&state, &session, &path, "control", "Control room").await?;
+        with_board(&state, &session, &path, "control", "page-control").await?;
     let form = TestForm::defaults(&board);
     render(&ControlRoom {
         ws_id,
@@ -175,7 +175,7 @@ pub async fn dock(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, ws_id, board) = with_board(&state, &session, &path, "dock", "Dock").await?;
+    let (layout, ws_id, board) = with_board(&state, &session, &path, "dock", "page-dock").await?;
     render(&Dock {
         ws_id,
         layout,
@@ -328,7 +328,7 @@ pub async fn release_page(
         &path,
         Action::ReleaseKillSwitch,
         "control",
-        "Release the kill switch",
+        "page-release",
     )
     .await?;
     render(&ReleasePage { layout })
@@ -480,7 +480,7 @@ pub async fn test_event(
         return render(&TestResultPart { test });
     }
     let (layout, ws_id, board) =
-        with_board(&state, &session, &path, "control", "Control room").await?;
+        with_board(&state, &session, &path, "control", "page-control").await?;
     render(&ControlRoom {
         ws_id,
         layout,

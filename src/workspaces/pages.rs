@@ -48,7 +48,7 @@ pub fn remember_workspace(res: &mut actix_web::HttpResponseBuilder, ws: &str) {
 pub struct WorkspaceCard {
     pub id: String,
     pub name: String,
-    pub role: &'static str,
+    pub role: crate::workspaces::permissions::Role,
     pub plan: &'static str,
     pub stopped: bool,
     pub suspended: bool,
@@ -69,7 +69,7 @@ async fn list_page(
     name: String,
     error: String,
 ) -> Result<WorkspacesPage, PageError> {
-    let layout = Layout::for_user(state, session, "Workspaces").await?;
+    let layout = Layout::for_user(state, session, "page-workspaces").await?;
     let user_id = session.user_id.clone();
     let rows = state
         .db
@@ -81,7 +81,7 @@ async fn list_page(
             stopped: ws.kill_switch_engaged,
             suspended: ws.is_suspended(),
             plan: ws.plan().as_str(),
-            role: role.as_str(),
+            role,
             id: ws.id,
             name: ws.name,
         })
@@ -234,7 +234,7 @@ pub async fn usage(
         &path,
         Action::View,
         "usage",
-        "Usage and plan",
+        "page-usage",
     )
     .await?;
     let usage = crate::workspaces::routes::load_usage(&state, &access.workspace).await?;
