@@ -496,3 +496,136 @@ cmd-over-the-last = { $count ->
 }
 cmd-issued-to-ack-long = issued → acknowledged
 cmd-event = event
+
+## History words
+outcome-sent = sent, waiting for the device
+outcome-done = done
+outcome-rejected = rejected
+outcome-failed = failed
+outcome-expired = expired
+outcome-busy = not sent: the device was busy
+outcome-undeliverable = not sent
+outcome-blocked = blocked: kill switch engaged
+outcome-rate-limited = not sent: over the rate limit
+outcome-rejected-by = rejected by the device or its agent
+cmd-by-hand = by hand
+cmd-no-samples = no samples yet
+f-every-device = every device
+f-every-status = every status
+f-every-rule = every rule
+f-everything = everything
+f-anyone = anyone
+status-sent = sent
+status-done = done
+status-rejected = rejected
+status-failed = failed
+status-expired = expired
+status-busy = busy
+status-undeliverable = not sent
+status-blocked = blocked
+status-rate-limited = rate limited
+period-hour = last hour
+period-day = last 24 hours
+period-week = last 7 days
+period-all = all time
+kind-safety = safety: kill switch engaged or released
+kind-commands = commands
+kind-devices = devices
+kind-rules = rules
+kind-livestreams = livestreams
+kind-members = members
+kind-api-keys = API keys
+kind-workspace = workspace
+kind-test-events = test events
+who-system = livectl (automatic)
+who-api-key-named = API key “{ $name }”
+who-api-key = API key { $id }
+who-former-member = { $id } (no longer a member)
+who-any-api-key = any API key
+text-the-device-is-offline = the device is offline
+text-not-in-the-allow-list = not in the allow-list
+
+## Device and livestream states
+state-never-connected-esp32 = never connected: flash the ESP32 with its certificate and token
+state-never-connected-agent = never connected: run `livectl agent` with its token
+state-online = online
+state-serial-closed = agent online, board unplugged or not answering
+state-serial-closed-detail = agent online, board unplugged or not answering ({ $detail })
+state-offline-since = offline since { $at }
+state-offline = offline
+state-revoked = token revoked: rotate it to connect again
+ls-idle = not connected
+ls-connecting = connecting…
+ls-live = live
+ls-reconnecting = reconnecting…
+ls-offline = not live
+ls-ended = LIVE ended
+ls-error = error
+tiktok-user-not-found = TikTok has no account @{ $user }. Check the spelling.
+tiktok-user-offline = TikTok says @{ $user } is not live right now. Connect again once the LIVE has started.
+tiktok-age-restricted = This LIVE is age-restricted: the connector needs a signed-in TikTok session (tiktok.session_id) to read it.
+tiktok-blocked = TikTok refused the connection. Wait a few minutes, or connect from another network.
+tiktok-sign-rate-limited = The sign server is limiting this instance's requests; livectl retries by itself.
+tiktok-sign-unauthorized = The sign server refused this instance's API key (tiktok.sign_api_key): ask your host to check it.
+tiktok-network = TikTok could not be reached; livectl retries by itself.
+
+## Sign-in messages
+login-expired = Your session ended. Sign in again to continue.
+login-signed-out = You are signed out.
+login-reused = For your safety every session of that sign-in was ended (a renewal token was used twice). Sign in again.
+login-too-many = Too many attempts. Try again in { $seconds } s.
+login-wrong = Wrong email or password.
+register-closed = Registration is closed on this instance: ask its administrator for an account.
+
+## Refusals
+deny = { $roles } cannot { $what }
+roles-owner = owners
+roles-admin = admins
+roles-operator = operators
+roles-viewer = viewers
+deny-view = view this workspace
+deny-toggle-rule = enable or disable rules
+deny-engage = engage the kill switch
+deny-release = release the kill switch
+deny-manage-rules = create, edit, delete or test rules
+deny-manage-livestreams = manage livestreams
+deny-inject-events = inject test events
+deny-manage-devices = manage devices and agent tokens
+deny-manage-members = manage members
+deny-manage-api-keys = manage API keys
+deny-manage-settings = change workspace settings
+deny-delete-workspace = delete the workspace
+deny-transfer = transfer ownership
+err-403 = Not allowed
+err-404 = Not found
+err-409 = Conflict
+err-422 = Check the form
+err-423 = Stopped by the kill switch
+err-429 = Slow down
+err-500 = Something went wrong
+err-other = That did not work
+err-404-text = There is nothing here, or it belongs to a workspace you are not a member of.
+err-500-text = The server could not answer. Quote the request id below when you report it.
+release-only-owner = Only the workspace owner can release the kill switch.
+release-only-named-owner = Only the owner ({ $owner }) can release the kill switch.
+
+## Plans and limits
+ls-allowance = Your plan ({ $plan }) allows { $limit ->
+    [one] { $limit } livestream
+   *[other] { $limit } livestreams
+}: { $used } added.
+ls-no-limit = Your plan ({ $plan }) has no limit on livestreams.
+plan-limit = Your plan ({ $plan }) allows { $limit } { $what }. Remove one, or ask your host for a bigger plan.
+limit-livestreams = livestream(s)
+limit-devices = device(s)
+limit-rules = rules
+ls-will-follow = Will follow @{ $handle }
+ls-not-an-account = Not a TikTok account: { $reason }
+test-sent = Sent test event { $id } through the rules: its commands appear in the feed.
+test-no-rules = There are no rules yet: nothing would happen.
+test-none-fire = No rule would fire. Nothing moved (dry run).
+test-n-fire = { $count } rule(s) would fire. Nothing moved (dry run).
+name-reason = Name { $reason }.
+usage-commands-minute = Commands in the last minute
+usage-of = { $used } of { $limit }
+usage-no-limit = { $used } (no limit on this plan)

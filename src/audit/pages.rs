@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditFilter, AuditRow};
 use crate::context::AppState;
+use crate::i18n;
 use crate::db::DbConnection;
 use crate::db::schema::api_keys;
 use crate::error::{AppError, AppResult};
@@ -31,15 +32,15 @@ pub const CSV_LIMIT: i64 = 100_000;
 
 /// The categories the kind filter offers, with their labels.
 const CATEGORIES: [(&str, &str); 9] = [
-    ("kill_switch", "safety: kill switch engaged or released"),
-    ("command", "commands"),
-    ("device", "devices"),
-    ("rule", "rules"),
-    ("livestream", "livestreams"),
-    ("member", "members"),
-    ("api_key", "API keys"),
-    ("workspace", "workspace"),
-    ("event", "test events"),
+    ("kill_switch", "kind-safety"),
+    ("command", "kind-commands"),
+    ("device", "kind-devices"),
+    ("rule", "kind-rules"),
+    ("livestream", "kind-livestreams"),
+    ("member", "kind-members"),
+    ("api_key", "kind-api-keys"),
+    ("workspace", "kind-workspace"),
+    ("event", "kind-test-events"),
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -105,16 +106,16 @@ impl Names {
     fn who(&self, row: &AuditRow) -> String {
         let id = row.actor_id.clone().unwrap_or_default();
         match row.actor_type.as_str() {
-            "system" => "livectl (automatic)".to_owned(),
+            "system" => i18n::t("who-system").into_owned(),
             "api_key" => match self.keys.get(&id) {
-                Some(name) => format!("API key “{name}”"),
-                None => format!("API key {id}"),
+                Some(name) => i18n::t1("who-api-key-named", "name", name).into_owned(),
+                None => i18n::t1("who-api-key", "id", &id).into_owned(),
             },
             _ => self
                 .users
                 .get(&id)
                 .cloned()
-                .unwrap_or_else(|| format!("{id} (no longer a member)")),
+                .unwrap_or_else(|| i18n::t1("who-former-member", "id", &id).into_owned()),
         }
     }
 }
@@ -194,19 +195,19 @@ pub async fn list(
     let rest = query.without_cursor();
     let next = next_page(&rest, rows.last().map(|r| r.id.as_str()), full_page);
     let mut actors = by_name(&names.users);
-    actors.push(("api_key".into(), "any API key".into()));
-    actors.push(("system".into(), "livectl (automatic)".into()));
+    actors.push(("api_key".into(), i18n::t("who-any-api-key").into_owned()));
+    actors.push(("system".into(), i18n::t("who-system").into_owned()));
     let kinds = CATEGORIES
         .iter()
-        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()));
+        .map(|(v, l)| ((*v).to_owned(), i18n::t(l).into_owned()));
     let csv = if rest.is_empty() {
         format!("/w/{ws_id}/audit.csv")
     } else {
         format!("/w/{ws_id}/audit.csv?{rest}")
     };
     render(&AuditPage {
-        kinds: choices(kinds, &query.kind, "everything"),
-        actors: choices(actors, &query.actor, "anyone"),
+        kinds: choices(kinds, &query.kind, &i18n::t("f-everything")),
+        actors: choices(actors, &query.actor, &i18n::t("f-anyone")),
         periods: period_choices(&query.within),
         lines: rows.into_iter().map(|r| Line::new(r, &names)).collect(),
         next,

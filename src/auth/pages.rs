@@ -93,12 +93,10 @@ pub async fn login_form(
         return Ok(see_other(landing(&query.next)));
     }
     let notice = match query.reason.as_str() {
-        "expired" => "Your session ended. Sign in again to continue.",
-        "signed_out" => "You are signed out.",
-        "reused" => {
-            "For your safety every session of that sign-in was ended (a renewal token was used twice). Sign in again."
-        }
-        _ => "",
+        "expired" => crate::i18n::t("login-expired"),
+        "signed_out" => crate::i18n::t("login-signed-out"),
+        "reused" => crate::i18n::t("login-reused"),
+        _ => "".into(),
     };
     html(
         StatusCode::OK,
@@ -107,7 +105,7 @@ pub async fn login_form(
             &query.next,
             String::new(),
             String::new(),
-            notice.to_owned(),
+            notice.into_owned(),
         ),
     )
 }
@@ -133,13 +131,13 @@ pub async fn login(
         password: form.password,
     };
     match sign_in(&state, request, origin(&req, &state)).await {
-        Ok(signed_in) => Ok(signed_in_response(&state, &signed_in, landing(&form.next))),
+        Ok(signed_in) => signed_in_response(&state, &signed_in, landing(&form.next)).await,
         Err(err) => {
             let message = match &err {
                 AppError::RateLimited { retry_after_s } => {
-                    format!("Too many attempts. Try again in {retry_after_s} s.")
+                    crate::i18n::t1("login-too-many", "seconds", retry_after_s).into_owned()
                 }
-                AppError::InvalidCredentials => "Wrong email or password.".to_owned(),
+                AppError::InvalidCredentials => crate::i18n::t("login-wrong").into_owned(),
                 AppError::Internal(_) => return Err(err.into()),
                 other => other.to_string(),
             };
@@ -151,11 +149,27 @@ pub async fn login(
     }
 }
 
-fn signed_in_response(state: &AppState, signed_in: &SignedIn, to: &str) -> HttpResponse {
+/// The session's cookies, and the account's language for this browser (so that every part of
+/// every page speaks it, whatever the browser asks for).
+async fn signed_in_response(
+    state: &AppState,
+    signed_in: &SignedIn,
+    to: &str,
+) -> PageResult {
+    let user_id = signed_in.user_id.clone();
+    let language = state
+        .db
+        .run(move |conn| crate::auth::users::User::find(conn, &user_id))
+        .await?
+        .and_then(|user| user.preferences.language);
     let mut res = HttpResponse::SeeOther();
     session::set_cookies(&mut res, state, signed_in);
-    res.insert_header((actix_web::http::header::LOCATION, to))
-        .finish()
+    if let Some(lang) = language {
+        res.cookie(crate::web::language::cookie(Some(lang)));
+    }
+    Ok(res
+        .insert_header((actix_web::http::header::LOCATION, to))
+        .finish())
 }
 
 pub async fn register_form(
@@ -168,10 +182,7 @@ pub async fn register_form(
     }
     let mode = state.settings.auth.registration;
     if mode == RegistrationMode::Closed {
-        return Err(AppError::forbidden(
-            "Registration is closed on this instance: ask its administrator for an account.",
-        )
-        .into());
+        return Err(AppError::forbidden(crate::i18n::t("register-closed")).into());
     }
     html(
         StatusCode::OK,
@@ -237,7 +248,7 @@ pub async fn register(
         password: form.password.clone(),
     };
     match sign_in(&state, login, origin(&req, &state)).await {
-        Ok(signed_in) => Ok(signed_in_response(&state, &signed_in, landing(&form.next))),
+        Ok(signed_in) => signed_in_response(&state, &signed_in, landing(&form.next)).await,
         Err(err) => failed(err),
     }
 }
@@ -273,7 +284,7 @@ pub async fn renew_and_return(
         return Ok(signed_out(&state, &next, "expired"));
     };
     match renew(&state, token).await {
-        Ok(Renewal::Renewed(signed_in)) => Ok(signed_in_response(&state, &signed_in, &next)),
+        Ok(Renewal::Renewed(signed_in)) => signed_in_response(&state, &signed_in, &next).await,
         // Another tab renewed with the same token a moment ago; its cookies are (or are about
         // to be) in this browser's jar. Go back once; a second bounce gives up.
         Ok(Renewal::AlreadyRenewed) if query.hop < 2 => Ok(see_other(&format!(

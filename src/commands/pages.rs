@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::commands::history::{self, CommandRecord, HistoryFilter, LatencySummary};
 use crate::context::AppState;
+use crate::i18n;
 use crate::devices::model::DeviceRow;
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
@@ -79,25 +80,25 @@ impl Query {
 
 /// What became of a command, in words.
 pub fn outcome_in_words(status: CommandStatus, detail: Option<&str>) -> String {
-    let headline = match status {
-        CommandStatus::Sent => "sent, waiting for the device",
-        CommandStatus::Done => "done",
-        CommandStatus::Rejected => "rejected",
-        CommandStatus::Failed => "failed",
-        CommandStatus::Expired => "expired",
-        CommandStatus::Busy => "not sent: the device was busy",
-        CommandStatus::Undeliverable => "not sent",
-        CommandStatus::Blocked => "blocked: kill switch engaged",
-        CommandStatus::RateLimited => "not sent: over the rate limit",
-    };
+    let headline = i18n::t(match status {
+        CommandStatus::Sent => "outcome-sent",
+        CommandStatus::Done => "outcome-done",
+        CommandStatus::Rejected => "outcome-rejected",
+        CommandStatus::Failed => "outcome-failed",
+        CommandStatus::Expired => "outcome-expired",
+        CommandStatus::Busy => "outcome-busy",
+        CommandStatus::Undeliverable => "outcome-undeliverable",
+        CommandStatus::Blocked => "outcome-blocked",
+        CommandStatus::RateLimited => "outcome-rate-limited",
+    });
     match detail.map(str::trim).filter(|d| !d.is_empty()) {
         // The blocked headline already says it all.
-        Some(_) if status == CommandStatus::Blocked => headline.to_owned(),
+        Some(_) if status == CommandStatus::Blocked => headline.into_owned(),
         Some(detail) if status == CommandStatus::Rejected => {
-            format!("rejected by the device or its agent: {detail}")
+            format!("{}: {}", i18n::t("outcome-rejected-by"), i18n::known(detail))
         }
-        Some(detail) => format!("{headline}: {detail}"),
-        None => headline.to_owned(),
+        Some(detail) => format!("{headline}: {}", i18n::known(detail)),
+        None => headline.into_owned(),
     }
 }
 
@@ -120,7 +121,7 @@ pub struct Line {
 }
 
 fn ms(value: Option<i64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"))
+    value.map_or_else(|| "—".to_owned(), |v| i18n::t1("n-ms", "ms", v).into_owned())
 }
 
 impl Line {
@@ -138,7 +139,7 @@ impl Line {
             rule: record
                 .rule_id
                 .as_deref()
-                .map_or_else(|| "by hand".to_owned(), |id| names.rule(id)),
+                .map_or_else(|| i18n::t("cmd-by-hand").into_owned(), |id| names.rule(id)),
             rule_id: record.rule_id.clone().unwrap_or_default(),
             event_id: record.event_id.clone().unwrap_or_default(),
             event_to_issued: ms(record.event_to_issued_ms()),
@@ -188,7 +189,7 @@ pub struct Rows {
 impl Rows {
     pub fn strip(pair: &Option<(i64, i64)>) -> String {
         pair.map_or_else(
-            || "no samples yet".to_owned(),
+            || i18n::t("cmd-no-samples").into_owned(),
             |(p50, p95)| format!("p50 {p50} ms · p95 {p95} ms"),
         )
     }
@@ -278,11 +279,14 @@ pub async fn list(
     let (rows, names) = load_rows(&state, &ws_id, &query).await?;
     let statuses = CommandStatus::ALL
         .iter()
-        .map(|s| (s.as_str().to_owned(), s.as_str().to_owned()));
+        .map(|s| {
+            let label = i18n::t(format!("status-{}", s.as_str().replace('_', "-")));
+            (s.as_str().to_owned(), label.into_owned())
+        });
     render(&CommandsPage {
-        devices: choices(by_name(&names.devices), &query.device, "every device"),
-        statuses: choices(statuses, &query.status, "every status"),
-        rules: choices(by_name(&names.rules), &query.rule, "every rule"),
+        devices: choices(by_name(&names.devices), &query.device, &i18n::t("f-every-device")),
+        statuses: choices(statuses, &query.status, &i18n::t("f-every-status")),
+        rules: choices(by_name(&names.rules), &query.rule, &i18n::t("f-every-rule")),
         periods: period_choices(&query.within),
         rows,
         ws_id,

@@ -187,12 +187,16 @@ pub async fn add(
             .await?;
             let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
             let (errors, error) = match &err {
-                AppError::Validation { fields, .. } => (fields.clone(), String::new()),
                 AppError::PlanLimitReached { limit, plan, .. } => (
                     Default::default(),
-                    format!(
-                        "Your plan ({plan}) allows {limit} device(s). Remove one, or ask your host for a bigger plan."
-                    ),
+                    crate::web::page::plan_limit_words(plan, *limit, "limit-devices"),
+                ),
+                AppError::Validation { fields, .. } => (
+                    fields
+                        .iter()
+                        .map(|(f, r)| (f.clone(), crate::i18n::known(r).into_owned()))
+                        .collect(),
+                    String::new(),
                 ),
                 other => (Default::default(), other.to_string()),
             };

@@ -1,9 +1,9 @@
 //! How the dashboard shows a device: one state machine, the same on every page.
 
 use crate::commands::history::LastCommand;
+use crate::i18n;
 use crate::devices::model::{DeviceView, Transport};
 use crate::protocol::SerialState;
-use crate::web::page::clock;
 
 /// `never_connected` → `online` ⇄ `serial_closed` → `offline`; `revoked` once no token works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,25 +73,24 @@ impl DeviceCard {
         let state = DeviceState::of(view, has_live_token);
         let mqtt = view.transport == Transport::Mqtt;
         let label = match state {
-            DeviceState::NeverConnected if mqtt => {
-                "never connected: flash the ESP32 with its certificate and token".to_owned()
-            }
-            DeviceState::NeverConnected => {
-                "never connected: run `livectl agent` with its token".to_owned()
-            }
-            DeviceState::Online => "online".to_owned(),
+            DeviceState::NeverConnected if mqtt => i18n::t("state-never-connected-esp32"),
+            DeviceState::NeverConnected => i18n::t("state-never-connected-agent"),
+            DeviceState::Online => i18n::t("state-online"),
             DeviceState::SerialClosed => match &view.serial_detail {
-                Some(detail) => {
-                    format!("agent online, board unplugged or not answering ({detail})")
-                }
-                None => "agent online, board unplugged or not answering".to_owned(),
+                Some(detail) => i18n::t1("state-serial-closed-detail", "detail", detail),
+                None => i18n::t("state-serial-closed"),
             },
             DeviceState::Offline => match view.last_seen_at {
-                Some(at) => format!("offline since {}", clock(at)),
-                None => "offline".to_owned(),
+                Some(at) => i18n::t1(
+                    "state-offline-since",
+                    "at",
+                    i18n::date_time(i18n::current(), at),
+                ),
+                None => i18n::t("state-offline"),
             },
-            DeviceState::Revoked => "token revoked: rotate it to connect again".to_owned(),
-        };
+            DeviceState::Revoked => i18n::t("state-revoked"),
+        }
+        .into_owned();
         Self {
             id: view.id.clone(),
             name: view.name.clone(),

@@ -26,7 +26,13 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let writes = method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD;
 
-    let lang = crate::i18n::from_request(req.request());
+    // The dashboard speaks the visitor's language; the API and the sockets always speak
+    // English (their messages are part of the contract, and logs read the same everywhere).
+    let lang = if path.starts_with("/api/") || path.starts_with("/ws/") {
+        crate::i18n::Lang::En
+    } else {
+        crate::i18n::from_request(req.request())
+    };
     let mut res = request_id::scope(
         id.clone(),
         crate::i18n::scope(lang, async move {

@@ -270,6 +270,36 @@ pub fn t2(
     current().t_with(id, &[(name, value.arg()), (name2, value2.arg())])
 }
 
+/// A fixed English text the server produces outside the dashboard (an API error's reason, a
+/// device's refusal), in the current language: the catalogues hold such texts under
+/// `text-<slug of the English>`; one without an entry stays as it is.
+pub fn known(text: &str) -> Cow<'static, str> {
+    let id = format!("text-{}", slug(text));
+    let lang = current();
+    let catalogues = &*CATALOGUES;
+    if catalogues.of(lang).has_message(&id) {
+        lang.t(&id)
+    } else {
+        Cow::Owned(text.to_owned())
+    }
+}
+
+/// `must be at most 100 characters` → `must-be-at-most-100-characters` (at most 60 bytes).
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(60));
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 60 {
+            break;
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
 /// The language a request asks for: its cookie, else its `Accept-Language`, else English.
 pub fn from_request(req: &HttpRequest) -> Lang {
     if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {

@@ -70,12 +70,17 @@ async fn page(
     let plan = access.workspace.plan();
     let used = board.livestreams.len();
     let allowance = match plan.limits().livestreams {
-        Some(limit) => format!(
-            "Your plan ({}) allows {limit} livestream{}: {used} added.",
-            plan.as_str(),
-            if limit == 1 { "" } else { "s" }
-        ),
-        None => format!("Your plan ({}) has no limit on livestreams.", plan.as_str()),
+        Some(limit) => crate::i18n::current()
+            .t_with(
+                "ls-allowance",
+                &[
+                    ("plan", plan.as_str().into()),
+                    ("limit", limit.into()),
+                    ("used", used.into()),
+                ],
+            )
+            .into_owned(),
+        None => crate::i18n::t1("ls-no-limit", "plan", plan.as_str()).into_owned(),
     };
     Ok(LivestreamsPage {
         allowance,
@@ -126,12 +131,12 @@ pub async fn add(
         Err(err) => {
             let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
             let message = match &err {
-                AppError::PlanLimitReached { limit, plan, .. } => format!(
-                    "Your plan ({plan}) allows {limit} livestream(s). Remove one, or ask your host for a bigger plan."
-                ),
+                AppError::PlanLimitReached { limit, plan, .. } => {
+                    crate::web::page::plan_limit_words(plan, *limit, "limit-livestreams")
+                }
                 AppError::Validation { fields, .. } => fields
                     .iter()
-                    .map(|(f, r)| format!("{f}: {r}"))
+                    .map(|(f, r)| format!("{f}: {}", crate::i18n::known(r)))
                     .collect::<Vec<_>>()
                     .join("; "),
                 other => other.to_string(),
@@ -177,10 +182,10 @@ pub async fn preview(
         String::new()
     } else {
         match crate::live::model::parse_target(&query.target) {
-            Ok(handle) => format!("Will follow @{handle}"),
+            Ok(handle) => crate::i18n::t1("ls-will-follow", "handle", &handle).into_owned(),
             Err(AppError::Validation { fields, .. }) => fields
                 .get("target")
-                .map(|r| format!("Not a TikTok account: {r}"))
+                .map(|r| crate::i18n::t1("ls-not-an-account", "reason", crate::i18n::known(r)).into_owned())
                 .unwrap_or_default(),
             Err(other) => other.to_string(),
         }

@@ -36,31 +36,30 @@ impl LivestreamCard {
         }
     }
 
-    pub fn status_label(&self) -> &'static str {
-        match self.status {
-            "idle" => "not connected",
-            "connecting" => "connecting…",
-            "live" => "live",
-            "reconnecting" => "reconnecting…",
-            "offline" => "not live",
-            "ended" => "LIVE ended",
-            _ => "error",
-        }
+    pub fn status_label(&self) -> std::borrow::Cow<'static, str> {
+        crate::i18n::t(match self.status {
+            "idle" => "ls-idle",
+            "connecting" => "ls-connecting",
+            "live" => "ls-live",
+            "reconnecting" => "ls-reconnecting",
+            "offline" => "ls-offline",
+            "ended" => "ls-ended",
+            _ => "ls-error",
+        })
     }
 }
 
 /// A connector error code in words, with the remedy.
 pub fn explain(code: &str, message: &str, unique_id: &str) -> String {
-    match code {
-        "USER_NOT_FOUND" => format!("TikTok has no account @{unique_id}. Check the spelling."),
-        "USER_OFFLINE" => format!(
-            "TikTok says @{unique_id} is not live right now. Connect again once the LIVE has started."
-        ),
-        "AGE_RESTRICTED" => "This LIVE is age-restricted: the connector needs a signed-in TikTok session (tiktok.session_id) to read it.".to_owned(),
-        "BLOCKED_BY_TIKTOK" => "TikTok refused the connection. Wait a few minutes, or connect from another network.".to_owned(),
-        "SIGN_RATE_LIMITED" => "The sign server is limiting this instance's requests; livectl retries by itself.".to_owned(),
-        "SIGN_UNAUTHORIZED" => "The sign server refused this instance's API key (tiktok.sign_api_key): ask your host to check it.".to_owned(),
-        "NETWORK" => "TikTok could not be reached; livectl retries by itself.".to_owned(),
-        _ => format!("{code}: {message}"),
-    }
+    let id = match code {
+        "USER_NOT_FOUND" => "tiktok-user-not-found",
+        "USER_OFFLINE" => "tiktok-user-offline",
+        "AGE_RESTRICTED" => "tiktok-age-restricted",
+        "BLOCKED_BY_TIKTOK" => "tiktok-blocked",
+        "SIGN_RATE_LIMITED" => "tiktok-sign-rate-limited",
+        "SIGN_UNAUTHORIZED" => "tiktok-sign-unauthorized",
+        "NETWORK" => "tiktok-network",
+        _ => return format!("{code}: {message}"),
+    };
+    crate::i18n::t1(id, "user", unique_id).into_owned()
 }

@@ -359,7 +359,7 @@ pub async fn add(
                         status,
                         fields
                             .into_iter()
-                            .map(|(k, v)| (form_field(&k), v))
+                            .map(|(k, v)| (form_field(&k), crate::i18n::known(&v).into_owned()))
                             .collect(),
                         String::new(),
                     ),
@@ -368,9 +368,7 @@ pub async fn add(
                         (
                             status,
                             BTreeMap::new(),
-                            format!(
-                                "Your plan ({plan}) allows {limit} rules. Remove one, or ask your host for a bigger plan."
-                            ),
+                            crate::web::page::plan_limit_words(&plan, limit, "limit-rules"),
                         )
                     }
                     other => (status, BTreeMap::new(), other.to_string()),
@@ -528,7 +526,7 @@ async fn try_it(
         Err(AppError::Validation { fields, .. }) => Ok(Tried {
             fields: fields
                 .into_iter()
-                .map(|(k, v)| (form_field(&k), v))
+                .map(|(k, v)| (form_field(&k), crate::i18n::known(&v).into_owned()))
                 .collect(),
             json,
             ..Tried::default()

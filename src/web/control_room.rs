@@ -510,9 +510,7 @@ async fn run_test(
         })?;
         let event_id = crate::live::routes::inject(state, caller, ws, &livestream, event).await?;
         return Ok(TestOutcome {
-            message: format!(
-                "Sent test event {event_id} through the rules: its commands appear in the feed."
-            ),
+            message: crate::i18n::t1("test-sent", "id", &event_id).into_owned(),
             ..TestOutcome::default()
         });
     }
@@ -526,9 +524,9 @@ async fn run_test(
     let fired = results.iter().filter(|r| r.matched).count();
     Ok(TestOutcome {
         message: match (results.len(), fired) {
-            (0, _) => "There are no rules yet: nothing would happen.".to_owned(),
-            (_, 0) => "No rule would fire. Nothing moved (dry run).".to_owned(),
-            (_, n) => format!("{n} rule(s) would fire. Nothing moved (dry run)."),
+            (0, _) => crate::i18n::t("test-no-rules").into_owned(),
+            (_, 0) => crate::i18n::t("test-none-fire").into_owned(),
+            (_, n) => crate::i18n::t1("test-n-fire", "count", n).into_owned(),
         },
         error: String::new(),
         results: results

@@ -6,9 +6,9 @@ use crate::web::page::encode;
 
 /// The periods a history page offers, as `within` values and their labels.
 pub const PERIODS: [(&str, &str); 3] = [
-    ("1h", "last hour"),
-    ("24h", "last 24 hours"),
-    ("7d", "last 7 days"),
+    ("1h", "period-hour"),
+    ("24h", "period-day"),
+    ("7d", "period-week"),
 ];
 
 /// A form field's value, trimmed; `None` when empty ("any").
@@ -92,9 +92,9 @@ pub fn period_choices(selected: &str) -> Vec<Choice> {
     choices(
         PERIODS
             .iter()
-            .map(|(v, l)| ((*v).to_owned(), (*l).to_owned())),
+            .map(|(v, l)| ((*v).to_owned(), crate::i18n::t(l).into_owned())),
         selected,
-        "all time",
+        &crate::i18n::t("period-all"),
     )
 }
 

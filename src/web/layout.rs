@@ -247,9 +247,9 @@ pub fn kill_state(workspace: &Workspace, role: Role, by: String, owner: &str) ->
         release_denied: if can_release {
             String::new()
         } else if owner.is_empty() {
-            "Only the workspace owner can release the kill switch.".to_owned()
+            i18n::t("release-only-owner").into_owned()
         } else {
-            format!("Only the owner ({owner}) can release the kill switch.")
+            i18n::t1("release-only-named-owner", "owner", owner).into_owned()
         },
         engage_denied: if can_engage {
             String::new()

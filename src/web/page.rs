@@ -82,26 +82,21 @@ impl ResponseError for PageError {
                 if status.is_server_error() {
                     tracing::error!(request_id = %request_id::current(), error = ?err, "page failed");
                 }
-                let heading = match status.as_u16() {
-                    403 => "Not allowed",
-                    404 => "Not found",
-                    409 => "Conflict",
-                    422 => "Check the form",
-                    423 => "Stopped by the kill switch",
-                    429 => "Slow down",
-                    s if s >= 500 => "Something went wrong",
-                    _ => "That did not work",
-                };
+                let heading = crate::i18n::t(match status.as_u16() {
+                    403 => "err-403",
+                    404 => "err-404",
+                    409 => "err-409",
+                    422 => "err-422",
+                    423 => "err-423",
+                    429 => "err-429",
+                    s if s >= 500 => "err-500",
+                    _ => "err-other",
+                });
+                let heading = heading.as_ref();
                 let message = match err {
-                    AppError::NotFound(_) => {
-                        "There is nothing here, or it belongs to a workspace you are not a member of."
-                            .to_owned()
-                    }
-                    AppError::Internal(_) => {
-                        "The server could not answer. Quote the request id below when you report it."
-                            .to_owned()
-                    }
-                    other => other.to_string(),
+                    AppError::NotFound(_) => crate::i18n::t("err-404-text").into_owned(),
+                    AppError::Internal(_) => crate::i18n::t("err-500-text").into_owned(),
+                    other => crate::i18n::known(&other.to_string()).into_owned(),
                 };
                 let page = ErrorPage {
                     status: status.as_u16(),
@@ -144,13 +139,19 @@ impl FormFailure {
         Ok(match err {
             AppError::Validation { fields, .. } => Self {
                 status,
-                fields,
+                fields: fields
+                    .into_iter()
+                    .map(|(field, reason)| {
+                        let reason = crate::i18n::known(&reason).into_owned();
+                        (field, reason)
+                    })
+                    .collect(),
                 message: String::new(),
             },
             other => Self {
                 status,
                 fields: Default::default(),
-                message: other.to_string(),
+                message: crate::i18n::known(&other.to_string()).into_owned(),
             },
         })
     }
@@ -163,6 +164,20 @@ impl FormFailure {
     pub fn field(&self, name: &str) -> Option<&String> {
         self.fields.get(name)
     }
+}
+
+/// A plan's limit refused a form: the limit in words (`what`: the catalogue id of the resource).
+pub fn plan_limit_words(plan: &impl std::fmt::Display, limit: i64, what: &str) -> String {
+    crate::i18n::current()
+        .t_with(
+            "plan-limit",
+            &[
+                ("plan", plan.to_string().into()),
+                ("limit", limit.into()),
+                ("what", crate::i18n::t(what).into()),
+            ],
+        )
+        .into_owned()
 }
 
 /// Where a visitor without a session goes, keeping where they were going.

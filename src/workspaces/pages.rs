@@ -132,9 +132,9 @@ pub async fn create_workspace(
             let message = match &err {
                 AppError::Validation { fields, .. } => fields
                     .get("name")
-                    .map(|r| format!("Name {r}."))
-                    .unwrap_or_else(|| err.to_string()),
-                other => other.to_string(),
+                    .map(|r| crate::i18n::t1("name-reason", "reason", crate::i18n::known(r)).into_owned())
+                    .unwrap_or_else(|| crate::i18n::known(&err.to_string()).into_owned()),
+                other => crate::i18n::known(&other.to_string()).into_owned(),
             };
             let page = list_page(&state, &session, form.name, message).await?;
             html(status, &page)
@@ -152,12 +152,18 @@ pub struct Bar {
 }
 
 impl Bar {
-    /// "2 of 5", or "7 (no limit)".
+    /// "2 of 5", or "7 (no limit on this plan)".
     pub fn words(&self) -> String {
         match self.limit {
-            Some(limit) => format!("{} of {limit}", self.used),
-            None => format!("{} (no limit on this plan)", self.used),
+            Some(limit) => crate::i18n::t2("usage-of", "used", self.used, "limit", limit),
+            None => crate::i18n::t1("usage-no-limit", "used", self.used),
         }
+        .into_owned()
+    }
+
+    /// The limit's name in the page's language.
+    pub fn name(&self) -> std::borrow::Cow<'static, str> {
+        crate::i18n::t(self.label)
     }
 
     pub fn full(&self) -> bool {
@@ -182,31 +188,31 @@ impl UsageBars {
             bars: vec![
                 Bar {
                     id: "livestreams",
-                    label: "Livestreams",
+                    label: "nav-livestreams",
                     used: u.livestreams,
                     limit: l.livestreams,
                 },
                 Bar {
                     id: "rules",
-                    label: "Rules",
+                    label: "nav-rules",
                     used: u.rules,
                     limit: l.rules,
                 },
                 Bar {
                     id: "devices",
-                    label: "Devices",
+                    label: "nav-devices",
                     used: u.devices,
                     limit: l.devices,
                 },
                 Bar {
                     id: "members",
-                    label: "Members",
+                    label: "nav-members",
                     used: u.members,
                     limit: l.members,
                 },
                 Bar {
                     id: "commands",
-                    label: "Commands in the last minute",
+                    label: "usage-commands-minute",
                     used: u.commands_last_minute,
                     limit: l.commands_per_minute,
                 },

@@ -62,24 +62,32 @@ pub fn allows(role: Role, action: Action) -> bool {
     }
 }
 
-/// Why a role may not do something, for the 403's message.
+/// Why a role may not do something, for the 403's message (in the request's language: English
+/// in the API, `admins cannot manage API keys`).
 pub fn denial_message(role: Role, action: Action) -> String {
     let what = match action {
-        Action::View => "view this workspace",
-        Action::ToggleRule => "enable or disable rules",
-        Action::EngageKillSwitch => "engage the kill switch",
-        Action::ReleaseKillSwitch => "release the kill switch",
-        Action::ManageRules => "create, edit, delete or test rules",
-        Action::ManageLivestreams => "manage livestreams",
-        Action::InjectEvents => "inject test events",
-        Action::ManageDevices => "manage devices and agent tokens",
-        Action::ManageMembers => "manage members",
-        Action::ManageApiKeys => "manage API keys",
-        Action::ManageSettings => "change workspace settings",
-        Action::DeleteWorkspace => "delete the workspace",
-        Action::TransferOwnership => "transfer ownership",
+        Action::View => "deny-view",
+        Action::ToggleRule => "deny-toggle-rule",
+        Action::EngageKillSwitch => "deny-engage",
+        Action::ReleaseKillSwitch => "deny-release",
+        Action::ManageRules => "deny-manage-rules",
+        Action::ManageLivestreams => "deny-manage-livestreams",
+        Action::InjectEvents => "deny-inject-events",
+        Action::ManageDevices => "deny-manage-devices",
+        Action::ManageMembers => "deny-manage-members",
+        Action::ManageApiKeys => "deny-manage-api-keys",
+        Action::ManageSettings => "deny-manage-settings",
+        Action::DeleteWorkspace => "deny-delete-workspace",
+        Action::TransferOwnership => "deny-transfer",
     };
-    format!("{}s cannot {what}", role.as_str())
+    let roles = match role {
+        Role::Owner => "roles-owner",
+        Role::Admin => "roles-admin",
+        Role::Operator => "roles-operator",
+        Role::Viewer => "roles-viewer",
+    };
+    crate::i18n::t2("deny", "roles", crate::i18n::t(roles), "what", crate::i18n::t(what))
+        .into_owned()
 }
 
 #[cfg(test)]
