@@ -11,6 +11,19 @@
   };
   var csrf = meta("csrf-token");
 
+  // The page's words for what this script writes, in the page's language (data-* attributes of
+  // #js-strings, filled from the server's catalogue): T("js-copied"), T("js-refused", {status: 403}).
+  var strings = document.getElementById("js-strings");
+  function T(key, vars) {
+    var text = (strings && strings.getAttribute("data-" + key)) || key;
+    if (vars) {
+      Object.keys(vars).forEach(function (name) {
+        text = text.split("{" + name + "}").join(String(vars[name]));
+      });
+    }
+    return text;
+  }
+
   // ---- toasts and announcements ---------------------------------------------------------
   var toastTimer = null;
   function toast(message) {
@@ -32,7 +45,7 @@
   });
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
-    var text = "The server refused that (" + xhr.status + ").";
+    var text = T("js-refused", { status: xhr.status });
     try {
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var msg = doc.querySelector("[data-error-message]");
@@ -41,7 +54,7 @@
     toast(text);
   });
   document.addEventListener("htmx:sendError", function () {
-    toast("The server could not be reached. Nothing was changed.");
+    toast(T("js-unreachable"));
   });
 
   // ---- session renewal: one tab at a time (Web Locks), before the access cookie runs out ----
@@ -80,7 +93,7 @@
       }
       if (res.status === 401) {
         expiresAt = 0;
-        toast("Your session ended. Sign in again to keep control.");
+        toast(T("js-session-ended"));
         window.location.href = "/login?reason=expired&next=" + encodeURIComponent(location.pathname);
       }
     });
@@ -120,14 +133,14 @@
       if (!source) return;
       var text = source.textContent;
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(function () { announce("Copied."); });
+        navigator.clipboard.writeText(text).then(function () { announce(T("js-copied")); });
       } else {
         var range = document.createRange();
         range.selectNodeContents(source);
         var sel = window.getSelection();
         sel.removeAllRanges();
         sel.addRange(range);
-        announce("Selected: press Ctrl+C to copy.");
+        announce(T("js-selected"));
       }
     }
   });
@@ -162,7 +175,7 @@
       var max = option.getAttribute("data-max");
       duration.max = max;
       var cap = document.getElementById("duration-cap");
-      if (cap) cap.textContent = "(at most " + max + " ms for this device)";
+      if (cap) cap.textContent = T("js-at-most", { max: max });
     }
   }
   function enhanceForms(root) {
@@ -222,7 +235,7 @@
     var button = e.target.querySelector("#kill-switch");
     if (button) {
       button.setAttribute("aria-busy", "true");
-      button.textContent = "Stopping…";
+      button.textContent = T("js-stopping");
     }
   });
 
@@ -235,12 +248,12 @@
       navigator.wakeLock.request("screen").then(function (l) {
         lock = l;
         wakeButton.setAttribute("aria-pressed", "true");
-        wakeButton.textContent = "Screen stays on";
+        wakeButton.textContent = T("js-screen-on");
         l.addEventListener("release", function () {
           wakeButton.setAttribute("aria-pressed", "false");
-          wakeButton.textContent = "Keep the screen on";
+          wakeButton.textContent = T("js-keep-screen-on");
         });
-      }).catch(function () { toast("This browser refused to keep the screen on."); });
+      }).catch(function () { toast(T("js-wake-refused")); });
     };
     wakeButton.hidden = false;
     wakeButton.addEventListener("click", function () {
@@ -271,7 +284,7 @@
   }
   function clock(ms) {
     var d = ms ? new Date(ms) : new Date();
-    return d.toLocaleTimeString();
+    return d.toLocaleTimeString(document.documentElement.lang || undefined);
   }
 
   function applyStopped() {
@@ -280,14 +293,14 @@
     body.setAttribute("data-stopped", engaged ? "true" : "false");
     var title = body.getAttribute("data-page-title") || "";
     var name = body.getAttribute("data-workspace-name") || "";
-    document.title = engaged ? "STOPPED · " + title + " · " + name : title + " · " + name + " · livectl";
+    document.title = engaged ? T("js-stopped") + " · " + title + " · " + name : title + " · " + name + " · livectl";
     document.querySelectorAll("[data-disabled-when-stopped]").forEach(function (el) {
       el.disabled = engaged;
       var why = document.getElementById(el.getAttribute("aria-describedby") || "");
       if (why) {
         why.textContent = engaged
-          ? "Disabled while the kill switch is engaged: release it first."
-          : "A sent test event goes through the rules and can move hardware.";
+          ? T("js-disabled-stopped")
+          : T("js-send-test-why");
       }
     });
   }
@@ -359,13 +372,13 @@
     var lines = traces.get(whyFor);
     if (!lines) {
       var wait = document.createElement("li");
-      wait.textContent = "Waiting for the rule engine…";
+      wait.textContent = T("js-waiting-engine");
       list.appendChild(wait);
       return;
     }
     if (lines.length === 0) {
       var none = document.createElement("li");
-      none.textContent = "This workspace has no rules.";
+      none.textContent = T("js-no-rules");
       list.appendChild(none);
     }
     lines.forEach(function (l) {
@@ -397,20 +410,20 @@
     var what;
     switch (ev.event_type) {
       case "comment": what = "“" + (p.text || "") + "”"; break;
-      case "gift": what = "sent " + (p.gift_name || "a gift") + " × " + (p.repeat_count || 1) + " (" + (p.total_diamonds || 0) + " 💎)"; break;
-      case "like": what = "liked × " + (p.count || 1); break;
-      case "viewer_count": what = (p.viewers || 0) + " viewers"; break;
-      case "stream_status": what = "stream " + (p.status || ""); break;
-      default: what = ev.event_type.replace("_", " ");
+      case "gift": what = T("js-sent-gift", { gift: p.gift_name || T("js-a-gift"), count: p.repeat_count || 1, diamonds: p.total_diamonds || 0 }); break;
+      case "like": what = T("js-liked", { count: p.count || 1 }); break;
+      case "viewer_count": what = T("js-viewers", { count: p.viewers || 0 }); break;
+      case "stream_status": what = T("js-stream", { status: p.status || "" }); break;
+      default: what = T("js-event-" + ev.event_type.replace(/_/g, "-"));
     }
     var parts = [["who", user], ["what", what]];
-    if (ev.simulated) parts.push(["badge", "test"]);
+    if (ev.simulated) parts.push(["badge", T("js-test")]);
     var li = row("event", "data-event-id", ev.id, category("event", ev.event_type), false, parts);
     var why = document.createElement("button");
     why.type = "button";
     why.className = "link why-button";
-    why.textContent = "Why?";
-    why.setAttribute("aria-label", "Why did " + ev.event_type.replace("_", " ") + " " + what + " fire or not?");
+    why.textContent = T("js-why");
+    why.setAttribute("aria-label", T("js-why-label", { what: what }));
     why.addEventListener("click", function () { openWhy(ev.id, (user ? user + " " : "") + what); });
     li.appendChild(why);
     return li;
@@ -420,7 +433,7 @@
     var latency = c.acked_at && c.issued_at ? " · " + (c.acked_at - c.issued_at) + " ms" : "";
     var parts = [
       ["what", c.cmd + " " + c.duration_ms + " ms → " + deviceName(c.device_id)],
-      ["status status-" + c.status, c.status + latency]
+      ["status status-" + c.status, T("js-status-" + c.status.replace(/_/g, "-")) + latency]
     ];
     if (c.detail) parts.push(["detail", c.detail]);
     return row("command", "data-command-id", c.id, "command", !!PROBLEMS[c.status], parts);
@@ -444,13 +457,13 @@
   });
   var pauseButton = document.getElementById("feed-pause");
   function showHeld() {
-    if (feedStatus) feedStatus.textContent = paused ? held.length + " new (paused)" : "";
+    if (feedStatus) feedStatus.textContent = paused ? T("js-held", { count: held.length }) : "";
   }
   if (pauseButton) {
     pauseButton.addEventListener("click", function () {
       paused = !paused;
       pauseButton.setAttribute("aria-pressed", paused ? "true" : "false");
-      pauseButton.textContent = paused ? "Resume" : "Pause";
+      pauseButton.textContent = paused ? T("js-resume") : T("js-pause");
       if (!paused) { held.splice(0).forEach(prepend); }
       showHeld();
     });
@@ -481,7 +494,7 @@
         break;
       case "command":
         add(commandRow(frame.command));
-        if (PROBLEMS[frame.command.status]) announce("Command " + frame.command.status + ": " + (frame.command.detail || frame.command.cmd));
+        if (PROBLEMS[frame.command.status]) announce(T("js-command-problem", { status: T("js-status-" + frame.command.status.replace(/_/g, "-")), detail: frame.command.detail || frame.command.cmd }));
         // The outcome reaches the database a moment after it reaches this socket.
         refresh("#checklist", 1000);
         refresh("#devices", 1000);
@@ -495,12 +508,12 @@
           safety.setAttribute("data-engaged", frame.engaged ? "true" : "false");
           safety.classList.toggle("engaged", !!frame.engaged);
           button.setAttribute("data-state", frame.engaged ? "engaged" : "released");
-          button.textContent = frame.engaged ? "⛔ STOPPED" : "■ STOP ALL HARDWARE";
+          button.textContent = frame.engaged ? "⛔ " + T("js-stopped") : "■ " + T("js-stop-all");
           applyStopped();
         }
         refresh("#safety", 10);
-        announce(frame.engaged ? "Kill switch engaged: all hardware stopped." : "Kill switch released.");
-        add(noticeRow(frame.engaged ? "Kill switch engaged" + (frame.reason ? ": " + frame.reason : "") : "Kill switch released" + (frame.reason ? ": " + frame.reason : "")));
+        announce(frame.engaged ? T("js-engaged-announce") : T("js-released-announce"));
+        add(noticeRow((frame.engaged ? T("js-engaged") : T("js-released")) + (frame.reason ? ": " + frame.reason : "")));
         break;
       case "device":
         refresh("#devices");
@@ -521,7 +534,7 @@
         if (whyFor === frame.event_id) renderWhy();
         break;
       case "lagged":
-        add(noticeRow(frame.dropped + " updates skipped (this page fell behind); state re-read."));
+        add(noticeRow(T("js-lagged", { count: frame.dropped })));
         resync();
         break;
     }
@@ -536,7 +549,7 @@
     socket.onopen = function () {
       backoff = 500;
       lastConfirmed = Date.now();
-      setConn("live", "live");
+      setConn("live", T("js-live"));
       // Whatever happened while away (or since the page was rendered, if that was a while
       // ago): re-read it. A page rendered a moment ago is already current.
       if (everOpen || performance.now() > 3000) resync();
@@ -547,19 +560,19 @@
     };
     socket.onclose = function (e) {
       if (e.code === 4003) { // this member's access ended: reconnecting would only be refused
-        setConn("offline", "access ended");
-        toast("Your access to this workspace ended (" + (e.reason || "removed") + "). Reload the page.");
+        setConn("offline", T("js-access-ended"));
+        toast(T("js-access-ended-toast", { reason: e.reason || "removed" }));
         return;
       }
-      var asOf = lastConfirmed ? " · state as of " + clock(lastConfirmed) : "";
-      setConn(navigator.onLine === false ? "offline" : "reconnecting", "reconnecting" + asOf);
+      var asOf = lastConfirmed ? " · " + T("js-state-as-of", { time: clock(lastConfirmed) }) : "";
+      setConn(navigator.onLine === false ? "offline" : "reconnecting", T("js-reconnecting") + asOf);
       var safety = document.getElementById("safety");
       if (safety) {
         safety.setAttribute("data-stale", "true");
         var state = safety.querySelector(".kill-state");
         var note = safety.querySelector(".stale-note") || document.createElement("em");
         note.className = "stale-note";
-        note.textContent = " Last confirmed at " + clock(lastConfirmed) + "; reconnecting…";
+        note.textContent = " " + T("js-last-confirmed", { time: clock(lastConfirmed) });
         if (state && !note.parentNode) state.appendChild(note);
       }
       var wait = Math.min(30000, backoff) * (0.8 + Math.random() * 0.4);

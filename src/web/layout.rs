@@ -187,6 +187,11 @@ impl Layout {
         }
     }
 
+    /// The words the page's script writes (`#js-strings`), in the page's language.
+    pub fn js_strings(&self) -> Vec<(&'static str, Cow<'static, str>)> {
+        JS_STRINGS.iter().map(|id| (*id, i18n::t(id))).collect()
+    }
+
     pub fn csrf(&self) -> &str {
         self.user.as_ref().map_or("", |u| u.csrf.as_str())
     }
@@ -207,6 +212,63 @@ impl Layout {
         assets::MANIFEST.url
     }
 }
+
+/// Every message `static/app.js` uses (`T("js-…")`).
+const JS_STRINGS: &[&str] = &[
+    "js-refused",
+    "js-unreachable",
+    "js-session-ended",
+    "js-copied",
+    "js-selected",
+    "js-at-most",
+    "js-stopping",
+    "js-screen-on",
+    "js-keep-screen-on",
+    "js-wake-refused",
+    "js-stopped",
+    "js-stop-all",
+    "js-disabled-stopped",
+    "js-send-test-why",
+    "js-waiting-engine",
+    "js-no-rules",
+    "js-sent-gift",
+    "js-a-gift",
+    "js-liked",
+    "js-viewers",
+    "js-stream",
+    "js-event-follow",
+    "js-event-share",
+    "js-event-join",
+    "js-event-super-fan",
+    "js-event-super-fan-box",
+    "js-test",
+    "js-why",
+    "js-why-label",
+    "js-status-sent",
+    "js-status-done",
+    "js-status-rejected",
+    "js-status-failed",
+    "js-status-expired",
+    "js-status-busy",
+    "js-status-undeliverable",
+    "js-status-blocked",
+    "js-status-rate-limited",
+    "js-held",
+    "js-resume",
+    "js-pause",
+    "js-command-problem",
+    "js-engaged-announce",
+    "js-released-announce",
+    "js-engaged",
+    "js-released",
+    "js-lagged",
+    "js-live",
+    "js-access-ended",
+    "js-access-ended-toast",
+    "js-state-as-of",
+    "js-reconnecting",
+    "js-last-confirmed",
+];
 
 /// A page's title: a catalogue id (`page-usage`) in the page's language; other text as it is.
 fn page_title(title: &str) -> String {
