@@ -684,3 +684,12 @@ js-access-ended-toast = Your access to this workspace ended ({"{"}reason{"}"}). 
 js-state-as-of = state as of {"{"}time{"}"}
 js-reconnecting = reconnecting
 js-last-confirmed = Last confirmed at {"{"}time{"}"}; reconnecting…
+cmd-event-to-issued-long = event → issued
+
+## Device pages
+page-devices = Devices
+page-device-token = Device token
+page-device = Device
+tok-new-certificate-for = New certificate for { $name }
+tok-new-token-for = New token for { $name }
+tok-registered = { $name } is registered

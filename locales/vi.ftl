@@ -662,3 +662,12 @@ js-access-ended-toast = Quyền truy cập của bạn vào không gian làm vi�
 js-state-as-of = trạng thái lúc {"{"}time{"}"}
 js-reconnecting = đang kết nối lại
 js-last-confirmed = Xác nhận lần cuối lúc {"{"}time{"}"}; đang kết nối lại…
+cmd-event-to-issued-long = sự kiện → phát lệnh
+
+## Trang thiết bị
+page-devices = Thiết bị
+page-device-token = Token thiết bị
+page-device = Thiết bị
+tok-new-certificate-for = Chứng chỉ mới cho { $name }
+tok-new-token-for = Token mới cho { $name }
+tok-registered = Đã đăng ký { $name }

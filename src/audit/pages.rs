@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditFilter, AuditRow};
 use crate::context::AppState;
-use crate::i18n;
 use crate::db::DbConnection;
 use crate::db::schema::api_keys;
 use crate::error::{AppError, AppResult};
+use crate::i18n;
 use crate::ids::now_ms;
 use crate::web::filters::{
     Choice, by_name, choices, next_page, non_empty, period_choices, query_string, since,
@@ -140,6 +140,22 @@ fn details_text(details: &serde_json::Value) -> String {
     }
 }
 
+/// The details as the page shows them: the server's own fixed texts in the page's language
+/// (the CSV keeps the record as it is).
+fn localised(details: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match details {
+        Value::String(text) => Value::String(i18n::known(text).into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(localised).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), localised(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 impl Line {
     fn new(row: AuditRow, names: &Names) -> Self {
         Line {
@@ -147,7 +163,7 @@ impl Line {
             at: clock(row.created_at),
             at_iso: iso(row.created_at),
             safety: row.kind.starts_with("kill_switch."),
-            details: details_text(row.details.get()),
+            details: details_text(&localised(row.details.get())),
             target: row.target.unwrap_or_default(),
             actor_type: row.actor_type,
             kind: row.kind,

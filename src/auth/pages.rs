@@ -151,11 +151,7 @@ pub async fn login(
 
 /// The session's cookies, and the account's language for this browser (so that every part of
 /// every page speaks it, whatever the browser asks for).
-async fn signed_in_response(
-    state: &AppState,
-    signed_in: &SignedIn,
-    to: &str,
-) -> PageResult {
+async fn signed_in_response(state: &AppState, signed_in: &SignedIn, to: &str) -> PageResult {
     let user_id = signed_in.user_id.clone();
     let language = state
         .db

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use crate::commands::history::{self, CommandRecord, HistoryFilter, LatencySummary};
 use crate::context::AppState;
-use crate::i18n;
 use crate::devices::model::DeviceRow;
 use crate::error::{AppError, AppResult};
+use crate::i18n;
 use crate::ids::now_ms;
 use crate::protocol::CommandStatus;
 use crate::rules::model::RuleRow;
@@ -95,7 +95,11 @@ pub fn outcome_in_words(status: CommandStatus, detail: Option<&str>) -> String {
         // The blocked headline already says it all.
         Some(_) if status == CommandStatus::Blocked => headline.into_owned(),
         Some(detail) if status == CommandStatus::Rejected => {
-            format!("{}: {}", i18n::t("outcome-rejected-by"), i18n::known(detail))
+            format!(
+                "{}: {}",
+                i18n::t("outcome-rejected-by"),
+                i18n::known(detail)
+            )
         }
         Some(detail) => format!("{headline}: {}", i18n::known(detail)),
         None => headline.into_owned(),
@@ -121,7 +125,10 @@ pub struct Line {
 }
 
 fn ms(value: Option<i64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| i18n::t1("n-ms", "ms", v).into_owned())
+    value.map_or_else(
+        || "—".to_owned(),
+        |v| i18n::t1("n-ms", "ms", v).into_owned(),
+    )
 }
 
 impl Line {
@@ -277,14 +284,16 @@ pub async fn list(
     .await?;
     let ws_id = access.workspace.id;
     let (rows, names) = load_rows(&state, &ws_id, &query).await?;
-    let statuses = CommandStatus::ALL
-        .iter()
-        .map(|s| {
-            let label = i18n::t(format!("status-{}", s.as_str().replace('_', "-")));
-            (s.as_str().to_owned(), label.into_owned())
-        });
+    let statuses = CommandStatus::ALL.iter().map(|s| {
+        let label = i18n::t(format!("status-{}", s.as_str().replace('_', "-")));
+        (s.as_str().to_owned(), label.into_owned())
+    });
     render(&CommandsPage {
-        devices: choices(by_name(&names.devices), &query.device, &i18n::t("f-every-device")),
+        devices: choices(
+            by_name(&names.devices),
+            &query.device,
+            &i18n::t("f-every-device"),
+        ),
         statuses: choices(statuses, &query.status, &i18n::t("f-every-status")),
         rules: choices(by_name(&names.rules), &query.rule, &i18n::t("f-every-rule")),
         periods: period_choices(&query.within),

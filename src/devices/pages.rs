@@ -39,7 +39,8 @@ pub async fn list(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, ws_id, board) = with_board(&state, &session, &path, "devices", "page-devices").await?;
+    let (layout, ws_id, board) =
+        with_board(&state, &session, &path, "devices", "page-devices").await?;
     render(&DevicesPage {
         ws_id,
         layout,
@@ -313,8 +314,15 @@ pub async fn detail(
     path: web::Path<(String, String)>,
 ) -> PageResult {
     let (ws, id) = path.into_inner();
-    let (layout, access) =
-        Layout::for_workspace(&state, &session, &ws, Action::View, "devices", "page-device").await?;
+    let (layout, access) = Layout::for_workspace(
+        &state,
+        &session,
+        &ws,
+        Action::View,
+        "devices",
+        "page-device",
+    )
+    .await?;
     let device = device_card(&state, &access.workspace.id, &id).await?;
     render(&DetailPage {
         can_manage: crate::workspaces::permissions::allows(access.role, Action::ManageDevices),

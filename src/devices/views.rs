@@ -1,8 +1,8 @@
 //! How the dashboard shows a device: one state machine, the same on every page.
 
 use crate::commands::history::LastCommand;
-use crate::i18n;
 use crate::devices::model::{DeviceView, Transport};
+use crate::i18n;
 use crate::protocol::SerialState;
 
 /// `never_connected` → `online` ⇄ `serial_closed` → `offline`; `revoked` once no token works.

@@ -70,3 +70,56 @@ fn numbers_and_times_follow_the_language() {
     assert_eq!(date_time(Lang::En, ms), "2026-12-05 05:00:00 UTC");
     assert_eq!(date_time(Lang::Vi, ms), "05:00:00 05/12/2026 UTC");
 }
+
+/// Every id the templates and the code name literally (`t("…")`, `t1("…"`, `layout.t("…")`,
+/// `"page-…"` titles) is in the English catalogue: a typo would show the id on a page.
+#[test]
+fn every_id_used_is_in_the_catalogue() {
+    let english = ids(SOURCES[0].1);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let call = regex::Regex::new(r#"\bt[12]?\("([a-z][a-z0-9-]*)""#).unwrap();
+    let title = regex::Regex::new(r#""(page-[a-z-]+)""#).unwrap();
+    let mut missing = Vec::new();
+    let mut stack = vec![root.join("templates"), root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let is_rust = path.extension().is_some_and(|e| e == "rs");
+            let titles = title.captures_iter(&text).filter(|_| is_rust);
+            for found in call.captures_iter(&text).chain(titles) {
+                let id = &found[1];
+                if !english.contains(id) && !id.starts_with("no-such") {
+                    missing.push(format!("{}: {id}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "ids without a message: {missing:#?}");
+}
+
+/// Messages with markup are rendered unescaped (`|safe`): they must not take variables.
+#[test]
+fn messages_with_markup_take_no_variables() {
+    for (lang, source) in SOURCES {
+        for line in source.lines().filter(|l| l.contains('<')) {
+            assert!(
+                !line.contains("{ $"),
+                "{lang}: markup with a variable: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn known_texts_are_found_by_their_slug() {
+    assert_eq!(slug("  Not in the allow-list! "), "not-in-the-allow-list");
+    assert_eq!(
+        known("something we never wrote"),
+        "something we never wrote"
+    );
+}

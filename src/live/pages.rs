@@ -185,7 +185,10 @@ pub async fn preview(
             Ok(handle) => crate::i18n::t1("ls-will-follow", "handle", &handle).into_owned(),
             Err(AppError::Validation { fields, .. }) => fields
                 .get("target")
-                .map(|r| crate::i18n::t1("ls-not-an-account", "reason", crate::i18n::known(r)).into_owned())
+                .map(|r| {
+                    crate::i18n::t1("ls-not-an-account", "reason", crate::i18n::known(r))
+                        .into_owned()
+                })
                 .unwrap_or_default(),
             Err(other) => other.to_string(),
         }

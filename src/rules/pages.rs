@@ -40,7 +40,8 @@ pub async fn list(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, ws_id, mut board) = with_board(&state, &session, &path, "rules", "page-rules").await?;
+    let (layout, ws_id, mut board) =
+        with_board(&state, &session, &path, "rules", "page-rules").await?;
     board.rule_json = true;
     render(&RulesPage {
         ws_id,
@@ -272,8 +273,15 @@ async fn builder_with(
     try_form: TestForm,
     tried: Tried,
 ) -> Result<BuilderPage, PageError> {
-    let (layout, access) =
-        Layout::for_workspace(state, session, ws, Action::ManageRules, "rules", "page-new-rule").await?;
+    let (layout, access) = Layout::for_workspace(
+        state,
+        session,
+        ws,
+        Action::ManageRules,
+        "rules",
+        "page-new-rule",
+    )
+    .await?;
     let ws_id = access.workspace.id.clone();
     let rows = state
         .db

@@ -257,11 +257,9 @@ pub fn is_htmx(req: &HttpRequest) -> bool {
     has("HX-Request") && !has("HX-History-Restore-Request")
 }
 
-/// `12:03:22 UTC` for a Unix-millisecond time; the page's script shows it in local time.
+/// A Unix-millisecond time in UTC, written the way the page's language writes it.
 pub fn clock(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_default()
+    crate::i18n::date_time(crate::i18n::current(), ms)
 }
 
 /// The machine form for `<time datetime>`.

@@ -132,7 +132,9 @@ pub async fn create_workspace(
             let message = match &err {
                 AppError::Validation { fields, .. } => fields
                     .get("name")
-                    .map(|r| crate::i18n::t1("name-reason", "reason", crate::i18n::known(r)).into_owned())
+                    .map(|r| {
+                        crate::i18n::t1("name-reason", "reason", crate::i18n::known(r)).into_owned()
+                    })
                     .unwrap_or_else(|| crate::i18n::known(&err.to_string()).into_owned()),
                 other => crate::i18n::known(&other.to_string()).into_owned(),
             };
@@ -140,6 +142,10 @@ pub async fn create_workspace(
             html(status, &page)
         }
     }
+}
+
+fn number(n: i64) -> String {
+    crate::i18n::number(crate::i18n::current(), n)
 }
 
 /// One limit of the plan as the usage page shows it.
@@ -155,8 +161,14 @@ impl Bar {
     /// "2 of 5", or "7 (no limit on this plan)".
     pub fn words(&self) -> String {
         match self.limit {
-            Some(limit) => crate::i18n::t2("usage-of", "used", self.used, "limit", limit),
-            None => crate::i18n::t1("usage-no-limit", "used", self.used),
+            Some(limit) => crate::i18n::t2(
+                "usage-of",
+                "used",
+                number(self.used),
+                "limit",
+                number(limit),
+            ),
+            None => crate::i18n::t1("usage-no-limit", "used", number(self.used)),
         }
         .into_owned()
     }
@@ -234,15 +246,8 @@ pub async fn usage(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    let (layout, access) = Layout::for_workspace(
-        &state,
-        &session,
-        &path,
-        Action::View,
-        "usage",
-        "page-usage",
-    )
-    .await?;
+    let (layout, access) =
+        Layout::for_workspace(&state, &session, &path, Action::View, "usage", "page-usage").await?;
     let usage = crate::workspaces::routes::load_usage(&state, &access.workspace).await?;
     render(&UsagePage {
         bars: UsageBars::new(access.workspace.id, &usage),

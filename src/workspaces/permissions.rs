@@ -86,8 +86,14 @@ pub fn denial_message(role: Role, action: Action) -> String {
         Role::Operator => "roles-operator",
         Role::Viewer => "roles-viewer",
     };
-    crate::i18n::t2("deny", "roles", crate::i18n::t(roles), "what", crate::i18n::t(what))
-        .into_owned()
+    crate::i18n::t2(
+        "deny",
+        "roles",
+        crate::i18n::t(roles),
+        "what",
+        crate::i18n::t(what),
+    )
+    .into_owned()
 }
 
 #[cfg(test)]

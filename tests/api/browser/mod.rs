@@ -13,6 +13,7 @@ mod devices;
 mod harness;
 mod journey;
 mod kill_switch;
+mod languages;
 mod members;
 mod owner_pages;
 mod pages;
