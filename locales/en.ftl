@@ -693,3 +693,11 @@ page-device = Device
 tok-new-certificate-for = New certificate for { $name }
 tok-new-token-for = New token for { $name }
 tok-registered = { $name } is registered
+
+## Why a command was issued
+page-why = Why each rule did or did not fire
+why-intro = As the rule engine decided at { $at }, for the event
+why-not-kept = No decision is kept for this event (only events that issued a command keep theirs).
+why-deleted-rule = a deleted rule ({ $id })
+why-back = Back to the commands
+why-link = why?

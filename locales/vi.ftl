@@ -671,3 +671,11 @@ page-device = Thiết bị
 tok-new-certificate-for = Chứng chỉ mới cho { $name }
 tok-new-token-for = Token mới cho { $name }
 tok-registered = Đã đăng ký { $name }
+
+## Vì sao một lệnh được phát
+page-why = Vì sao từng quy tắc chạy hoặc không chạy
+why-intro = Theo quyết định của bộ máy quy tắc lúc { $at }, cho sự kiện
+why-not-kept = Không có quyết định nào được lưu cho sự kiện này (chỉ những sự kiện đã phát lệnh mới được lưu).
+why-deleted-rule = một quy tắc đã xóa ({ $id })
+why-back = Quay lại danh sách lệnh
+why-link = vì sao?

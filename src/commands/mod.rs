@@ -7,3 +7,4 @@ pub mod remote;
 pub mod router;
 pub mod routes;
 pub mod shared_rate;
+pub mod why;

@@ -29,7 +29,8 @@ const PAGE: i64 = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/w/{ws}/commands", web::get().to(list))
-        .route("/w/{ws}/commands/rows", web::get().to(rows_part));
+        .route("/w/{ws}/commands/rows", web::get().to(rows_part))
+        .route("/w/{ws}/events/{id}/why", web::get().to(super::why::page));
 }
 
 /// The filter form (a GET form: the URL is the filter, so it can be shared and bookmarked).

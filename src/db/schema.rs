@@ -220,6 +220,15 @@ diesel::joinable!(livestreams -> workspaces (workspace_id));
 diesel::joinable!(rules -> workspaces (workspace_id));
 
 diesel::table! {
+    event_traces (event_id) {
+        event_id -> Text,
+        workspace_id -> Text,
+        results -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     tiktok_credentials (workspace_id) {
         workspace_id -> Text,
         sign_api_key -> Nullable<Text>,
@@ -246,4 +255,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     mqtt_ca,
     tiktok_credentials,
+    event_traces,
 );

@@ -22,7 +22,7 @@ use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleRow};
 use crate::rules::shared_state::SharedRuleState;
 use crate::rules::state::{LocalState, Verdict};
-use crate::rules::trace::{Trace, TraceLine, Traces};
+use crate::rules::trace::{Trace, TraceLine, Traces, stored};
 use crate::telemetry::metrics::Metrics;
 
 /// Events the engine may fall behind by before the bus drops them (counted in /metrics).
@@ -242,10 +242,11 @@ impl RuleEngine {
         };
         let event = plan.event;
         let mut verdicts = verdicts.into_iter();
-        let mut trace = self
-            .traces
-            .wanted(&event.workspace_id)
-            .then(Vec::<TraceLine>::new);
+        // Every rule's line is kept while deciding: a live view may want it now, and the
+        // command history keeps the trace of every event that issued a command.
+        let watched = self.traces.wanted(&event.workspace_id);
+        let mut lines = Vec::<TraceLine>::with_capacity(plan.rules.len());
+        let mut fired = false;
         for (rule, conditions) in plan.rules {
             let result = match conditions {
                 Ok(()) => verdicts
@@ -267,18 +268,37 @@ impl RuleEngine {
                     event_at: Some(event.ts),
                 })
             });
-            if let Some(lines) = trace.as_mut() {
-                lines.push(self.trace_line(&rule, result, command_id));
+            fired |= command_id.is_some();
+            lines.push(self.trace_line(&rule, result, command_id));
+        }
+        if !(watched || fired) {
+            return;
+        }
+        self.trace_other_rules(&event, &mut lines);
+        let trace = Trace {
+            workspace_id: event.workspace_id.clone(),
+            event_id: event.id.clone(),
+            results: lines,
+        };
+        if fired {
+            self.keep(&trace);
+        }
+        if watched {
+            self.traces.publish(trace);
+        }
+    }
+
+    /// Stores the trace of an event that issued a command, off the actor (a failure is logged:
+    /// the command itself is unaffected, only its "why?" is missing later).
+    fn keep(&self, trace: &Trace) {
+        let db = self.db.clone();
+        let trace = trace.clone();
+        actix::spawn(async move {
+            let event_id = trace.event_id.clone();
+            if let Err(err) = db.run(move |conn| stored::keep(conn, &trace)).await {
+                tracing::warn!(%event_id, error = %err, "the trace of an event could not be kept");
             }
-        }
-        if let Some(mut lines) = trace {
-            self.trace_other_rules(&event, &mut lines);
-            self.traces.publish(Trace {
-                workspace_id: event.workspace_id.clone(),
-                event_id: event.id.clone(),
-                results: lines,
-            });
-        }
+        });
     }
 
     fn trace_line(

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 const CAPACITY: usize = 1024;
 
 /// One rule's line of a trace.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, PartialEq)]
 pub struct TraceLine {
     pub rule_id: String,
     pub matched: bool,
@@ -118,5 +118,56 @@ mod tests {
         assert!(traces.wanted("ws_1"));
         drop(b);
         assert!(!traces.wanted("ws_1"));
+    }
+}
+
+/// A trace kept with the command history: the trace of every event that issued a command.
+pub mod stored {
+    use diesel::prelude::*;
+
+    use super::{Trace, TraceLine};
+    use crate::db::DbConnection;
+    use crate::db::schema::event_traces;
+    use crate::db::types::Json;
+    use crate::error::AppResult;
+    use crate::ids::now_ms;
+
+    /// Keeps `trace` (a second copy of the same event, from another node, changes nothing).
+    pub fn keep(conn: &mut DbConnection, trace: &Trace) -> AppResult<()> {
+        let exists: i64 = event_traces::table
+            .filter(event_traces::event_id.eq(&trace.event_id))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            diesel::insert_into(event_traces::table)
+                .values((
+                    event_traces::event_id.eq(&trace.event_id),
+                    event_traces::workspace_id.eq(&trace.workspace_id),
+                    event_traces::results.eq(Json::new(&trace.results)?),
+                    event_traces::created_at.eq(now_ms()),
+                ))
+                .execute(conn)
+                .or_else(|e| match crate::error::AppError::from(e) {
+                    // Kept a moment ago by another node that saw the same event.
+                    crate::error::AppError::Conflict(_) => Ok(0),
+                    other => Err(other),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The kept trace of event `event_id` of workspace `ws`, if there is one.
+    pub fn find(
+        conn: &mut DbConnection,
+        ws: &str,
+        event_id: &str,
+    ) -> AppResult<Option<(Vec<TraceLine>, i64)>> {
+        let row: Option<(Json<Vec<TraceLine>>, i64)> = event_traces::table
+            .filter(event_traces::event_id.eq(event_id))
+            .filter(event_traces::workspace_id.eq(ws))
+            .select((event_traces::results, event_traces::created_at))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(|(results, at)| (results.into_inner(), at)))
     }
 }

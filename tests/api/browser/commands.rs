@@ -18,13 +18,14 @@ async fn the_history_shows_outcomes_in_words_and_new_rows_arrive_live() {
     let ls = app.simulator_livestream(&owner, &ws).await;
     let (_dev, token) = device(&app, &owner, &ws, "Desk lamp", &["LED_ON"]).await;
     let mut agent = connect_agent(&app, &token).await.expect("agent");
-    app.post(
-        &format!("/workspaces/{ws}/rules"),
-        &owner.token,
-        json!({"name": "Light", "when": {"event": "comment", "contains": "light"}, "then": {"command": "LED_ON", "duration_ms": 500}}),
-    )
-    .await
-    .expect(201);
+    let rule = app
+        .post(
+            &format!("/workspaces/{ws}/rules"),
+            &owner.token,
+            json!({"name": "Light", "when": {"event": "comment", "contains": "light"}, "then": {"command": "LED_ON", "duration_ms": 500}}),
+        )
+        .await
+        .expect(201);
     let comment = |text: &'static str| {
         let (app, ws, ls, token) = (&app, ws.clone(), ls.clone(), owner.token.clone());
         async move {
@@ -90,6 +91,30 @@ async fn the_history_shows_outcomes_in_words_and_new_rows_arrive_live() {
     v.find(&done).await;
     assert!(!v.exists("tr[data-status='blocked']").await);
     assert!(v.text("#history-title").await.contains("filtered"));
+
+    // Each row links to why its event fired the rule, as the engine decided then (kept: the
+    // rule may have changed since).
+    app.call(
+        reqwest::Method::PUT,
+        &format!("/workspaces/{ws}/rules/{}", rule["id"].as_str().unwrap()),
+        Some(&owner.token),
+        Some(json!({"name": "Renamed light", "when": {"event": "comment", "contains": "nothing"}, "then": {"command": "LED_ON", "duration_ms": 500}})),
+    )
+    .await
+    .expect(200);
+    v.click(&format!("{done} a.why-link")).await;
+    v.find("#why-trace").await;
+    let rule_line = format!(
+        "#why-trace li[data-trace-rule='{}']",
+        rule["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        v.attr(&rule_line, "data-matched").await.as_deref(),
+        Some("true")
+    );
+    assert!(v.text(&rule_line).await.contains("Renamed light"));
+    assert!(v.text(&rule_line).await.contains(&done_id));
+    v.check("commands-why").await;
     v.close().await;
 
     // A stranger gets the same 404 as a missing workspace.
