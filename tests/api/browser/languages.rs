@@ -61,6 +61,14 @@ async fn every_page_speaks_vietnamese_and_english() {
     .await
     .expect(201);
 
+    let event = crate::helpers::eventually("the command of the test event", || async {
+        let commands = app
+            .get(&format!("/workspaces/{ws}/commands"), &owner.token)
+            .await
+            .expect(200);
+        commands[0]["event_id"].as_str().map(str::to_owned)
+    })
+    .await;
     let pages = [
         "/w".to_owned(),
         format!("/w/{ws}"),
@@ -72,6 +80,7 @@ async fn every_page_speaks_vietnamese_and_english() {
         format!("/w/{ws}/rules"),
         format!("/w/{ws}/rules/new"),
         format!("/w/{ws}/commands"),
+        format!("/w/{ws}/events/{event}/why"),
         format!("/w/{ws}/audit"),
         format!("/w/{ws}/members"),
         format!("/w/{ws}/api-keys"),
@@ -90,6 +99,13 @@ async fn every_page_speaks_vietnamese_and_english() {
     b.click("form.lang-switch button").await;
     b.wait_attr("html", "lang", "vi").await;
     b.check("vi-login").await;
+    b.open(&app, "/register").await;
+    b.check("vi-register").await;
+    b.click("form.lang-switch button").await;
+    b.wait_attr("html", "lang", "en").await;
+    b.check("en-register").await;
+    b.click("form.lang-switch button").await;
+    b.wait_attr("html", "lang", "vi").await;
     b.sign_in(&app, &owner.email).await;
     b.open(&app, &format!("/w/{ws}")).await;
     // Switching while signed in is remembered by the account (another browser follows).
@@ -99,6 +115,19 @@ async fn every_page_speaks_vietnamese_and_english() {
     b.wait_attr("html", "lang", "vi").await;
     let me = app.get("/me", &owner.token).await.expect(200);
     assert_eq!(me["user"]["preferences"]["language"], "vi");
+    // The event's kept "why" is written beside its command, a moment after the decision.
+    let cookies = b.cookie_header().await;
+    crate::helpers::eventually("the event's kept decision", || async {
+        let res = app
+            .client
+            .get(format!("{}/w/{ws}/events/{event}/why", app.address))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        (res.status() == 200).then_some(())
+    })
+    .await;
 
     for lang in ["vi", "en"] {
         for path in &pages {
