@@ -330,7 +330,7 @@ pub async fn change_plan(
 
 /// A workspace in the platform admin's overview.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct WorkspaceSummary {
+pub struct WorkspaceOverview {
     pub id: String,
     pub name: String,
     pub plan: Plan,
@@ -356,13 +356,13 @@ pub struct OverviewQuery {
 }
 
 /// Every workspace of the instance, newest first, with its owner, plan, usage and state.
-#[utoipa::path(tag = "platform admin", params(OverviewQuery), responses((status = 200, body = Vec<WorkspaceSummary>)), security(("bearer" = [])))]
+#[utoipa::path(tag = "platform admin", params(OverviewQuery), responses((status = 200, body = Vec<WorkspaceOverview>)), security(("bearer" = [])))]
 #[get("/admin/workspaces")]
 pub async fn list_workspaces(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<OverviewQuery>,
-) -> AppResult<web::Json<Vec<WorkspaceSummary>>> {
+) -> AppResult<web::Json<Vec<WorkspaceOverview>>> {
     Ok(web::Json(
         overview(&state, &caller, query.into_inner()).await?,
     ))
@@ -372,7 +372,7 @@ pub async fn overview(
     state: &AppState,
     caller: &Caller,
     query: OverviewQuery,
-) -> AppResult<Vec<WorkspaceSummary>> {
+) -> AppResult<Vec<WorkspaceOverview>> {
     require_platform_admin(state, caller).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     state
@@ -412,7 +412,7 @@ pub async fn overview(
                         .select(users::email)
                         .first::<String>(conn)
                         .optional()?;
-                    Ok(WorkspaceSummary {
+                    Ok(WorkspaceOverview {
                         usage: model::counts(conn, &ws.id)?,
                         owner,
                         plan: ws.plan(),

@@ -14,7 +14,7 @@ use crate::web::layout::Layout;
 use crate::web::page::{FormFailure, PageResult, html, see_other};
 use crate::web::session::{PageForm, Session};
 use crate::workspaces::admin::{
-    Invite, OverviewQuery, WorkspaceSummary, change_plan, invite, invites_of, overview,
+    Invite, OverviewQuery, WorkspaceOverview, change_plan, invite, invites_of, overview,
     require_platform_admin, set_suspension, withdraw_invite,
 };
 use crate::workspaces::plans::Plan;
@@ -33,14 +33,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// A workspace row: its summary and its usage and state in words.
 pub struct WorkspaceLine {
-    pub ws: WorkspaceSummary,
+    pub ws: WorkspaceOverview,
     pub usage: String,
     pub state: String,
     pub created: String,
 }
 
 impl WorkspaceLine {
-    fn of(ws: WorkspaceSummary) -> Self {
+    fn of(ws: WorkspaceOverview) -> Self {
         let u = &ws.usage;
         let usage = i18n::current().t_with(
             "admin-usage",
