@@ -123,3 +123,18 @@ fn known_texts_are_found_by_their_slug() {
         "something we never wrote"
     );
 }
+
+#[test]
+fn the_servers_own_texts_are_translated_on_vietnamese_pages() {
+    let vi = |text: &str| CURRENT.sync_scope(std::cell::Cell::new(Lang::Vi), || known(text));
+    assert_eq!(vi("must be an email address"), "phải là một địa chỉ email");
+    assert_eq!(vi("the device is offline"), "thiết bị đang ngoại tuyến");
+    assert_eq!(
+        vi("a reason nobody wrote down"),
+        "a reason nobody wrote down"
+    );
+    assert_eq!(
+        known("must be an email address"),
+        "must be an email address"
+    );
+}
