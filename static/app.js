@@ -389,7 +389,9 @@
       var name = document.createElement("strong");
       name.textContent = (l.matched ? "✓ " : "✗ ") + ruleName(l.rule_id);
       li.appendChild(name);
-      li.appendChild(document.createTextNode(": " + l.reason));
+      // The reason in the page's language when the server sent it as a message (l.why).
+      var reason = l.why && strings && strings.hasAttribute("data-" + l.why.id) ? T(l.why.id, l.why.args) : l.reason;
+      li.appendChild(document.createTextNode(": " + reason));
       var status = commandStatus(l.command_id);
       if (status) li.appendChild(document.createTextNode(" → " + status));
       list.appendChild(li);

@@ -63,7 +63,9 @@ pub async fn page(
         .into_iter()
         .map(|l| WhyLine {
             name: name_of(&l.rule_id),
-            reason: i18n::known(&l.reason).into_owned(),
+            reason: l
+                .why
+                .map_or_else(|| l.reason.clone(), |why| why.words(i18n::current())),
             command_id: l.command_id.unwrap_or_default(),
             rule_id: l.rule_id,
             matched: l.matched,

@@ -20,6 +20,7 @@ use crate::error::AppResult;
 use crate::protocol::Event;
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleRow};
+use crate::rules::reason::Reason;
 use crate::rules::shared_state::SharedRuleState;
 use crate::rules::state::{LocalState, Verdict};
 use crate::rules::trace::{Trace, TraceLine, Traces, stored};
@@ -50,7 +51,7 @@ pub struct RuleEngine {
 /// One event and, per rule listening for its type, whether its conditions hold.
 struct Plan {
     event: Arc<Event>,
-    rules: Vec<(Arc<CompiledRule>, Result<(), String>)>,
+    rules: Vec<(Arc<CompiledRule>, Result<(), Reason>)>,
 }
 
 impl Plan {
@@ -70,6 +71,9 @@ pub struct TestResult {
     pub rule_id: String,
     pub matched: bool,
     pub reason: String,
+    /// The reason as a message of the dashboard's catalogues (for the pages).
+    #[serde(skip)]
+    pub why: Reason,
 }
 
 impl RuleEngine {
@@ -304,24 +308,21 @@ impl RuleEngine {
     fn trace_line(
         &self,
         rule: &CompiledRule,
-        result: Result<(), String>,
+        result: Result<(), Reason>,
         command_id: Option<String>,
     ) -> TraceLine {
-        let reason = match result {
+        let why = match result {
             Err(reason) => reason,
-            Ok(()) if self.router.kill_engaged(&rule.workspace_id) => {
-                "all conditions hold, but the kill switch is engaged: the command was blocked"
-                    .to_owned()
-            }
-            Ok(()) => format!(
-                "fired: {} for {} ms",
-                rule.then.command, rule.then.duration_ms
-            ),
+            Ok(()) if self.router.kill_engaged(&rule.workspace_id) => Reason::new("reason-blocked"),
+            Ok(()) => Reason::new("reason-fired")
+                .with("command", &rule.then.command)
+                .with("ms", rule.then.duration_ms),
         };
         TraceLine {
             rule_id: rule.id.clone(),
             matched: command_id.is_some(),
-            reason,
+            reason: why.english(),
+            why: Some(why),
             command_id,
         }
     }
@@ -340,14 +341,14 @@ impl RuleEngine {
                         None => continue,
                     }
                 } else {
+                    let why = Reason::new("reason-other-event")
+                        .with("event", event.kind.name())
+                        .with("wants", &rule.event);
                     TraceLine {
                         rule_id: rule.id.clone(),
                         matched: false,
-                        reason: format!(
-                            "event is {}, the rule wants {}",
-                            event.kind.name(),
-                            rule.event
-                        ),
+                        reason: why.english(),
+                        why: Some(why),
                         command_id: None,
                     }
                 };
@@ -575,21 +576,16 @@ impl Handler<TestEvent> for RuleEngine {
     }
 }
 
-fn test_result(rule: &CompiledRule, result: Result<(), String>, kill: bool) -> TestResult {
-    match result {
-        Ok(()) => TestResult {
-            rule_id: rule.id.clone(),
-            matched: true,
-            reason: if kill {
-                "all conditions hold; it would fire, but the kill switch is engaged: the command would be blocked".into()
-            } else {
-                "all conditions hold; it would fire".into()
-            },
-        },
-        Err(reason) => TestResult {
-            rule_id: rule.id.clone(),
-            matched: false,
-            reason,
-        },
+fn test_result(rule: &CompiledRule, result: Result<(), Reason>, kill: bool) -> TestResult {
+    let (matched, why) = match result {
+        Ok(()) if kill => (true, Reason::new("reason-would-be-blocked")),
+        Ok(()) => (true, Reason::new("reason-would-fire")),
+        Err(reason) => (false, reason),
+    };
+    TestResult {
+        rule_id: rule.id.clone(),
+        matched,
+        reason: why.english(),
+        why,
     }
 }

@@ -7,6 +7,7 @@ use regex::Regex;
 use crate::error::AppResult;
 use crate::protocol::{Event, EventKind};
 use crate::rules::model::{REGEX_SIZE_LIMIT, RuleRow, Then, Unit, When};
+use crate::rules::reason::Reason;
 
 #[derive(Debug)]
 pub struct CompiledRule {
@@ -88,21 +89,19 @@ impl CompiledRule {
     }
 
     /// Every condition of `when` except counters and viewer thresholds. `Err` says which failed.
-    pub fn conditions(&self, event: &Event) -> Result<(), String> {
+    pub fn conditions(&self, event: &Event) -> Result<(), Reason> {
         if !self.enabled {
-            return Err("the rule is disabled".into());
+            return Err(Reason::new("reason-disabled"));
         }
         if event.kind.name() != self.event {
-            return Err(format!(
-                "event is {}, the rule wants {}",
-                event.kind.name(),
-                self.event
-            ));
+            return Err(Reason::new("reason-other-event")
+                .with("event", event.kind.name())
+                .with("wants", &self.event));
         }
         if let Some(ls) = &self.livestream_id
             && ls != &event.stream_id
         {
-            return Err("the rule is for another livestream".into());
+            return Err(Reason::new("reason-other-livestream"));
         }
         if let Some(user) = &self.user {
             let who = event
@@ -111,7 +110,9 @@ impl CompiledRule {
                 .map(|u| u.unique_id.to_lowercase())
                 .unwrap_or_default();
             if &who != user {
-                return Err(format!("user is {who:?}, the rule wants {user:?}"));
+                return Err(Reason::new("reason-user")
+                    .with("user", who)
+                    .with("wants", user));
             }
         }
         match &event.kind {
@@ -126,62 +127,72 @@ impl CompiledRule {
                 if let Some(want) = &self.gift_name
                     && &gift_name.to_lowercase() != want
                 {
-                    return Err(format!("gift_name is {gift_name:?}, not {want:?}"));
+                    return Err(Reason::new("reason-gift-name")
+                        .with("gift", gift_name)
+                        .with("wants", want));
                 }
                 if let Some(want) = self.when.gift_id
                     && *gift_id != want
                 {
-                    return Err(format!("gift_id is {gift_id}, not {want}"));
+                    return Err(Reason::new("reason-gift-id")
+                        .with("gift", gift_id)
+                        .with("wants", want));
                 }
                 if let Some(min) = self.when.min_diamonds
                     && *total_diamonds < min
                 {
-                    return Err(format!("min_diamonds: {total_diamonds} < {min}"));
+                    return Err(Reason::new("reason-min-diamonds")
+                        .with("diamonds", total_diamonds)
+                        .with("min", min));
                 }
                 if let Some(min) = self.when.min_count
                     && *repeat_count < min
                 {
-                    return Err(format!("min_count: repeat_count {repeat_count} < {min}"));
+                    return Err(Reason::new("reason-min-repeat")
+                        .with("count", repeat_count)
+                        .with("min", min));
                 }
                 Ok(())
             }
             EventKind::Like { count, .. } => match self.when.min_count {
-                Some(min) if *count < min => Err(format!("min_count: count {count} < {min}")),
+                Some(min) if *count < min => Err(Reason::new("reason-min-likes")
+                    .with("count", count)
+                    .with("min", min)),
                 _ => Ok(()),
             },
             _ => Ok(()),
         }
     }
 
-    fn comment(&self, text: &str) -> Result<(), String> {
+    fn comment(&self, text: &str) -> Result<(), Reason> {
         let text = text.trim().to_lowercase();
         if let Some(want) = &self.equals
             && &text != want
         {
-            return Err(format!("equals: comment is not {want:?}"));
+            return Err(Reason::new("reason-equals").with("wants", want));
         }
         if let Some(want) = &self.contains
             && !text.contains(want.as_str())
         {
-            return Err(format!("contains: comment does not contain {want:?}"));
+            return Err(Reason::new("reason-contains").with("wants", want));
         }
         if let Some(want) = &self.starts_with
             && !text.starts_with(want.as_str())
         {
-            return Err(format!("starts_with: comment does not start with {want:?}"));
+            return Err(Reason::new("reason-starts-with").with("wants", want));
         }
         if !self.any_of.is_empty() {
             let hit = text
                 .split(|c: char| !c.is_alphanumeric())
                 .any(|word| !word.is_empty() && self.any_of.iter().any(|w| w == word));
             if !hit {
-                return Err("any_of: none of the words is in the comment".into());
+                return Err(Reason::new("reason-any-of"));
             }
         }
         if let Some(re) = &self.regex
             && !re.is_match(&text)
         {
-            return Err("regex: the comment does not match".into());
+            return Err(Reason::new("reason-regex"));
         }
         Ok(())
     }
@@ -211,7 +222,7 @@ mod tests {
     mod conditions {
         use crate::rules::fixtures::{comment, event, gift, like, rule, viewers};
 
-        fn holds(when: &str, event: &crate::protocol::Event) -> Result<(), String> {
+        fn holds(when: &str, event: &crate::protocol::Event) -> Result<(), super::Reason> {
             rule("rule_1", when, 0, 0).conditions(event)
         }
 

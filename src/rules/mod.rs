@@ -8,6 +8,7 @@ mod fixtures;
 pub mod matcher;
 pub mod model;
 pub mod pages;
+pub mod reason;
 pub mod routes;
 pub mod shared_state;
 pub mod state;

@@ -524,7 +524,7 @@ async fn try_it(
                         },
                         rule_id: r.rule_id,
                         matched: r.matched,
-                        reason: r.reason,
+                        reason: r.why.words(crate::i18n::current()),
                     })
                     .collect(),
                 json,

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::protocol::{Event, EventKind};
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::CounterState;
+use crate::rules::reason::Reason;
 
 /// Viewers in a per-viewer cooldown at once, over every rule. Past it, a rule with a
 /// per-viewer cooldown does not fire for a viewer not yet in cooldown (it fails closed: a
@@ -45,32 +46,35 @@ pub enum Verdict {
 
 impl Verdict {
     /// `Ok` to fire, or the reason shown in traces and the test endpoint.
-    pub fn into_result(self, rule: &CompiledRule) -> Result<(), String> {
+    pub fn into_result(self, rule: &CompiledRule) -> Result<(), Reason> {
         match self {
             Verdict::Fire => Ok(()),
-            Verdict::ViewersBelow { viewers, at_least } => Err(format!(
-                "viewers_at_least: {viewers} viewers, below {at_least}"
-            )),
-            Verdict::AlreadyFiredAt { at_least } => Err(format!(
-                "viewers_at_least: already fired at {at_least}; fires again after viewers fall below {at_least}"
-            )),
+            Verdict::ViewersBelow { viewers, at_least } => Err(Reason::new("reason-viewers-below")
+                .with("viewers", viewers)
+                .with("min", at_least)),
+            Verdict::AlreadyFiredAt { at_least } => {
+                Err(Reason::new("reason-already-fired").with("min", at_least))
+            }
             Verdict::CountingUp { so_far, every } => {
                 let unit = serde_json::to_value(rule.when.unit.unwrap_or_default())
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
-                Err(format!("every: {so_far} of {every} {unit} so far"))
+                Err(Reason::new("reason-every")
+                    .with("so_far", so_far)
+                    .with("every", every)
+                    .with("unit", unit))
             }
-            Verdict::Cooldown { left_ms } => Err(format!("cooldown: {left_ms} ms left")),
-            Verdict::ViewerCooldown { left_ms } => Err(format!(
-                "per_user_cooldown: this viewer fired it, {left_ms} ms left"
-            )),
-            Verdict::TooManyViewersInCooldown => Err(format!(
-                "per_user_cooldown: over {MAX_PER_USER_ENTRIES} viewers in cooldown at once; not fired"
-            )),
-            Verdict::StateUnreachable => Err(
-                "the shared rule state (Redis) did not answer: not fired, to be safe".to_owned(),
-            ),
+            Verdict::Cooldown { left_ms } => {
+                Err(Reason::new("reason-cooldown").with("ms", left_ms))
+            }
+            Verdict::ViewerCooldown { left_ms } => {
+                Err(Reason::new("reason-viewer-cooldown").with("ms", left_ms))
+            }
+            Verdict::TooManyViewersInCooldown => {
+                Err(Reason::new("reason-too-many-viewers").with("max", MAX_PER_USER_ENTRIES))
+            }
+            Verdict::StateUnreachable => Err(Reason::new("reason-state-unreachable")),
         }
     }
 }
@@ -456,11 +460,14 @@ mod tests {
                 every: 10
             }
             .into_result(&r),
-            Err("every: 3 of 10 likes so far".to_owned())
+            Err(Reason::new("reason-every")
+                .with("so_far", 3)
+                .with("every", 10)
+                .with("unit", "likes"))
         );
         assert_eq!(
             Verdict::Cooldown { left_ms: 5 }.into_result(&r),
-            Err("cooldown: 5 ms left".to_owned())
+            Err(Reason::new("reason-cooldown").with("ms", 5))
         );
         assert_eq!(Verdict::Fire.into_result(&r), Ok(()));
     }

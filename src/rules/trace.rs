@@ -22,6 +22,10 @@ pub struct TraceLine {
     pub matched: bool,
     /// Which condition failed and the value seen, the cooldown left, or what happened.
     pub reason: String,
+    /// The same as a message of the dashboard's catalogues (`id`, `args`): pages show it in
+    /// their language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<crate::rules::reason::Reason>,
     /// The command the rule issued (when it fired).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<String>,

@@ -535,10 +535,11 @@ async fn run_test(
                 |TestResult {
                      rule_id,
                      matched,
-                     reason,
+                     why,
+                     ..
                  }| {
                     let name = names.get(&rule_id).cloned().unwrap_or(rule_id);
-                    (name, matched, reason)
+                    (name, matched, why.words(crate::i18n::current()))
                 },
             )
             .collect(),

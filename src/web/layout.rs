@@ -189,7 +189,21 @@ impl Layout {
 
     /// The words the page's script writes (`#js-strings`), in the page's language.
     pub fn js_strings(&self) -> Vec<(&'static str, Cow<'static, str>)> {
-        JS_STRINGS.iter().map(|id| (*id, i18n::t(id))).collect()
+        let lang = self.lang();
+        // A rule's reason keeps its values as `{name}` for the script to fill in.
+        let placeholders: Vec<(&str, i18n::Arg)> = REASON_VALUES
+            .iter()
+            .map(|name| (*name, i18n::Arg::from(format!("{{{name}}}"))))
+            .collect();
+        JS_STRINGS
+            .iter()
+            .map(|id| (*id, i18n::t(id)))
+            .chain(
+                REASONS
+                    .iter()
+                    .map(|id| (*id, lang.t_with(id, &placeholders))),
+            )
+            .collect()
     }
 
     pub fn csrf(&self) -> &str {
@@ -268,6 +282,37 @@ const JS_STRINGS: &[&str] = &[
     "js-state-as-of",
     "js-reconnecting",
     "js-last-confirmed",
+];
+
+/// The messages of a rule's reason (`rules::reason`), and the names of their values.
+const REASONS: &[&str] = &[
+    "reason-disabled",
+    "reason-other-event",
+    "reason-other-livestream",
+    "reason-user",
+    "reason-gift-name",
+    "reason-gift-id",
+    "reason-min-diamonds",
+    "reason-min-repeat",
+    "reason-min-likes",
+    "reason-equals",
+    "reason-contains",
+    "reason-starts-with",
+    "reason-any-of",
+    "reason-regex",
+    "reason-viewers-below",
+    "reason-already-fired",
+    "reason-every",
+    "reason-cooldown",
+    "reason-viewer-cooldown",
+    "reason-too-many-viewers",
+    "reason-state-unreachable",
+    "reason-fired",
+    "reason-blocked",
+];
+const REASON_VALUES: &[&str] = &[
+    "event", "wants", "user", "gift", "diamonds", "min", "count", "viewers", "so_far", "every",
+    "unit", "ms", "max", "command",
 ];
 
 /// A page's title: a catalogue id (`page-usage`) in the page's language; other text as it is.

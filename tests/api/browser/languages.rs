@@ -149,6 +149,10 @@ async fn every_page_speaks_vietnamese_and_english() {
                     .filter(|e| shown.contains(e.as_str()))
                     .collect();
                 assert!(left.is_empty(), "{path} in Vietnamese still says {left:?}");
+                if path.ends_with("/why") {
+                    // The engine's reasons are messages too: "fired: LED_ON for 500 ms".
+                    assert!(shown.contains("đã chạy: LED_ON trong 500 ms"), "{shown}");
+                }
             }
             b.check(&name).await;
         }
