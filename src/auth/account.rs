@@ -86,8 +86,7 @@ pub async fn update(state: &AppState, caller: &Caller, changes: UpdateAccount) -
                     ))
                     .execute(conn)?;
             }
-            User::find(conn, &user_id)?
-                .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))
+            User::existing(conn, &user_id)
         })
         .await
 }
@@ -124,12 +123,7 @@ pub async fn change_password(
     if let Err(err) = password::validate(&body.new_password) {
         return Err(rename_field(err, "password", "new_password"));
     }
-    let lookup = user_id.clone();
-    let user = state
-        .db
-        .run(move |conn| User::find(conn, &lookup))
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))?;
+    let user = User::load(state, &user_id).await?;
     if let Err(retry_after_s) = state.limits.sign_in(&user.email, "password-change").await {
         return Err(AppError::RateLimited { retry_after_s });
     }

@@ -12,7 +12,6 @@ use crate::auth::preferences::{FeedDensity, Preferences};
 use crate::auth::refresh::SignIn;
 use crate::auth::users::User;
 use crate::context::AppState;
-use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::web::layout::Layout;
 use crate::web::page::{FormFailure, PageResult, html, see_other};
@@ -98,12 +97,7 @@ async fn account_page(
     shown: Option<Preferences>,
 ) -> PageResult {
     let layout = Layout::for_user(state, session, "page-account").await?;
-    let user_id = session.user_id.clone();
-    let user = state
-        .db
-        .run(move |conn| User::find(conn, &user_id))
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))?;
+    let user = User::load(state, &session.user_id).await?;
     let sign_ins = sign_ins(state, &session.caller())
         .await?
         .into_iter()

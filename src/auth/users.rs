@@ -71,6 +71,18 @@ impl User {
             .optional()?)
     }
 
+    /// The account of a signed-in caller: 401 when it was deleted since the sign-in.
+    pub fn existing(conn: &mut DbConnection, id: &str) -> AppResult<User> {
+        User::find(conn, id)?
+            .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))
+    }
+
+    /// [`User::existing`], off the async workers.
+    pub async fn load(state: &crate::context::AppState, id: &str) -> AppResult<User> {
+        let id = id.to_owned();
+        state.db.run(move |conn| User::existing(conn, &id)).await
+    }
+
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> AppResult<Option<User>> {
         Ok(users::table
             .filter(users::email.eq(email))

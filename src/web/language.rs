@@ -36,12 +36,7 @@ pub async fn switch(
         && state.csrf.verify(&session.sign_in, &form._csrf)
     {
         let caller = session.caller();
-        let user_id = session.user_id.clone();
-        let user = state
-            .db
-            .run(move |conn| User::find(conn, &user_id))
-            .await?
-            .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))?;
+        let user = User::load(&state, &session.user_id).await?;
         let mut preferences = user.preferences.get().clone();
         preferences.language = Some(lang);
         update(

@@ -95,12 +95,7 @@ impl Layout {
         session: &Session,
         title: &str,
     ) -> Result<Self, PageError> {
-        let user_id = session.user_id.clone();
-        let user = state
-            .db
-            .run(move |conn| User::find(conn, &user_id))
-            .await?
-            .ok_or_else(|| AppError::Unauthenticated("account no longer exists".into()))?;
+        let user = User::load(state, &session.user_id).await?;
         Ok(Self {
             title: page_title(title),
             user: Some(user_nav(state, session, &user)),

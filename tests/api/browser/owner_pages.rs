@@ -93,7 +93,9 @@ async fn an_owner_issues_and_revokes_keys_renames_and_deletes() {
     b.drain_expected_refusal(422).await;
     b.fill("#delete-confirm", "Renamed studio").await;
     b.click("#delete-workspace button[type=submit]").await;
-    b.wait_path("/w").await;
+    // Exactly /w: the settings page itself starts with /w.
+    b.wait_until("back on the workspace list", "location.pathname === '/w'")
+        .await;
     app.get(&format!("/workspaces/{ws}"), &owner.token)
         .await
         .expect_error(404, "NOT_FOUND");
