@@ -764,3 +764,15 @@ reason-fired = fired: { $command } for { $ms } ms
 reason-blocked = all conditions hold, but the kill switch is engaged: the command was blocked
 reason-would-fire = all conditions hold; it would fire
 reason-would-be-blocked = all conditions hold; it would fire, but the kill switch is engaged: the command would be blocked
+
+## Refused values (the API's reasons, in English there)
+v-not-allowed-command = "{ $command }" is not in the device's allowed commands ({ $allowed })
+v-duration-max = must be 0 to the device's maximum of { $max } ms
+v-regex-rules = a workspace holds at most { $max } regex rules; use contains, any_of or starts_with
+v-applies-to = applies to { $allowed } events, not { $event }
+v-at-most-chars = at most { $max } characters
+v-regex-compile = does not compile: { $error }
+v-command-name = "{ $command }": 1 to 32 letters, digits or '_'
+v-range = must be { $min } to { $max }
+text-must-not-be-negative = must not be negative
+text-give-duration-ms-or-duration-not-both = give duration_ms or duration, not both

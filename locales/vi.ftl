@@ -742,3 +742,15 @@ reason-fired = đã chạy: { $command } trong { $ms } ms
 reason-blocked = mọi điều kiện đều đúng, nhưng công tắc dừng khẩn cấp đang bật: lệnh đã bị chặn
 reason-would-fire = mọi điều kiện đều đúng; nó sẽ chạy
 reason-would-be-blocked = mọi điều kiện đều đúng; nó sẽ chạy, nhưng công tắc dừng khẩn cấp đang bật: lệnh sẽ bị chặn
+
+## Giá trị bị từ chối
+v-not-allowed-command = "{ $command }" không nằm trong các lệnh thiết bị cho phép ({ $allowed })
+v-duration-max = phải từ 0 đến mức tối đa { $max } ms của thiết bị
+v-regex-rules = một không gian làm việc có tối đa { $max } quy tắc dùng biểu thức chính quy; hãy dùng contains, any_of hoặc starts_with
+v-applies-to = chỉ áp dụng cho sự kiện { $allowed }, không phải { $event }
+v-at-most-chars = tối đa { $max } ký tự
+v-regex-compile = không biên dịch được: { $error }
+v-command-name = "{ $command }": 1 đến 32 chữ cái, chữ số hoặc '_'
+v-range = phải từ { $min } đến { $max }
+text-must-not-be-negative = không được là số âm
+text-give-duration-ms-or-duration-not-both = chỉ đưa duration_ms hoặc duration, không phải cả hai

@@ -174,9 +174,11 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // Messages made while working (a refused value's reason) speak the request's language.
+        let lang = crate::i18n::current();
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
-            work(&mut conn)
+            crate::i18n::within(lang, || work(&mut conn))
         })
         .await?
     }

@@ -98,7 +98,7 @@ fn validate(body: CreateDevice) -> AppResult<NewDevice> {
         let c = model::normalise_command(c).ok_or_else(|| {
             AppError::invalid(
                 "allowed_commands",
-                format!("{c:?}: 1 to 32 letters, digits or '_'"),
+                crate::i18n::t1("v-command-name", "command", c),
             )
         })?;
         if !commands.contains(&c) {
@@ -111,7 +111,7 @@ fn validate(body: CreateDevice) -> AppResult<NewDevice> {
     if !(0..=model::LIMIT_MAX_DURATION_MS).contains(&max_duration) {
         return Err(AppError::invalid(
             "max_duration_ms",
-            format!("must be 0 to {}", model::LIMIT_MAX_DURATION_MS),
+            crate::i18n::t2("v-range", "min", 0, "max", model::LIMIT_MAX_DURATION_MS),
         ));
     }
     let per_minute = body
@@ -123,7 +123,7 @@ fn validate(body: CreateDevice) -> AppResult<NewDevice> {
         .ok_or_else(|| {
             AppError::invalid(
                 "max_commands_per_minute",
-                format!("must be 1 to {}", model::LIMIT_MAX_PER_MINUTE),
+                crate::i18n::t2("v-range", "min", 1, "max", model::LIMIT_MAX_PER_MINUTE),
             )
         })?;
     Ok(NewDevice {

@@ -249,6 +249,11 @@ pub async fn scope<F: std::future::Future>(lang: Lang, fut: F) -> F::Output {
     CURRENT.scope(Cell::new(lang), fut).await
 }
 
+/// Runs `work` (off the async workers) speaking `lang`.
+pub fn within<T>(lang: Lang, work: impl FnOnce() -> T) -> T {
+    CURRENT.sync_scope(Cell::new(lang), work)
+}
+
 /// The message `id` in the current language.
 pub fn t(id: impl AsRef<str>) -> Cow<'static, str> {
     current().t(id.as_ref())

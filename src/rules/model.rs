@@ -253,7 +253,13 @@ fn applies(field: &str, event: &str, allowed: &[&str]) -> AppResult<()> {
     } else {
         Err(AppError::invalid(
             &format!("when.{field}"),
-            format!("applies to {} events, not {event}", allowed.join(" and ")),
+            crate::i18n::t2(
+                "v-applies-to",
+                "allowed",
+                allowed.join(" and "),
+                "event",
+                event,
+            ),
         ))
     }
 }
@@ -285,9 +291,7 @@ pub fn check_regex_budget(
     if existing >= MAX_REGEX_RULES {
         return Err(AppError::invalid(
             "when.regex",
-            format!(
-                "a workspace holds at most {MAX_REGEX_RULES} regex rules; use contains, any_of or starts_with"
-            ),
+            crate::i18n::t1("v-regex-rules", "max", MAX_REGEX_RULES),
         ));
     }
     Ok(())
@@ -347,14 +351,19 @@ pub fn validate(conn: &mut DbConnection, ws: &str, input: RuleInput) -> AppResul
         if source.len() > REGEX_MAX_LEN {
             return Err(AppError::invalid(
                 "when.regex",
-                format!("at most {REGEX_MAX_LEN} characters"),
+                crate::i18n::t1("v-at-most-chars", "max", REGEX_MAX_LEN),
             ));
         }
         regex::RegexBuilder::new(source)
             .case_insensitive(true)
             .size_limit(REGEX_SIZE_LIMIT)
             .build()
-            .map_err(|e| AppError::invalid("when.regex", format!("does not compile: {e}")))?;
+            .map_err(|e| {
+                AppError::invalid(
+                    "when.regex",
+                    crate::i18n::t1("v-regex-compile", "error", e.to_string()),
+                )
+            })?;
     }
     for (field, value) in [
         ("min_diamonds", w.min_diamonds),
@@ -439,10 +448,12 @@ fn validate_then(then: &ThenInput, device: &Device) -> AppResult<Then> {
         .ok_or_else(|| {
             AppError::invalid(
                 "then.command",
-                format!(
-                    "{:?} is not in the device's allowed commands ({})",
-                    then.command,
-                    device.allowed_commands.join(", ")
+                crate::i18n::t2(
+                    "v-not-allowed-command",
+                    "command",
+                    &then.command,
+                    "allowed",
+                    device.allowed_commands.join(", "),
                 ),
             )
         })?;
@@ -461,10 +472,7 @@ fn validate_then(then: &ThenInput, device: &Device) -> AppResult<Then> {
         };
         return Err(AppError::invalid(
             field,
-            format!(
-                "must be 0 to the device's maximum of {} ms",
-                device.max_duration_ms
-            ),
+            crate::i18n::t1("v-duration-max", "max", device.max_duration_ms),
         ));
     }
     let params = match &then.params {

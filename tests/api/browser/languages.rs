@@ -129,6 +129,33 @@ async fn every_page_speaks_vietnamese_and_english() {
     })
     .await;
 
+    // A refused form gives its reasons in the page's language (the API's stay English).
+    b.open(&app, &format!("/w/{ws}/devices/new")).await;
+    b.fill("#dev-name", "Quạt").await;
+    b.fill("#dev-max", "99999999").await;
+    b.click("form[action$='/devices'] button[type=submit]")
+        .await;
+    assert!(b.text("#dev-max-error").await.contains("phải từ 0 đến"));
+    b.drain_expected_refusal(422).await;
+    let refused: serde_json::Value = app
+        .client
+        .post(app.url(&format!("/workspaces/{ws}/devices")))
+        .bearer_auth(&owner.token)
+        .header("accept-language", "vi-VN,vi;q=0.9")
+        .json(&json!({"name": "Quạt", "transport": "agent", "allowed_commands": ["FAN"], "max_duration_ms": 99999999}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        refused["details"]["fields"]["max_duration_ms"]
+            .as_str()
+            .unwrap()
+            .starts_with("must be 0 to")
+    );
+
     for lang in ["vi", "en"] {
         for path in &pages {
             b.open(&app, path).await;
