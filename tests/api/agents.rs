@@ -37,10 +37,11 @@ pub async fn connect_agent(app: &TestApp, token: &str) -> Result<Agent, u16> {
     }
 }
 
-/// The next JSON text frame, skipping pings; `None` when the socket closes.
+/// The next JSON text frame, skipping pings; `None` when the socket closes. Waits as long as
+/// [`eventually`](crate::helpers::eventually) does: a loaded CI machine can be slow.
 pub async fn next_json(socket: &mut Socket) -> Option<Value> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), socket.next())
+        match tokio::time::timeout(crate::helpers::POLL_LIMIT, socket.next())
             .await
             .expect("a frame in time")?
         {
