@@ -46,6 +46,8 @@ pub struct RuleEngine {
     /// With several nodes, the state every node shares (Redis); `local` then only keeps the
     /// counters to save.
     shared: Option<SharedRuleState>,
+    /// Traces of events that issued a command, written with the counters (once a second).
+    to_keep: Vec<Trace>,
 }
 
 /// One event and, per rule listening for its type, whether its conditions hold.
@@ -94,6 +96,7 @@ impl RuleEngine {
             rules: HashMap::new(),
             local: LocalState::default(),
             shared,
+            to_keep: Vec::new(),
         }
     }
 
@@ -284,25 +287,14 @@ impl RuleEngine {
             event_id: event.id.clone(),
             results: lines,
         };
-        if fired {
-            self.keep(&trace);
-        }
-        if watched {
-            self.traces.publish(trace);
-        }
-    }
-
-    /// Stores the trace of an event that issued a command, off the actor (a failure is logged:
-    /// the command itself is unaffected, only its "why?" is missing later).
-    fn keep(&self, trace: &Trace) {
-        let db = self.db.clone();
-        let trace = trace.clone();
-        actix::spawn(async move {
-            let event_id = trace.event_id.clone();
-            if let Err(err) = db.run(move |conn| stored::keep(conn, &trace)).await {
-                tracing::warn!(%event_id, error = %err, "the trace of an event could not be kept");
+        match (fired, watched) {
+            (true, true) => {
+                self.to_keep.push(trace.clone());
+                self.traces.publish(trace);
             }
-        });
+            (true, false) => self.to_keep.push(trace),
+            _ => self.traces.publish(trace),
+        }
     }
 
     fn trace_line(
@@ -360,6 +352,19 @@ impl RuleEngine {
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
+        let traces = std::mem::take(&mut self.to_keep);
+        if !traces.is_empty() {
+            // A failure is logged: the commands are unaffected, only their "why?" is missing.
+            let db = self.db.clone();
+            ctx.spawn(
+                async move {
+                    if let Err(err) = db.transaction(move |conn| keep_all(conn, &traces)).await {
+                        tracing::warn!(error = ?err, "could not keep the traces of fired events");
+                    }
+                }
+                .into_actor(self),
+            );
+        }
         let counters = self.local.take_dirty();
         if counters.is_empty() {
             return;
@@ -430,6 +435,15 @@ impl Actor for RuleEngine {
     /// The last counters are saved here and now: a future spawned while stopping would be
     /// cancelled with the actor.
     fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
+        let traces = std::mem::take(&mut self.to_keep);
+        if !traces.is_empty() {
+            let kept = self.db.get_blocking().and_then(|mut conn| {
+                crate::db::write_transaction(&mut conn, |c| keep_all(c, &traces))
+            });
+            if let Err(err) = kept {
+                tracing::warn!(error = ?err, "could not keep the traces of fired events on the way out");
+            }
+        }
         let counters = self.local.take_dirty();
         if !counters.is_empty() {
             let saved = self.db.get_blocking().and_then(|mut conn| {
@@ -574,6 +588,13 @@ impl Handler<TestEvent> for RuleEngine {
             }),
         )
     }
+}
+
+/// Writes the traces of fired events (inside the caller's transaction).
+fn keep_all(conn: &mut crate::db::DbConnection, traces: &[Trace]) -> AppResult<()> {
+    traces
+        .iter()
+        .try_for_each(|trace| stored::keep(conn, trace))
 }
 
 fn test_result(rule: &CompiledRule, result: Result<(), Reason>, kill: bool) -> TestResult {

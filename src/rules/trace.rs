@@ -136,7 +136,8 @@ pub mod stored {
     use crate::error::AppResult;
     use crate::ids::now_ms;
 
-    /// Keeps `trace` (a second copy of the same event, from another node, changes nothing).
+    /// Keeps `trace` (a second copy of the same event changes nothing; only the node that
+    /// decided an event keeps its trace, so two never race for one).
     pub fn keep(conn: &mut DbConnection, trace: &Trace) -> AppResult<()> {
         let exists: i64 = event_traces::table
             .filter(event_traces::event_id.eq(&trace.event_id))
@@ -150,12 +151,7 @@ pub mod stored {
                     event_traces::results.eq(Json::new(&trace.results)?),
                     event_traces::created_at.eq(now_ms()),
                 ))
-                .execute(conn)
-                .or_else(|e| match crate::error::AppError::from(e) {
-                    // Kept a moment ago by another node that saw the same event.
-                    crate::error::AppError::Conflict(_) => Ok(0),
-                    other => Err(other),
-                })?;
+                .execute(conn)?;
         }
         Ok(())
     }

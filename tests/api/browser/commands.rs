@@ -102,6 +102,24 @@ async fn the_history_shows_outcomes_in_words_and_new_rows_arrive_live() {
     )
     .await
     .expect(200);
+    // The engine writes the traces of fired events once a second, with its counters.
+    let cookies = v.cookie_header().await;
+    let why = format!(
+        "{}/w/{ws}/events/{}/why",
+        app.address,
+        frame["event_id"].as_str().unwrap()
+    );
+    crate::helpers::eventually("the event's kept decision", || async {
+        let res = app
+            .client
+            .get(&why)
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        (res.status() == 200).then_some(())
+    })
+    .await;
     v.click(&format!("{done} a.why-link")).await;
     v.find("#why-trace").await;
     let rule_line = format!(
