@@ -1,5 +1,7 @@
 //! Platform administration: invites, suspensions and plans.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -390,6 +392,7 @@ pub async fn overview(
                 let pattern = format!("%{}%", q.replace(['%', '_'], ""));
                 let owned_by: Vec<String> = members::table
                     .inner_join(users::table)
+                    .filter(members::role.eq(Role::Owner))
                     .filter(users::email.like(pattern.clone()))
                     .select(members::workspace_id)
                     .load(conn)?;
@@ -401,20 +404,29 @@ pub async fn overview(
                 );
             }
             let found: Vec<Workspace> = rows.load(conn)?;
+            // A few grouped queries for the whole page, not a few per row.
+            let ids: Vec<String> = found.iter().map(|ws| ws.id.clone()).collect();
+            let mut usage = model::counts_of(conn, &ids)?;
+            let mut owners: HashMap<String, String> = HashMap::new();
+            let listed: Vec<(String, String)> = members::table
+                .inner_join(users::table)
+                .filter(members::workspace_id.eq_any(&ids))
+                .filter(members::role.eq(Role::Owner))
+                .order(members::created_at.asc())
+                .select((members::workspace_id, users::email))
+                .load(conn)?;
+            for (ws, email) in listed {
+                // The first owner, when there are several.
+                owners.entry(ws).or_insert(email);
+            }
             found
                 .into_iter()
                 .map(|ws| {
-                    let owner = members::table
-                        .inner_join(users::table)
-                        .filter(members::workspace_id.eq(&ws.id))
-                        .filter(members::role.eq(Role::Owner))
-                        .order(members::created_at.asc())
-                        .select(users::email)
-                        .first::<String>(conn)
-                        .optional()?;
                     Ok(WorkspaceOverview {
-                        usage: model::counts(conn, &ws.id)?,
-                        owner,
+                        usage: usage.remove(&ws.id).ok_or_else(|| {
+                            AppError::internal(anyhow::anyhow!("no counts for {}", ws.id))
+                        })?,
+                        owner: owners.remove(&ws.id),
                         plan: ws.plan(),
                         kill_switch_engaged: ws.kill_switch_engaged,
                         suspended: ws.suspended_at.map(|at| SuspensionView {

@@ -215,6 +215,60 @@ pub fn counts(conn: &mut DbConnection, ws: &str) -> AppResult<Counts> {
     })
 }
 
+/// [`counts`] of many workspaces at once: one grouped query per resource.
+pub fn counts_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> AppResult<std::collections::HashMap<String, Counts>> {
+    use diesel::dsl::count_star;
+    let mut all: std::collections::HashMap<String, Counts> = ids
+        .iter()
+        .map(|id| {
+            let zero = Counts {
+                livestreams: 0,
+                rules: 0,
+                devices: 0,
+                members: 0,
+            };
+            (id.clone(), zero)
+        })
+        .collect();
+    let per_ws = |rows: Vec<(String, i64)>,
+                  all: &mut std::collections::HashMap<String, Counts>,
+                  set: fn(&mut Counts, i64)| {
+        for (ws, n) in rows {
+            if let Some(c) = all.get_mut(&ws) {
+                set(c, n);
+            }
+        }
+    };
+    let rows = livestreams::table
+        .filter(livestreams::workspace_id.eq_any(ids))
+        .group_by(livestreams::workspace_id)
+        .select((livestreams::workspace_id, count_star()))
+        .load(conn)?;
+    per_ws(rows, &mut all, |c, n| c.livestreams = n);
+    let rows = rules::table
+        .filter(rules::workspace_id.eq_any(ids))
+        .group_by(rules::workspace_id)
+        .select((rules::workspace_id, count_star()))
+        .load(conn)?;
+    per_ws(rows, &mut all, |c, n| c.rules = n);
+    let rows = devices::table
+        .filter(devices::workspace_id.eq_any(ids))
+        .group_by(devices::workspace_id)
+        .select((devices::workspace_id, count_star()))
+        .load(conn)?;
+    per_ws(rows, &mut all, |c, n| c.devices = n);
+    let rows = members::table
+        .filter(members::workspace_id.eq_any(ids))
+        .group_by(members::workspace_id)
+        .select((members::workspace_id, count_star()))
+        .load(conn)?;
+    per_ws(rows, &mut all, |c, n| c.members = n);
+    Ok(all)
+}
+
 pub fn count_members(conn: &mut DbConnection, ws: &str) -> AppResult<i64> {
     Ok(members::table
         .filter(members::workspace_id.eq(ws))

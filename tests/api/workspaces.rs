@@ -752,3 +752,61 @@ async fn an_api_key_stops_when_its_creator_is_no_longer_the_owner() {
         .await
         .expect_error(401, "INVALID_API_KEY");
 }
+
+#[actix_web::test]
+async fn the_platform_admin_lists_every_workspace_with_its_owner_and_usage() {
+    let app = spawn_app().await;
+    let root = app.user("root").await; // the first account: platform admin
+    let ana = app.user("ana").await;
+    let bob = app.user("bob").await;
+    let studio = app.workspace(&ana, "Ana studio").await;
+    app.add_member(&studio, &ana, &bob, "operator").await;
+    app.simulator_livestream(&ana, &studio).await;
+    crate::agents::device(&app, &ana, &studio, "Lamp", &["LED_ON"]).await;
+    let other = app.workspace(&bob, "Bob corner").await;
+
+    let all = app.get("/admin/workspaces", &root.token).await.expect(200);
+    let row = |id: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let s = row(&studio);
+    assert_eq!(s["owner"], ana.email.as_str());
+    assert_eq!(
+        s["usage"],
+        json!({"livestreams": 1, "rules": 0, "devices": 1, "members": 2})
+    );
+    assert_eq!(row(&other)["usage"]["members"], 1);
+    // Newest first, a page at a time, and searchable by the owner's email.
+    assert_eq!(all[0]["id"], other.as_str());
+    let page = app
+        .get(
+            &format!("/admin/workspaces?limit=1&before={other}"),
+            &root.token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert_eq!(page[0]["id"], studio.as_str());
+    let found = app
+        .get(
+            &format!("/admin/workspaces?q={}", &ana.email[..8]),
+            &root.token,
+        )
+        .await
+        .expect(200);
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["id"] == studio.as_str())
+    );
+    app.get("/admin/workspaces", &ana.token)
+        .await
+        .expect_error(403, "FORBIDDEN");
+}
