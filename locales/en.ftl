@@ -776,3 +776,5 @@ v-command-name = "{ $command }": 1 to 32 letters, digits or '_'
 v-range = must be { $min } to { $max }
 text-must-not-be-negative = must not be negative
 text-give-duration-ms-or-duration-not-both = give duration_ms or duration, not both
+limit-members = members
+limit-workspaces = workspaces

@@ -754,3 +754,5 @@ v-command-name = "{ $command }": 1 đến 32 chữ cái, chữ số hoặc '_'
 v-range = phải từ { $min } đến { $max }
 text-must-not-be-negative = không được là số âm
 text-give-duration-ms-or-duration-not-both = chỉ đưa duration_ms hoặc duration, không phải cả hai
+limit-members = thành viên
+limit-workspaces = không gian làm việc

@@ -2,7 +2,7 @@
 //! the exact command to run, then waiting live for the first connection), and the detail page
 //! with rotate, revoke and delete.
 
-use actix_web::{ResponseError as _, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -13,7 +13,7 @@ use crate::devices::views::DeviceCard;
 use crate::error::AppError;
 use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;
-use crate::web::page::{PageError, PageResult, html, render, see_other};
+use crate::web::page::{FormFailure, PageError, PageResult, html, render, see_other};
 use crate::web::session::{NoFields, PageForm, Session};
 use crate::workspaces::permissions::Action;
 
@@ -174,9 +174,8 @@ pub async fn add(
             };
             token_page(&state, &session, &path, &created.device.id, shown).await
         }
-        Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
         Err(err) => {
-            let status = err.status_code();
+            let failure = FormFailure::of(err)?;
             let (layout, access) = Layout::for_workspace(
                 &state,
                 &session,
@@ -186,30 +185,15 @@ pub async fn add(
                 "page-add-device",
             )
             .await?;
-            let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
-            let (errors, error) = match &err {
-                AppError::PlanLimitReached { limit, plan, .. } => (
-                    Default::default(),
-                    crate::web::page::plan_limit_words(plan, *limit, "limit-devices"),
-                ),
-                AppError::Validation { fields, .. } => (
-                    fields
-                        .iter()
-                        .map(|(f, r)| (f.clone(), crate::i18n::known(r).into_owned()))
-                        .collect(),
-                    String::new(),
-                ),
-                other => (Default::default(), other.to_string()),
-            };
             html(
-                status,
+                failure.status(),
                 &NewDevicePage {
                     ws_id: access.workspace.id,
                     layout,
                     form,
-                    errors,
-                    error,
-                    plan_limit,
+                    plan_limit: failure.plan_limit,
+                    errors: failure.fields,
+                    error: failure.message,
                 },
             )
         }

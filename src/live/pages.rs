@@ -1,7 +1,7 @@
 //! `/w/{ws}/livestreams`: the list with live status, adding one, connecting and disconnecting.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, ResponseError as _, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use crate::live::model::SourceKind;
 use crate::live::routes::{CreateLivestream, create, set_connected};
 use crate::web::control_room::{Board, load_board};
 use crate::web::layout::Layout;
-use crate::web::page::{PageResult, html, see_other};
+use crate::web::page::{FormFailure, PageResult, html, see_other};
 use crate::web::session::{NoFields, PageForm, Session};
 use crate::workspaces::permissions::Action;
 
@@ -127,25 +127,21 @@ pub async fn add(
     };
     match create(&state, &session.caller(), &path, body).await {
         Ok(_) => Ok(see_other(&format!("/w/{path}/livestreams"))),
-        Err(AppError::Internal(cause)) => Err(AppError::Internal(cause).into()),
         Err(err) => {
-            let plan_limit = matches!(err, AppError::PlanLimitReached { .. });
-            let message = match &err {
-                AppError::PlanLimitReached { limit, plan, .. } => {
-                    crate::web::page::plan_limit_words(plan, *limit, "limit-livestreams")
-                }
-                AppError::Validation { fields, .. } => fields
+            let failure = FormFailure::of(err)?;
+            // This form shows its reasons above it: the fields' reasons, one after another.
+            let message = if failure.fields.is_empty() {
+                failure.message.clone()
+            } else {
+                failure
+                    .fields
                     .iter()
-                    .map(|(f, r)| format!("{f}: {}", crate::i18n::known(r)))
+                    .map(|(f, r)| format!("{f}: {r}"))
                     .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
+                    .join("; ")
             };
-            let status = err.status_code();
-            html(
-                status,
-                &page(&state, &session, &path, form, message, plan_limit).await?,
-            )
+            let page = page(&state, &session, &path, form, message, failure.plan_limit).await?;
+            html(failure.status(), &page)
         }
     }
 }

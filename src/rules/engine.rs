@@ -249,10 +249,11 @@ impl RuleEngine {
         };
         let event = plan.event;
         let mut verdicts = verdicts.into_iter();
-        // Every rule's line is kept while deciding: a live view may want it now, and the
-        // command history keeps the trace of every event that issued a command.
+        // Each rule's decision is kept while deciding (moved, not written out): a live view may
+        // want the trace now, and the command history keeps the trace of every event that
+        // issued a command. Only then are the lines written, in words.
         let watched = self.traces.wanted(&event.workspace_id);
-        let mut lines = Vec::<TraceLine>::with_capacity(plan.rules.len());
+        let mut decided = Vec::with_capacity(plan.rules.len());
         let mut fired = false;
         for (rule, conditions) in plan.rules {
             let result = match conditions {
@@ -276,11 +277,15 @@ impl RuleEngine {
                 })
             });
             fired |= command_id.is_some();
-            lines.push(self.trace_line(&rule, result, command_id));
+            decided.push((rule, result, command_id));
         }
         if !(watched || fired) {
             return;
         }
+        let mut lines: Vec<TraceLine> = decided
+            .into_iter()
+            .map(|(rule, result, command_id)| self.trace_line(&rule, result, command_id))
+            .collect();
         self.trace_other_rules(&event, &mut lines);
         let trace = Trace {
             workspace_id: event.workspace_id.clone(),

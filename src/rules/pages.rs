@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{ResponseError as _, web};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
@@ -16,7 +16,7 @@ use crate::rules::routes::{create, dry_run};
 use crate::web::control_room::TestForm;
 use crate::web::control_room::{Board, with_board};
 use crate::web::layout::Layout;
-use crate::web::page::{PageError, PageResult, html, render, see_other};
+use crate::web::page::{FormFailure, PageError, PageResult, html, render, see_other};
 use crate::web::session::{PageForm, Session};
 use crate::workspaces::permissions::Action;
 
@@ -359,28 +359,16 @@ pub async fn add(
         ),
         Ok(input) => match create(&state, &session.caller(), &path, input).await {
             Ok(_) => return Ok(see_other(&format!("/w/{path}/rules"))),
-            Err(AppError::Internal(cause)) => return Err(AppError::Internal(cause).into()),
             Err(err) => {
-                let status = err.status_code();
-                match err {
-                    AppError::Validation { fields, .. } => (
-                        status,
-                        fields
-                            .into_iter()
-                            .map(|(k, v)| (form_field(&k), crate::i18n::known(&v).into_owned()))
-                            .collect(),
-                        String::new(),
-                    ),
-                    AppError::PlanLimitReached { limit, plan, .. } => {
-                        plan_limit = true;
-                        (
-                            status,
-                            BTreeMap::new(),
-                            crate::web::page::plan_limit_words(&plan, limit, "limit-rules"),
-                        )
-                    }
-                    other => (status, BTreeMap::new(), other.to_string()),
-                }
+                let failure = FormFailure::of(err)?;
+                plan_limit = failure.plan_limit;
+                let status = failure.status();
+                let fields = failure
+                    .fields
+                    .into_iter()
+                    .map(|(k, v)| (form_field(&k), v))
+                    .collect();
+                (status, fields, failure.message)
             }
         },
     };

@@ -183,22 +183,32 @@ impl Layout {
     }
 
     /// The words the page's script writes (`#js-strings`), in the page's language.
-    pub fn js_strings(&self) -> Vec<(&'static str, Cow<'static, str>)> {
+    /// The words the page's script writes (`#js-strings`), in the page's language: the same on
+    /// every page, so written once per language.
+    pub fn js_strings(&self) -> &'static [(&'static str, String)] {
+        static WRITTEN: [std::sync::OnceLock<Vec<(&'static str, String)>>; 2] =
+            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
         let lang = self.lang();
-        // A rule's reason keeps its values as `{name}` for the script to fill in.
-        let placeholders: Vec<(&str, i18n::Arg)> = REASON_VALUES
-            .iter()
-            .map(|name| (*name, i18n::Arg::from(format!("{{{name}}}"))))
-            .collect();
-        JS_STRINGS
-            .iter()
-            .map(|id| (*id, i18n::t(id)))
-            .chain(
-                REASONS
-                    .iter()
-                    .map(|id| (*id, lang.t_with(id, &placeholders))),
-            )
-            .collect()
+        let slot = match lang {
+            Lang::En => &WRITTEN[0],
+            Lang::Vi => &WRITTEN[1],
+        };
+        slot.get_or_init(|| {
+            // A rule's reason keeps its values as `{name}` for the script to fill in.
+            let placeholders: Vec<(&str, i18n::Arg)> = REASON_VALUES
+                .iter()
+                .map(|name| (*name, i18n::Arg::from(format!("{{{name}}}"))))
+                .collect();
+            JS_STRINGS
+                .iter()
+                .map(|id| (*id, lang.t(id).into_owned()))
+                .chain(
+                    REASONS
+                        .iter()
+                        .map(|id| (*id, lang.t_with(id, &placeholders).into_owned())),
+                )
+                .collect()
+        })
     }
 
     pub fn csrf(&self) -> &str {

@@ -123,6 +123,8 @@ pub struct FormFailure {
     pub status: Option<StatusCode>,
     pub fields: std::collections::BTreeMap<String, String>,
     pub message: String,
+    /// The plan's limit refused it: the page links to the usage page.
+    pub plan_limit: bool,
 }
 
 impl FormFailure {
@@ -137,6 +139,17 @@ impl FormFailure {
             status => status,
         });
         Ok(match err {
+            AppError::PlanLimitReached {
+                resource,
+                limit,
+                plan,
+                ..
+            } => Self {
+                status,
+                fields: Default::default(),
+                message: plan_limit_words(&plan, limit, &format!("limit-{resource}")),
+                plan_limit: true,
+            },
             AppError::Validation { fields, .. } => Self {
                 status,
                 fields: fields
@@ -147,11 +160,13 @@ impl FormFailure {
                     })
                     .collect(),
                 message: String::new(),
+                plan_limit: false,
             },
             other => Self {
                 status,
                 fields: Default::default(),
                 message: crate::i18n::known(&other.to_string()).into_owned(),
+                plan_limit: false,
             },
         })
     }

@@ -15,7 +15,7 @@ use crate::web::page::{FormFailure, PageResult, html, see_other};
 use crate::web::session::{PageForm, Session};
 use crate::workspaces::admin::{
     Invite, OverviewQuery, WorkspaceOverview, change_plan, invite, invites_of, overview,
-    require_platform_admin, set_suspension, withdraw_invite,
+    set_suspension, withdraw_invite,
 };
 use crate::workspaces::plans::Plan;
 
@@ -101,9 +101,9 @@ async fn admin_page(
     failed_ws: String,
 ) -> PageResult {
     let caller = session.caller();
-    require_platform_admin(state, &caller).await?;
-    let layout = Layout::for_user(state, session, "page-admin").await?;
+    // Refuses anyone but a platform admin (before anything of the instance is read).
     let invites = invites_of(state, &caller).await?;
+    let layout = Layout::for_user(state, session, "page-admin").await?;
     let found = overview(
         state,
         &caller,

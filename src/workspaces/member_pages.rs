@@ -71,8 +71,13 @@ struct MembersPage {
     failure: FormFailure,
     roles: Vec<Role>,
     matrix: Vec<MatrixRow>,
-    /// Members an owner may hand the workspace to.
-    heirs: Vec<MemberLine>,
+}
+
+impl MembersPage {
+    /// Whether there is a member, besides the owner looking, to hand the workspace to.
+    fn has_heirs(&self) -> bool {
+        self.lines.iter().any(|l| !l.is_me)
+    }
 }
 
 fn action_label(action: Action) -> &'static str {
@@ -158,25 +163,6 @@ async fn members_page(
         .map(|m| line(m, &session.user_id, role, owners))
         .collect();
     let can_manage = allows(role, Action::ManageMembers);
-    let heirs = if role == Role::Owner {
-        lines
-            .iter()
-            .filter(|l| !l.is_me)
-            .map(|l| MemberLine {
-                user_id: l.user_id.clone(),
-                name: l.name.clone(),
-                email: l.email.clone(),
-                role: l.role,
-                joined: String::new(),
-                is_me: false,
-                choices: Vec::new(),
-                locked: String::new(),
-                removable: false,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let matrix = ALL_ACTIONS
         .iter()
         .map(|action| MatrixRow {
@@ -207,7 +193,6 @@ async fn members_page(
             failure,
             roles: Role::ALL.to_vec(),
             matrix,
-            heirs,
         },
     )
 }

@@ -144,7 +144,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        // Idle connections are dropped before the server's keep-alive (5 s) closes them: a
+        // request sent on a connection the server is closing at that moment fails with
+        // `IncompleteMessage` (seen once after a test's browser part took about 5 s).
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("http client"),
         state,
         data_dir,
         server,
