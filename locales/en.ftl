@@ -106,18 +106,14 @@ keys-revoke-consequence = Programs using “{ $name }” are refused from now on
 keys-new = Create a key
 keys-name-example = Stream overlay
 keys-create = Create the key
-scope-read = read
 scope-read-hint = See the workspace: livestreams, rules, devices, commands, the audit log and the live feed.
-scope-events = send events
 scope-events-hint = Send events into a livestream (a test, or another source of events).
-scope-rules = write rules
 scope-rules-hint = Create, change, enable and disable rules.
-scope-livestreams = manage livestreams
 scope-livestreams-hint = Add, connect, disconnect and remove livestreams.
 
 ## Workspace settings
 page-settings = Settings
-settings-rename = Name
+settings-rename = Rename the workspace
 settings-save = Save
 settings-transfer-link = Hand the workspace to another member on the members page.
 settings-delete = Delete the workspace

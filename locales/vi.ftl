@@ -102,18 +102,14 @@ keys-revoke-consequence = Các chương trình dùng “{ $name }” sẽ bị t
 keys-new = Tạo khóa
 keys-name-example = Lớp phủ cho stream
 keys-create = Tạo khóa
-scope-read = đọc
 scope-read-hint = Xem không gian làm việc: phiên live, quy tắc, thiết bị, lệnh, nhật ký và luồng trực tiếp.
-scope-events = gửi sự kiện
 scope-events-hint = Gửi sự kiện vào một phiên live (để thử, hoặc từ một nguồn sự kiện khác).
-scope-rules = ghi quy tắc
 scope-rules-hint = Tạo, sửa, bật và tắt quy tắc.
-scope-livestreams = quản lý phiên live
 scope-livestreams-hint = Thêm, kết nối, ngắt kết nối và xóa phiên live.
 
 ## Cài đặt không gian làm việc
 page-settings = Cài đặt
-settings-rename = Tên
+settings-rename = Đổi tên không gian làm việc
 settings-save = Lưu
 settings-transfer-link = Giao không gian làm việc cho thành viên khác ở trang thành viên.
 settings-delete = Xóa không gian làm việc

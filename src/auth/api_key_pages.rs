@@ -20,25 +20,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/w/{ws}/api-keys/{id}/revoke", web::post().to(revoke_form));
 }
 
-/// Every scope, with the catalogue ids of its name and of what it allows.
-pub const SCOPES: [(Scope, &str, &str, &str); 4] = [
-    (Scope::Read, "read", "scope-read", "scope-read-hint"),
-    (
-        Scope::EventsWrite,
-        "events:write",
-        "scope-events",
-        "scope-events-hint",
-    ),
-    (
-        Scope::RulesWrite,
-        "rules:write",
-        "scope-rules",
-        "scope-rules-hint",
-    ),
+/// Every scope: its name on the wire and the catalogue id of what it allows.
+pub const SCOPES: [(Scope, &str, &str); 4] = [
+    (Scope::Read, "read", "scope-read-hint"),
+    (Scope::EventsWrite, "events:write", "scope-events-hint"),
+    (Scope::RulesWrite, "rules:write", "scope-rules-hint"),
     (
         Scope::LivestreamsWrite,
         "livestreams:write",
-        "scope-livestreams",
         "scope-livestreams-hint",
     ),
 ];
@@ -177,7 +166,7 @@ pub async fn create_form(
         .map(|raw| {
             SCOPES
                 .iter()
-                .find(|(_, name, ..)| name == raw)
+                .find(|(_, name, _)| name == raw)
                 .map(|(scope, ..)| *scope)
                 .ok_or_else(|| AppError::invalid("scopes", format!("no scope called {raw}")))
         })

@@ -63,17 +63,28 @@ async fn usage_shows_every_limit_and_counts_commands_live() {
     assert!(b.text("#usage-devices").await.contains("2 of 2"));
     b.close().await;
 
-    // On a phone: each history page fits, with the kill switch first.
+    // On a phone: each page fits, with the kill switch first on a workspace's pages.
     let phone = Browser::phone("history-phone").await;
     phone.sign_in(&app, &owner.email).await;
-    for page in ["usage", "commands", "audit"] {
-        phone.open(&app, &format!("/w/{ws}/{page}")).await;
-        phone.find("#kill-switch").await;
+    let pages = [
+        "usage", "commands", "audit", "members", "api-keys", "settings",
+    ]
+    .map(|page| format!("/w/{ws}/{page}"))
+    .into_iter()
+    .chain(["/account".to_owned(), "/admin".to_owned()]);
+    for path in pages {
+        phone.open(&app, &path).await;
+        if path.starts_with("/w/") {
+            phone.find("#kill-switch").await;
+        } else {
+            phone.find("main h1").await;
+        }
+        let page = path.rsplit('/').next().unwrap_or_default().to_owned();
         let overflow = phone
             .eval("return document.documentElement.scrollWidth > window.innerWidth")
             .await;
         assert_eq!(overflow, false, "{page} scrolls sideways on a phone");
-        phone.check(page).await;
+        phone.check(&page).await;
     }
     phone.close().await;
 }
