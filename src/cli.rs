@@ -33,8 +33,45 @@ pub enum Command {
         #[command(subcommand)]
         command: LiveCommand,
     },
+    /// Signed agent builds for auto-update and /install.sh.
+    Release {
+        #[command(subcommand)]
+        command: ReleaseCommand,
+    },
     /// Prints the version.
     Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Makes a signing key (keep it off the server) and prints its public half.
+    Keygen {
+        /// Where to write the private key (created owner-only; never replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Signs an agent build into the server's releases folder (agents.releases_dir).
+    Sign {
+        /// The private key from `livectl release keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// The build to sign; default: this very executable.
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Its version; default: this executable's.
+        #[arg(long)]
+        version: Option<String>,
+        /// Its platform, e.g. linux-x86_64, macos-aarch64, windows-x86_64; default: this one.
+        #[arg(long)]
+        platform: Option<String>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Lists the builds the server would offer (signature checked).
+    List {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +102,19 @@ pub struct AgentArgs {
     /// Allow a plain http:// server on another machine (the token travels in clear).
     #[arg(long)]
     pub insecure: bool,
+    /// Local limit for the single binding: the only commands the board may run, e.g.
+    /// LED_ON,RELAY_ON (the server can narrow it, never widen it).
+    #[arg(long)]
+    pub allowed_commands: Option<String>,
+    /// Local limit for the single binding: the longest command, in ms.
+    #[arg(long)]
+    pub max_duration_ms: Option<i64>,
+    /// The local status page with STOP (loopback only; default 127.0.0.1:8790; "" = off).
+    #[arg(long)]
+    pub status_addr: Option<String>,
+    /// Do not switch to the build the server recommends.
+    #[arg(long)]
+    pub no_auto_update: bool,
 }
 
 impl AgentArgs {
@@ -79,6 +129,10 @@ impl AgentArgs {
             kill_file: self.kill_file.clone(),
             safe_stop_after_s: self.safe_stop_after_s,
             insecure: self.insecure,
+            allowed_commands: self.allowed_commands.clone(),
+            max_duration_ms: self.max_duration_ms,
+            status_addr: self.status_addr.clone(),
+            no_auto_update: self.no_auto_update,
         }
     }
 }
@@ -95,6 +149,34 @@ pub enum AgentCommand {
         #[arg(long)]
         kill_file: Option<PathBuf>,
     },
+    /// Pairs this computer with a workspace: shows a code to approve in the dashboard, then
+    /// keeps the token it receives in agent.toml (owner-only).
+    Pair {
+        /// The livectl server, e.g. https://live.example.com.
+        #[arg(long)]
+        server: String,
+        /// The board's serial port (see `list-ports`); default: the only one there is.
+        #[arg(long)]
+        serial: Option<String>,
+        #[arg(long, default_value_t = crate::agent::config::DEFAULT_BAUD)]
+        baud: u32,
+        /// The agent.toml to write or add a binding to.
+        #[arg(long, default_value = crate::agent::config::DEFAULT_CONFIG_FILE)]
+        config: PathBuf,
+        /// Allow a plain http:// server on another machine.
+        #[arg(long)]
+        insecure: bool,
+    },
+    /// Installs the agent as a service of this user: it starts at login and restarts on
+    /// failure (systemd user unit, launchd agent, or a Windows logon task).
+    Install {
+        #[arg(long, default_value = crate::agent::config::DEFAULT_CONFIG_FILE)]
+        config: PathBuf,
+    },
+    /// Removes the service `install` made (agent.toml stays).
+    Uninstall,
+    /// Says whether the service is installed and running, and where its log is.
+    Status,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,19 @@ pub struct Settings {
     pub commands: CommandSettings,
     pub plans: PlanSettings,
     pub metrics: MetricsSettings,
+    pub agents: AgentSettings,
+}
+
+/// `[agents]`: pairing and the builds agents update themselves from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AgentSettings {
+    /// Signed agent builds: `{dir}/{version}/{platform}/livectl[.exe]` + `.sig`. Empty =
+    /// `<data_dir>/releases`.
+    pub releases_dir: String,
+    /// The version agents are told to run; empty = this server's own version.
+    pub recommended_version: String,
+    /// Pairings one client address may start per minute.
+    pub pairings_per_address_per_minute: u32,
 }
 
 /// `server.public_url` in `config/default.toml`.
@@ -316,6 +329,15 @@ impl Settings {
             ip => ip.to_string(),
         };
         format!("http://{host}:{}", bound.port())
+    }
+
+    /// Where signed agent builds are kept.
+    pub fn releases_dir(&self) -> PathBuf {
+        if self.agents.releases_dir.is_empty() {
+            self.server.data_dir.join("releases")
+        } else {
+            PathBuf::from(&self.agents.releases_dir)
+        }
     }
 
     /// `database.url`, or the SQLite file in the data folder when it is empty.

@@ -62,4 +62,6 @@ pub struct AppState {
     pub stopping: Arc<AtomicBool>,
     /// Seals workspaces' own TikTok credentials.
     pub sealer: Arc<Sealer>,
+    /// Signed agent builds, for updates and `/install.sh`.
+    pub releases: Arc<crate::release::folder::ReleaseFolder>,
 }

@@ -18,6 +18,7 @@ pub mod prefix {
     pub const TOKEN_FAMILY: &str = "fam";
     pub const AGENT_TOKEN: &str = "at";
     pub const AUDIT: &str = "aud";
+    pub const PAIRING: &str = "pair";
 }
 
 pub fn new_id(prefix: &str) -> String {

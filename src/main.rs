@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use livectl::auth::{password, users};
 use livectl::cli::{
-    AdminCommand, AgentArgs, AgentCommand, Cli, Command, ConfigArgs, LiveCommand, ServeArgs,
+    AdminCommand, AgentArgs, AgentCommand, Cli, Command, ConfigArgs, LiveCommand, ReleaseCommand,
+    ServeArgs,
 };
 use livectl::config::Settings;
 use livectl::error::AppError;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Command::Admin { command } => admin(command),
         Command::Agent(args) => agent(args),
         Command::Live { command } => live(command),
+        Command::Release { command } => release(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,6 +107,71 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn release(command: ReleaseCommand) -> anyhow::Result<()> {
+    use livectl::release::{SigningKey, folder::ReleaseFolder};
+    match command {
+        ReleaseCommand::Keygen { out } => {
+            let pem = SigningKey::generate()?;
+            livectl::files::write_private(&out, pem.as_bytes(), false)?;
+            let public = SigningKey::from_pem(&pem)?.public();
+            println!(
+                "private key written to {} (keep it off the server)\npublic key: {}",
+                out.display(),
+                public.text()
+            );
+            Ok(())
+        }
+        ReleaseCommand::Sign {
+            key,
+            binary,
+            version,
+            platform,
+            config,
+        } => {
+            let settings = load(&config, Vec::new())?;
+            let key = SigningKey::from_pem(
+                &std::fs::read_to_string(&key)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", key.display()))?,
+            )?;
+            let binary = match binary {
+                Some(path) => path,
+                None => std::env::current_exe()?,
+            };
+            let version = version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
+            let platform = platform.unwrap_or_else(livectl::release::this_platform);
+            let folder = ReleaseFolder::new(settings.releases_dir());
+            let build = folder.add(&key, &binary, &version, &platform)?;
+            println!(
+                "signed {} {} ({} bytes, sha256 {}) into {}",
+                build.version,
+                build.platform,
+                build.size,
+                build.sha256,
+                folder.dir().display()
+            );
+            Ok(())
+        }
+        ReleaseCommand::List { config } => {
+            let settings = load(&config, Vec::new())?;
+            let folder = ReleaseFolder::new(settings.releases_dir());
+            let builds = folder.list();
+            if builds.is_empty() {
+                println!(
+                    "no signed build in {} (see `livectl release sign`)",
+                    folder.dir().display()
+                );
+            }
+            for b in builds {
+                println!(
+                    "{} {} {} bytes sha256 {}",
+                    b.version, b.platform, b.size, b.sha256
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
 fn migrate(config: &ConfigArgs) -> anyhow::Result<()> {
     let settings = load(config, Vec::new())?;
     let applied = livectl::db::run_migrations(settings.database_url().expose())?;
@@ -178,14 +245,49 @@ fn agent(args: AgentArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        None => {
-            let config = AgentConfig::from_options(&args.options())?;
+        Some(AgentCommand::Pair {
+            server,
+            serial,
+            baud,
+            config,
+            insecure,
+        }) => {
             livectl::telemetry::init(livectl::config::LogFormat::Text);
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-                .block_on(livectl::agent::run_foreground(config))
+            let options = livectl::agent::pair::PairOptions {
+                server,
+                serial,
+                baud,
+                config,
+                insecure,
+            };
+            actix_web::rt::System::new().block_on(async move {
+                livectl::agent::pair::pair(&options, &mut std::io::stdout())
+                    .await
+                    .map(|_| ())
+            })
+        }
+        Some(AgentCommand::Install { config }) => {
+            println!("{}", livectl::agent::service::install(&config)?);
+            Ok(())
+        }
+        Some(AgentCommand::Uninstall) => {
+            println!("{}", livectl::agent::service::uninstall()?);
+            Ok(())
+        }
+        Some(AgentCommand::Status) => {
+            println!("{}", livectl::agent::service::status());
+            Ok(())
+        }
+        None => {
+            let mut options = args.options();
+            if let Some(path) = options.config.take() {
+                options.config = Some(AgentConfig::expanded(&path));
+            }
+            let config = AgentConfig::from_options(&options)?;
+            livectl::telemetry::init(livectl::config::LogFormat::Text);
+            livectl::live::client::ensure_crypto_provider();
+            // An actix system: the status page is an actix server.
+            actix_web::rt::System::new().block_on(livectl::agent::run_foreground(config))
         }
     }
 }

@@ -248,7 +248,11 @@ impl Application {
             ),
             None => None,
         };
-        let limits = AccountLimits::new(&settings.auth, shared_limits);
+        let limits = AccountLimits::new(
+            &settings.auth,
+            settings.agents.pairings_per_address_per_minute,
+            shared_limits,
+        );
         if let Some((client, _, outbox)) = peers {
             let channel = crate::control::redis::channel(&settings.redis.namespace);
             tokio::spawn(crate::control::redis::publish_loop(
@@ -286,6 +290,9 @@ impl Application {
             settings: settings.clone(),
             stopping: Arc::default(),
             sealer,
+            releases: Arc::new(crate::release::folder::ReleaseFolder::new(
+                settings.releases_dir(),
+            )),
         });
 
         let port = bound.port();

@@ -10,12 +10,20 @@ use serde::Deserialize;
 pub const DEFAULT_BAUD: u32 = 115_200;
 pub const DEFAULT_SAFE_STOP_S: u64 = 5;
 pub const DEFAULT_KILL_FILE: &str = "~/.livectl/KILL";
+/// Where `pair` writes and `install` reads the configuration.
+pub const DEFAULT_CONFIG_FILE: &str = "~/.livectl/agent.toml";
+pub const DEFAULT_STATUS_ADDR: &str = "127.0.0.1:8790";
+/// How long a new build has to reach the server before it rolls itself back.
+pub const DEFAULT_UPDATE_CONFIRM_S: u64 = 60;
 
 /// One token bound to one serial port. Two bindings may name the same port: they share the
 /// board (seed 003), each with its own workspace, limits and server socket.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Binding {
+    /// The device this token belongs to, as pairing wrote it: a hello for another device is
+    /// refused. Unset: whatever device the token names.
+    pub device_id: Option<String>,
     pub token: String,
     pub serial: String,
     #[serde(default = "default_baud")]
@@ -37,6 +45,17 @@ pub struct AgentConfig {
     pub bindings: Vec<Binding>,
     /// Allow a plain `http://` server that is not on this machine (the token travels in clear).
     pub insecure: bool,
+    /// The local status page with STOP (loopback only); `None` = off.
+    pub status_addr: Option<std::net::SocketAddr>,
+    /// Download, verify and switch to the build the server recommends.
+    pub auto_update: bool,
+    /// The release key builds must be signed with (`ed25519:` + base64), pinned at pairing.
+    pub release_key: Option<String>,
+    /// How long a new build has to reach the server before it rolls itself back.
+    pub update_confirm: Duration,
+    /// Where this configuration was read from (`pair` appends to it; updates keep their state
+    /// beside it).
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +66,10 @@ struct FileConfig {
     safe_stop_after_s: Option<u64>,
     #[serde(default)]
     insecure: bool,
+    status_addr: Option<String>,
+    auto_update: Option<bool>,
+    release_key: Option<String>,
+    update_confirm_s: Option<u64>,
     #[serde(default)]
     binding: Vec<Binding>,
 }
@@ -55,6 +78,7 @@ impl Binding {
     /// A binding at the default baud rate, with no local limits beyond the agent's own.
     pub fn new(token: impl Into<String>, serial: impl Into<String>) -> Self {
         Binding {
+            device_id: None,
             token: token.into(),
             serial: serial.into(),
             baud: DEFAULT_BAUD,
@@ -66,6 +90,32 @@ impl Binding {
 
 fn default_baud() -> u32 {
     DEFAULT_BAUD
+}
+
+fn default_status_addr() -> Option<std::net::SocketAddr> {
+    DEFAULT_STATUS_ADDR.parse().ok()
+}
+
+/// The status page listens on this machine only: it has a STOP and no sign-in.
+fn parse_status_addr(addr: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let parsed: std::net::SocketAddr = addr
+        .parse()
+        .with_context(|| format!("status_addr {addr:?} is not an address like 127.0.0.1:8790"))?;
+    anyhow::ensure!(
+        parsed.ip().is_loopback(),
+        "status_addr {addr:?} must be a loopback address (127.0.0.1 or [::1]): the page has a \
+         STOP and no sign-in"
+    );
+    Ok(parsed)
+}
+
+/// `LED_ON, relay_on` → `["LED_ON", "RELAY_ON"]`: commas or spaces separate, case does not
+/// matter (the server's device form reads them the same way).
+pub fn command_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|c| !c.is_empty())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// `~/…` → the home folder.
@@ -88,9 +138,20 @@ pub struct AgentOptions {
     pub kill_file: Option<PathBuf>,
     pub safe_stop_after_s: Option<u64>,
     pub insecure: bool,
+    /// `--allowed-commands LED_ON,RELAY_ON` (single binding).
+    pub allowed_commands: Option<String>,
+    pub max_duration_ms: Option<i64>,
+    /// `--status-addr`; `""` turns the page off.
+    pub status_addr: Option<String>,
+    pub no_auto_update: bool,
 }
 
 impl AgentConfig {
+    /// A `--config` path with `~` expanded (clap keeps it as typed).
+    pub fn expanded(path: &Path) -> PathBuf {
+        expand_home(&path.to_string_lossy())
+    }
+
     /// Reads `agent.toml`.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text =
@@ -103,42 +164,77 @@ impl AgentConfig {
             .add_source(config::File::from_str(text, config::FileFormat::Toml))
             .build()?
             .try_deserialize()?;
+        let status_addr = match file.status_addr.as_deref() {
+            None => default_status_addr(),
+            Some("") => None,
+            Some(addr) => Some(parse_status_addr(addr)?),
+        };
         let config = AgentConfig {
-            server: file.server,
             kill_file: expand_home(file.kill_file.as_deref().unwrap_or(DEFAULT_KILL_FILE)),
             safe_stop_after: Duration::from_secs(
                 file.safe_stop_after_s.unwrap_or(DEFAULT_SAFE_STOP_S),
             ),
-            bindings: file.binding,
             insecure: file.insecure,
+            status_addr,
+            auto_update: file.auto_update.unwrap_or(true),
+            release_key: file.release_key.filter(|k| !k.is_empty()),
+            update_confirm: Duration::from_secs(
+                file.update_confirm_s.unwrap_or(DEFAULT_UPDATE_CONFIRM_S),
+            ),
+            ..AgentConfig::new(file.server, file.binding)
         };
         config.validate()?;
         Ok(config)
     }
 
+    /// A configuration with every default: the kill file in `~/.livectl`, a 5 s safe stop,
+    /// the status page on 127.0.0.1:8790, updates on (once a release key is pinned).
+    pub fn new(server: impl Into<String>, bindings: Vec<Binding>) -> Self {
+        AgentConfig {
+            server: server.into(),
+            kill_file: expand_home(DEFAULT_KILL_FILE),
+            safe_stop_after: Duration::from_secs(DEFAULT_SAFE_STOP_S),
+            bindings,
+            insecure: false,
+            status_addr: default_status_addr(),
+            auto_update: true,
+            release_key: None,
+            update_confirm: Duration::from_secs(DEFAULT_UPDATE_CONFIRM_S),
+            file: None,
+        }
+    }
+
     /// From `livectl agent` flags: `--config agent.toml`, or one binding from `--server`,
-    /// `--token` and `--serial`; `--kill-file` and `--safe-stop-after-s` override either.
+    /// `--token` and `--serial`; the other flags override either.
     pub fn from_options(args: &AgentOptions) -> anyhow::Result<Self> {
         let mut config = match &args.config {
-            Some(file) => AgentConfig::from_file(file)?,
+            Some(file) => {
+                let mut config = AgentConfig::from_file(file)?;
+                config.file = Some(file.clone());
+                anyhow::ensure!(
+                    args.allowed_commands.is_none() && args.max_duration_ms.is_none(),
+                    "--allowed-commands and --max-duration-ms are for a single binding: with \
+                     --config, set them per [[binding]] in {}",
+                    file.display()
+                );
+                config
+            }
             None => {
                 let (Some(server), Some(token), Some(serial)) =
                     (args.server.clone(), args.token.clone(), args.serial.clone())
                 else {
                     anyhow::bail!(
-                        "give --server, --token and --serial (one binding), or --config agent.toml"
+                        "give --server, --token and --serial (one binding), or --config agent.toml \
+                         (`livectl agent pair` writes one)"
                     );
                 };
-                AgentConfig {
-                    server,
-                    kill_file: expand_home(DEFAULT_KILL_FILE),
-                    safe_stop_after: Duration::from_secs(DEFAULT_SAFE_STOP_S),
-                    bindings: vec![Binding {
-                        baud: args.baud,
-                        ..Binding::new(token, serial)
-                    }],
-                    insecure: false,
-                }
+                let binding = Binding {
+                    baud: args.baud,
+                    allowed_commands: args.allowed_commands.as_deref().map(command_list),
+                    max_duration_ms: args.max_duration_ms,
+                    ..Binding::new(token, serial)
+                };
+                AgentConfig::new(server, vec![binding])
             }
         };
         if let Some(path) = &args.kill_file {
@@ -147,7 +243,14 @@ impl AgentConfig {
         if let Some(s) = args.safe_stop_after_s {
             config.safe_stop_after = Duration::from_secs(s);
         }
+        if let Some(addr) = &args.status_addr {
+            config.status_addr = match addr.as_str() {
+                "" => None,
+                addr => Some(parse_status_addr(addr)?),
+            };
+        }
         config.insecure |= args.insecure;
+        config.auto_update &= !args.no_auto_update;
         config.validate()?;
         Ok(config)
     }
@@ -185,6 +288,13 @@ impl AgentConfig {
             );
             anyhow::ensure!(!b.serial.is_empty(), "binding {}: no serial port", i + 1);
             anyhow::ensure!(b.baud > 0, "binding {}: baud must be positive", i + 1);
+            if let Some(commands) = &b.allowed_commands {
+                anyhow::ensure!(
+                    !commands.is_empty(),
+                    "binding {}: allowed_commands is empty: every command would be refused",
+                    i + 1
+                );
+            }
             if let Some(max) = b.max_duration_ms {
                 anyhow::ensure!(
                     (0..=crate::agent::guard::MAX_DURATION_MS).contains(&max),
@@ -208,12 +318,15 @@ impl AgentConfig {
             self.safe_stop_after > Duration::ZERO,
             "safe_stop_after_s must be at least 1"
         );
+        if let Some(key) = &self.release_key {
+            crate::release::PublicKey::parse(key).context("release_key")?;
+        }
         Ok(())
     }
 }
 
 /// Whether `server` is plain http(s)/ws on a host other than this machine.
-fn sends_token_in_clear(server: &str) -> bool {
+pub fn sends_token_in_clear(server: &str) -> bool {
     let Some(rest) = server
         .strip_prefix("http://")
         .or_else(|| server.strip_prefix("ws://"))

@@ -19,6 +19,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use crate::agent::board::{BoardHandle, BoardJob, BoardStatus, JobResult, SubmitError};
 use crate::agent::guard::{Guard, Limits, MAX_DURATION_MS};
+use crate::agent::journal::Journal;
+use crate::agent::update::Updater;
 use crate::ids::now_ms;
 use crate::protocol::{Ack, AgentFrame, Command, CommandStatus, ServerFrame};
 
@@ -52,6 +54,10 @@ pub struct Link {
     /// This binding's own limits (`agent.toml`), which the server's hello can only narrow.
     pub local_commands: Option<HashSet<String>>,
     pub local_max_duration_ms: Option<i64>,
+    /// The device `agent.toml` binds this token to (pairing writes it).
+    pub expected_device: Option<String>,
+    pub journal: Journal,
+    pub updater: Arc<Updater>,
 }
 
 enum Ended {
@@ -156,9 +162,12 @@ impl Link {
             .map_err(|_| Ended::Refused("the token has characters a header cannot carry".into()))?;
         headers.insert("authorization", bearer);
         headers.insert(
-            "x-agent-version",
+            crate::protocol::AGENT_VERSION_HEADER,
             http_value(concat!("livectl-agent/", env!("CARGO_PKG_VERSION"))),
         );
+        if let Ok(platform) = crate::release::this_platform().parse() {
+            headers.insert(crate::protocol::AGENT_PLATFORM_HEADER, platform);
+        }
         match tokio_tungstenite::connect_async(request).await {
             Ok((socket, _)) => Ok(socket),
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
@@ -184,6 +193,7 @@ impl Link {
                 max_commands_per_minute,
                 kill_switch,
                 server_time,
+                update,
                 ..
             }))) => (
                 Limits {
@@ -199,14 +209,22 @@ impl Link {
                     max_commands_per_minute,
                 },
                 device_name,
-                (kill_switch, server_time.saturating_sub(now_ms())),
+                (kill_switch, server_time.saturating_sub(now_ms()), update),
             ),
             Ok(Ok(Some(ServerFrame::Revoked))) => return Ended::Refused("token revoked".into()),
             Ok(Ok(_)) => return Ended::Lost("the server did not say hello".into()),
             Ok(Err(e)) => return e,
             Err(_) => return Ended::Lost("no hello from the server".into()),
         };
-        let (limits, device_name, (kill, clock_offset_ms)) = hello;
+        let (limits, device_name, (kill, clock_offset_ms, offer)) = hello;
+        if let Some(expected) = &self.expected_device
+            && expected != &limits.device_id
+        {
+            return Ended::Refused(format!(
+                "the server says this token is device {}, but agent.toml binds it to {expected}",
+                limits.device_id
+            ));
+        }
         tracing::info!(binding = %self.name, device_id = %limits.device_id, device = %device_name, workspace_id = %limits.workspace_id, kill_switch = kill, "connected to the server");
         self.view.send_modify(|v| {
             v.server = "connected".into();
@@ -219,7 +237,13 @@ impl Link {
         if clock_offset_ms.abs() > 2_000 {
             tracing::warn!(binding = %self.name, clock_offset_ms, "this machine's clock differs from the server's; expiries are read on the server's clock");
         }
+        let device_label = device_name.clone();
         let mut guard = Guard::new(limits, kill, clock_offset_ms);
+        // This build reached the server: an update on trial is confirmed; then the offer.
+        self.updater.connected();
+        let mut update_state = self.updater.state();
+        update_state.mark_changed();
+        self.updater.offered(offer);
         let (acks_tx, mut acks) = mpsc::unbounded_channel::<Ack>();
         let mut board_status = self.board.status();
         board_status.mark_changed();
@@ -231,7 +255,7 @@ impl Link {
                     last_heard = Instant::now();
                     match frame {
                         Ok(Some(ServerFrame::Command(cmd))) => {
-                            if let Some(ack) = self.take(&mut guard, cmd, &remote_kill, &acks_tx)
+                            if let Some(ack) = self.take(&mut guard, cmd, &remote_kill, &acks_tx, &device_label)
                                 && let Err(e) = send_frame(&mut socket, &AgentFrame::Ack(ack)).await {
                                     return e;
                                 }
@@ -253,6 +277,14 @@ impl Link {
                 Some(ack) = acks.recv() => {
                     if let Err(e) = send_frame(&mut socket, &AgentFrame::Ack(ack)).await {
                         return e;
+                    }
+                }
+                changed = update_state.changed() => {
+                    if changed.is_ok() {
+                        let state = update_state.borrow_and_update().clone();
+                        if let Err(e) = send_frame(&mut socket, &AgentFrame::Update { state }).await {
+                            return e;
+                        }
                     }
                 }
                 changed = board_status.changed() => {
@@ -281,11 +313,18 @@ impl Link {
         cmd: Command,
         remote_kill: &Arc<AtomicBool>,
         acks: &mpsc::UnboundedSender<Ack>,
+        device: &str,
     ) -> Option<Ack> {
         let local = self.local_kill.load(Ordering::SeqCst);
         if let Err(refusal) = guard.check(&cmd, now_ms(), local) {
             tracing::warn!(binding = %self.name, command_id = %cmd.id, cmd = %cmd.cmd, reason = %refusal.detail, "command refused");
             self.note(&cmd.cmd, refusal.status.as_str());
+            self.journal.note(
+                device,
+                &cmd.cmd,
+                refusal.status.as_str(),
+                Some(&refusal.detail),
+            );
             return Some(ack(&cmd.id, refusal.status, Some(refusal.detail)));
         }
         let (reply, answer) = oneshot::channel();
@@ -313,10 +352,14 @@ impl Link {
                 SubmitError::Gone => (CommandStatus::Failed, "the board driver stopped"),
             };
             self.note(&cmd.cmd, status.as_str());
+            self.journal
+                .note(device, &cmd.cmd, status.as_str(), Some(detail));
             return Some(ack(&cmd.id, status, Some(detail.into())));
         }
         let acks = acks.clone();
         let view = self.view.clone();
+        let journal = self.journal.clone();
+        let device = device.to_owned();
         let started = Instant::now();
         tokio::spawn(async move {
             let result = answer
@@ -335,6 +378,7 @@ impl Link {
             view.send_modify(|v| {
                 v.last_command = Some(format!("{} {} ({took} ms)", cmd.cmd, status.as_str()));
             });
+            journal.note(&device, &cmd.cmd, status.as_str(), detail.as_deref());
             let _ = acks.send(ack(&cmd.id, status, detail));
         });
         None

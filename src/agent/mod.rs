@@ -12,7 +12,12 @@
 pub mod board;
 pub mod config;
 pub mod guard;
+pub mod journal;
 pub mod link;
+pub mod pair;
+pub mod service;
+pub mod status_page;
+pub mod update;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -26,7 +31,9 @@ use tokio::task::JoinSet;
 
 use self::board::{BoardHandle, BoardStatus};
 use self::config::AgentConfig;
+use self::journal::Journal;
 use self::link::{Link, LinkView};
+use self::update::Updater;
 use crate::protocol::SerialState;
 
 /// How often the kill file is looked at.
@@ -39,6 +46,11 @@ pub struct AgentHandle {
     boards: Vec<BoardHandle>,
     pub local_kill: Arc<AtomicBool>,
     pub views: Vec<watch::Receiver<LinkView>>,
+    pub journal: Journal,
+    pub updater: Arc<Updater>,
+    /// Where the status page listens, if it does.
+    pub status_addr: Option<std::net::SocketAddr>,
+    status_server: Option<status_page::StatusServer>,
 }
 
 impl AgentHandle {
@@ -54,6 +66,9 @@ impl AgentHandle {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let _ = self.shutdown.send(true);
         while self.tasks.join_next().await.is_some() {}
+        if let Some(server) = self.status_server.take() {
+            server.stop().await;
+        }
     }
 
     /// Resolves when every binding has ended (their tokens were all refused).
@@ -68,9 +83,19 @@ fn stop_all_boards(boards: &[BoardHandle], why: &str) {
     }
 }
 
-/// Starts every binding (inside a tokio runtime). Bindings on one port share its board.
+/// Starts every binding (inside an actix system: the status page is an actix server).
+/// Bindings on one port share its board. This never updates itself: see [`start_with`].
 pub fn start(config: &AgentConfig) -> anyhow::Result<AgentHandle> {
+    start_with(config, Updater::off())
+}
+
+/// [`start`] with the updater of the `livectl agent` process.
+pub fn start_with(config: &AgentConfig, updater: Arc<Updater>) -> anyhow::Result<AgentHandle> {
     config.validate()?;
+    if config.insecure && config::sends_token_in_clear(&config.server) {
+        tracing::warn!(server = %config.server, "insecure = true: the agent tokens travel in clear to a server on another machine; anyone on the network path can read them and drive the boards");
+    }
+    let journal = Journal::default();
     let url = config::socket_url(&config.server)?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let local_kill = Arc::new(AtomicBool::new(config.kill_file.exists()));
@@ -108,6 +133,9 @@ pub fn start(config: &AgentConfig) -> anyhow::Result<AgentHandle> {
                 .as_ref()
                 .map(|c| c.iter().cloned().collect()),
             local_max_duration_ms: binding.max_duration_ms,
+            expected_device: binding.device_id.clone(),
+            journal: journal.clone(),
+            updater: updater.clone(),
         };
         tasks.spawn(link.run(shutdown_rx.clone()));
     }
@@ -120,12 +148,41 @@ pub fn start(config: &AgentConfig) -> anyhow::Result<AgentHandle> {
         boards.clone(),
         shutdown_rx,
     ));
+    tokio::spawn(updater.clone().watch_trial());
+    let (status_addr, status_server) = match config.status_addr {
+        Some(addr) => {
+            let page = status_page::PageState {
+                views: views.clone(),
+                boards: boards.clone(),
+                local_kill: local_kill.clone(),
+                kill_file: config.kill_file.clone(),
+                journal: journal.clone(),
+                update: updater.state(),
+                server: config.server.clone(),
+            };
+            match status_page::serve(addr, page) {
+                Ok((bound, server)) => {
+                    tracing::info!(url = %format!("http://{bound}/"), "status page with STOP");
+                    (Some(bound), Some(server))
+                }
+                Err(err) => {
+                    tracing::warn!(%addr, error = %err, "the status page could not start (set status_addr, or \"\" to turn it off)");
+                    (None, None)
+                }
+            }
+        }
+        None => (None, None),
+    };
     Ok(AgentHandle {
         shutdown,
         tasks,
         boards,
         local_kill,
         views,
+        journal,
+        updater,
+        status_addr,
+        status_server,
     })
 }
 
@@ -238,14 +295,25 @@ pub fn status_line(views: &[LinkView], boards: &[(String, BoardStatus)], kill: b
 /// Runs the agent in the foreground until Ctrl-C (or every token is refused), printing the
 /// status line whenever it changes.
 pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
-    let mut agent = start(&config)?;
+    let updater = Updater::start(&config)?;
+    let mut restart = updater.restart_wanted();
+    if *restart.borrow_and_update() {
+        // A build on trial that died: the previous one is back in place.
+        return update::restart_into(updater.executable());
+    }
+    let mut agent = start_with(&config, updater.clone())?;
     // Like the status line: a closed stdout must not stop the agent.
     let _ = writeln!(
         std::io::stdout(),
-        "livectl agent: {} binding(s) to {}; kill file {}",
+        "livectl agent {}: {} binding(s) to {}; kill file {}{}",
+        env!("CARGO_PKG_VERSION"),
         config.bindings.len(),
         config.server,
-        config.kill_file.display()
+        config.kill_file.display(),
+        agent
+            .status_addr
+            .map(|a| format!("; status page http://{a}/"))
+            .unwrap_or_default()
     );
     let views = agent.views.clone();
     let boards: Vec<(String, watch::Receiver<BoardStatus>)> = agent
@@ -261,6 +329,12 @@ pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
             tracing::warn!("Ctrl-C: stopping every board");
             agent.shutdown("agent stopped (Ctrl-C)").await;
             Ok(())
+        }
+        _ = restart.wait_for(|wanted| *wanted) => {
+            agent.shutdown("restarting into another build").await;
+            printer.abort();
+            let _ = writeln!(std::io::stdout());
+            return update::restart_into(updater.executable());
         }
         _ = agent.bindings_ended() => Err(anyhow::anyhow!("every binding's token was refused by the server")),
     };

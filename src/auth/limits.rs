@@ -12,6 +12,9 @@ use crate::config::AuthSettings;
 /// Test events one workspace may inject per minute (each goes through every rule of the
 /// workspace on the engine all workspaces share).
 pub const INJECTED_EVENTS_PER_MINUTE: u32 = 1200;
+/// Pairing codes one account may try per minute (a code has 30^8 values: guessing one
+/// within its 10 minutes at this pace is hopeless).
+pub const PAIRING_CODES_PER_MINUTE: u32 = 20;
 
 pub struct AccountLimits {
     login_by_address: RateLimiter,
@@ -19,18 +22,28 @@ pub struct AccountLimits {
     register_by_address: RateLimiter,
     member_adds_by_user: RateLimiter,
     injected_by_workspace: RateLimiter,
+    pairings_by_address: RateLimiter,
+    pairing_codes_by_user: RateLimiter,
+    pairings_per_address: u32,
     settings: AuthSettings,
     shared: Option<SharedLimits>,
 }
 
 impl AccountLimits {
-    pub fn new(settings: &AuthSettings, shared: Option<SharedLimits>) -> Self {
+    pub fn new(
+        settings: &AuthSettings,
+        pairings_per_address: u32,
+        shared: Option<SharedLimits>,
+    ) -> Self {
         AccountLimits {
             login_by_address: RateLimiter::new(settings.login_attempts_per_address),
             login_lockout: LoginLockout::new(settings.login_attempts_per_account),
             register_by_address: RateLimiter::new(settings.registrations_per_address),
             member_adds_by_user: RateLimiter::new(settings.member_adds_per_minute),
             injected_by_workspace: RateLimiter::new(INJECTED_EVENTS_PER_MINUTE),
+            pairings_by_address: RateLimiter::new(pairings_per_address),
+            pairing_codes_by_user: RateLimiter::new(PAIRING_CODES_PER_MINUTE),
+            pairings_per_address,
             settings: settings.clone(),
             shared,
         }
@@ -86,6 +99,28 @@ impl AccountLimits {
         if let Some(shared) = &self.shared {
             shared
                 .hit("member_add", user_id, self.settings.member_adds_per_minute)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An agent starting a pairing from `address`.
+    pub async fn pairing_started(&self, address: &str) -> Result<(), u64> {
+        self.pairings_by_address.hit(address)?;
+        if let Some(shared) = &self.shared {
+            shared
+                .hit("pairing", address, self.pairings_per_address)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An approver trying a pairing code (right or wrong).
+    pub async fn pairing_code_tried(&self, actor_id: &str) -> Result<(), u64> {
+        self.pairing_codes_by_user.hit(actor_id)?;
+        if let Some(shared) = &self.shared {
+            shared
+                .hit("pairing_code", actor_id, PAIRING_CODES_PER_MINUTE)
                 .await?;
         }
         Ok(())

@@ -128,6 +128,8 @@ diesel::table! {
         agent_version -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        agent_platform -> Nullable<Text>,
+        agent_update -> Nullable<Text>,
     }
 }
 
@@ -237,6 +239,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agent_pairings (id) {
+        id -> Text,
+        code_hash -> Text,
+        secret_hash -> Text,
+        public_key -> Text,
+        hostname -> Text,
+        platform -> Text,
+        agent_version -> Text,
+        address -> Text,
+        state -> Text,
+        workspace_id -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        sealed_token -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
     users,
@@ -256,4 +278,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mqtt_ca,
     tiktok_credentials,
     event_traces,
+    agent_pairings,
 );

@@ -38,6 +38,8 @@ pub struct DeviceRow {
     pub agent_version: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub agent_platform: Option<String>,
+    pub agent_update: Option<String>,
 }
 
 /// A device's limits, as the router and the rule validation need them.
@@ -64,6 +66,11 @@ pub struct DeviceView {
     pub online: bool,
     pub last_seen_at: Option<i64>,
     pub agent_version: Option<String>,
+    /// The agent's platform (`linux-x86_64`…), which decides the build it updates to.
+    pub agent_platform: Option<String>,
+    /// What the agent last said of its updates: `up to date`, `updating to 0.2.0`,
+    /// `rolled back from 0.2.0: …`, `updates off`.
+    pub agent_update: Option<String>,
     /// The board's serial port as its agent last reported it (`open`, `closed`, `error`);
     /// absent while no agent is connected.
     pub serial: Option<crate::protocol::SerialState>,
@@ -111,6 +118,8 @@ impl DeviceRow {
             online,
             last_seen_at: self.last_seen_at,
             agent_version: self.agent_version.clone(),
+            agent_platform: self.agent_platform.clone(),
+            agent_update: self.agent_update.clone(),
             serial: None,
             serial_detail: None,
             firmware: None,
@@ -203,20 +212,39 @@ pub fn by_token(
     Ok(row.map(|(device, suspended, kill)| (device, suspended.is_some(), kill)))
 }
 
+/// What an agent says of itself when it connects (its request headers).
+#[derive(Debug, Clone, Default)]
+pub struct AgentVisit {
+    pub version: Option<String>,
+    pub platform: Option<String>,
+}
+
 pub fn touch(
     conn: &mut DbConnection,
     device_id: &str,
-    agent_version: Option<&str>,
+    visit: Option<&AgentVisit>,
 ) -> AppResult<()> {
     let now = now_ms();
-    match agent_version {
+    match visit {
         Some(v) => diesel::update(devices::table.find(device_id))
-            .set((devices::last_seen_at.eq(now), devices::agent_version.eq(v)))
+            .set((
+                devices::last_seen_at.eq(now),
+                devices::agent_version.eq(&v.version),
+                devices::agent_platform.eq(&v.platform),
+            ))
             .execute(conn)?,
         None => diesel::update(devices::table.find(device_id))
             .set(devices::last_seen_at.eq(now))
             .execute(conn)?,
     };
+    Ok(())
+}
+
+/// Keeps what the agent last said of its updates.
+pub fn record_update(conn: &mut DbConnection, device_id: &str, update: &str) -> AppResult<()> {
+    diesel::update(devices::table.find(device_id))
+        .set(devices::agent_update.eq(update))
+        .execute(conn)?;
     Ok(())
 }
 

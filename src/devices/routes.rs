@@ -81,6 +81,8 @@ impl NewDevice {
             agent_version: None,
             created_at: now,
             updated_at: now,
+            agent_platform: None,
+            agent_update: None,
         })
     }
 }

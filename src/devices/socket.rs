@@ -59,11 +59,18 @@ pub async fn agent_socket(
                 .into(),
         ));
     }
-    let agent_version = req
-        .headers()
-        .get("x-agent-version")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(64).collect::<String>());
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(64).collect::<String>())
+    };
+    let visit = model::AgentVisit {
+        version: header(crate::protocol::AGENT_VERSION_HEADER),
+        platform: header(crate::protocol::AGENT_PLATFORM_HEADER)
+            .filter(|p| crate::release::valid_platform(p)),
+    };
+    let update = crate::release::routes::offer_for(&state, visit.platform.as_deref()).await;
     let (response, mut session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| AppError::BadRequest(format!("not a WebSocket upgrade: {e}")))?;
     let mut stream = stream
@@ -76,7 +83,7 @@ pub async fn agent_socket(
     let seen = device.id.clone();
     if let Err(err) = state
         .db
-        .run(move |conn| model::touch(conn, &seen, agent_version.as_deref()))
+        .run(move |conn| model::touch(conn, &seen, Some(&visit)))
         .await
     {
         tracing::warn!(error = ?err, "could not record the agent's visit");
@@ -105,6 +112,7 @@ pub async fn agent_socket(
         max_commands_per_minute: device.max_commands_per_minute,
         kill_switch: kill,
         server_time: now_ms(),
+        update,
     };
     let state = state.into_inner();
     actix_web::rt::spawn(async move {
@@ -246,6 +254,19 @@ fn handle_frame(state: &AppState, device_id: &str, text: &str) {
                     firmware: clip(firmware),
                 },
             );
+        }
+        Ok(AgentFrame::Update { state: update }) => {
+            let update: String = update.chars().take(200).collect();
+            tracing::info!(device_id, update = %update, "agent update state");
+            let (db, id) = (state.db.clone(), device_id.to_owned());
+            actix_web::rt::spawn(async move {
+                if let Err(err) = db
+                    .run(move |conn| model::record_update(conn, &id, &update))
+                    .await
+                {
+                    tracing::warn!(error = ?err, "could not record the agent's update state");
+                }
+            });
         }
         Err(err) => {
             tracing::debug!(device_id, error = %err, "ignoring a frame an agent should not send")

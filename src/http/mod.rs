@@ -57,6 +57,12 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(devices::routes::rotate_token)
         .service(devices::routes::revoke_token)
         .service(mqtt::routes::issue_credentials)
+        .service(crate::pairing::routes::start_pairing)
+        .service(crate::pairing::routes::poll_pairing)
+        .service(crate::pairing::routes::lookup_pairing)
+        .service(crate::pairing::routes::deny_pairing)
+        .service(crate::pairing::routes::approve_pairing)
+        .service(crate::release::routes::list_releases)
         .service(rules::routes::test_rules)
         .service(rules::routes::create_rule)
         .service(rules::routes::list_rules)
@@ -84,5 +90,8 @@ pub fn root(cfg: &mut ServiceConfig) {
         .service(health::readyz)
         .service(health::metrics)
         .service(devices::socket::agent_socket)
+        .service(crate::release::routes::download)
+        .service(crate::release::routes::install_sh)
+        .service(crate::release::routes::install_ps1)
         .service(web::feed::feed);
 }

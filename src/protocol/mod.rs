@@ -236,6 +236,23 @@ pub struct Ack {
 /// Close code of the agent socket after `{"type":"revoked"}`.
 pub const REVOKED_CLOSE: u16 = 4001;
 
+/// A signed agent build on offer, in the hello.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOffer {
+    pub version: String,
+    pub platform: String,
+    pub sha256: String,
+    pub size: u64,
+    /// ed25519 over the release statement (`release.rs`), base64.
+    pub signature: String,
+    /// Where to download it, relative to the server.
+    pub path: String,
+}
+
+/// Headers the agent sends with its socket request: its version and platform.
+pub const AGENT_VERSION_HEADER: &str = "x-agent-version";
+pub const AGENT_PLATFORM_HEADER: &str = "x-agent-platform";
+
 /// Server → agent frames on `/ws/agent`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -250,6 +267,10 @@ pub enum ServerFrame {
         max_commands_per_minute: i64,
         kill_switch: bool,
         server_time: i64,
+        /// The build the server recommends for the agent's platform (`x-agent-platform`),
+        /// if it has a signed one. The agent switches to it when its own build differs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        update: Option<UpdateOffer>,
     },
     Command(Command),
     Kill {
@@ -278,6 +299,11 @@ pub enum AgentFrame {
         detail: Option<String>,
         #[serde(default)]
         firmware: Option<String>,
+    },
+    /// What the agent says of its own updates, for the dashboard: `up to date`,
+    /// `updating to 0.2.0`, `rolled back from 0.2.0: …`, `updates off`.
+    Update {
+        state: String,
     },
 }
 

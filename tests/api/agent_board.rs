@@ -26,14 +26,16 @@ fn config(
     safe_stop_s: u64,
 ) -> AgentConfig {
     AgentConfig {
-        server: server.to_owned(),
         kill_file,
         safe_stop_after: Duration::from_secs(safe_stop_s),
-        bindings: bindings
-            .iter()
-            .map(|(token, serial)| Binding::new(*token, *serial))
-            .collect(),
-        insecure: false,
+        status_addr: None,
+        ..AgentConfig::new(
+            server,
+            bindings
+                .iter()
+                .map(|(token, serial)| Binding::new(*token, *serial))
+                .collect(),
+        )
     }
 }
 

@@ -134,14 +134,16 @@ async fn the_firmware_runs_a_comment_for_its_duration_and_obeys_stop() {
     let dir = tempfile::tempdir().unwrap();
     let kill_file = dir.path().join("KILL");
     let _agent = livectl::agent::start(&livectl::agent::config::AgentConfig {
-        server: app.address.clone(),
         kill_file: kill_file.clone(),
         safe_stop_after: 5 * SECOND,
-        bindings: vec![livectl::agent::config::Binding::new(
-            token,
-            board.port.clone(),
-        )],
-        insecure: false,
+        status_addr: None,
+        ..livectl::agent::config::AgentConfig::new(
+            app.address.clone(),
+            vec![livectl::agent::config::Binding::new(
+                token,
+                board.port.clone(),
+            )],
+        )
     })
     .unwrap();
     wait_firmware(&app, &owner, &ws, &dev).await;
