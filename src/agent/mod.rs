@@ -324,10 +324,10 @@ pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
     let kill = agent.local_kill.clone();
     let printer = tokio::spawn(print_status(views, boards, kill));
     let outcome = tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            r?;
-            tracing::warn!("Ctrl-C: stopping every board");
-            agent.shutdown("agent stopped (Ctrl-C)").await;
+        signal = stop_signal() => {
+            let signal = signal?;
+            tracing::warn!(signal, "stopping every board");
+            agent.shutdown(&format!("agent stopped ({signal})")).await;
             Ok(())
         }
         _ = restart.wait_for(|wanted| *wanted) => {
@@ -341,6 +341,22 @@ pub async fn run_foreground(config: AgentConfig) -> anyhow::Result<()> {
     printer.abort();
     let _ = writeln!(std::io::stdout());
     outcome
+}
+
+/// Ctrl-C, or (Unix) the service manager's SIGTERM: either way the boards are stopped first.
+async fn stop_signal() -> std::io::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "Ctrl-C"),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+    }
 }
 
 async fn print_status(

@@ -50,6 +50,10 @@ pub struct DeviceCard {
     /// The state in words, with what to do when it is not fine.
     pub label: String,
     pub firmware: String,
+    /// `0.1.0 · linux-x86_64`: the agent as it last connected (empty: never, or MQTT).
+    pub agent: String,
+    /// What the agent last said of its updates (its own words).
+    pub agent_update: String,
     pub allowed_commands: Vec<String>,
     pub max_duration_ms: i64,
     /// `MOTOR_SPIN · done · 18 ms` (empty before the first command).
@@ -98,6 +102,14 @@ impl DeviceCard {
             state,
             label,
             firmware: view.firmware.clone().unwrap_or_default(),
+            agent: match (&view.agent_version, &view.agent_platform) {
+                (Some(v), Some(p)) => {
+                    format!("{} · {p}", v.strip_prefix("livectl-agent/").unwrap_or(v))
+                }
+                (Some(v), None) => v.strip_prefix("livectl-agent/").unwrap_or(v).to_owned(),
+                _ => String::new(),
+            },
+            agent_update: view.agent_update.clone().unwrap_or_default(),
             allowed_commands: view.allowed_commands.clone(),
             max_duration_ms: view.max_duration_ms,
             last_command: String::new(),

@@ -60,6 +60,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
             web::post().to(control_room::toggle_rule),
         )
         .configure(live::pages::routes)
+        .configure(crate::pairing::pages::routes)
         .configure(devices::pages::routes)
         .configure(rules::pages::routes)
         .configure(commands::pages::routes)

@@ -20,6 +20,7 @@ mod livestreams;
 mod mqtt;
 mod nodes;
 mod operations;
+mod pairing;
 mod permissions;
 mod proxy;
 mod redis_bus;
