@@ -391,6 +391,35 @@ async fn smoke_test(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Marks every descriptor beyond stdio close-on-exec: a serial port left open (and locked
+/// with TIOCEXCL) would keep the new build from opening it, and sockets would leak.
+#[cfg(unix)]
+fn close_on_exec() {
+    let dir = if Path::new("/proc/self/fd").exists() {
+        "/proc/self/fd"
+    } else {
+        "/dev/fd"
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let fds: Vec<i32> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: fcntl on a descriptor number only changes its flags; one that was closed
+        // meanwhile (the directory's own) answers EBADF, which is ignored.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
 /// Replaces this process with `exe`, same arguments (Unix); elsewhere starts it and returns.
 pub fn restart_into(exe: &Path) -> anyhow::Result<()> {
     let mut command = std::process::Command::new(exe);
@@ -398,6 +427,7 @@ pub fn restart_into(exe: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt as _;
+        close_on_exec();
         let err = command.exec();
         Err(err).with_context(|| format!("restarting into {}", exe.display()))
     }

@@ -110,7 +110,8 @@ pub async fn download(
     let opened = tokio::fs::File::open(&build.path)
         .await
         .map_err(|_| missing())?;
-    let stream = tokio_util::io::ReaderStream::new(opened);
+    // Large reads: a build is tens of MB (hundreds in a debug build).
+    let stream = tokio_util::io::ReaderStream::with_capacity(opened, 1 << 20);
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((

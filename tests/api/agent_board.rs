@@ -641,6 +641,8 @@ async fn the_agent_binary_stops_its_board_on_ctrl_c_and_on_stop_all() {
             &r.app.address,
             "--serial",
             &r.pty.agent_end(),
+            "--status-addr",
+            "",
         ])
         .arg("--kill-file")
         .arg(&r.kill_file)

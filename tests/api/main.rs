@@ -5,6 +5,7 @@ mod helpers;
 
 mod account;
 mod agent_board;
+mod agent_edge;
 mod agents;
 mod auth;
 mod bad_input;
