@@ -17,7 +17,7 @@ use livectl::pairing::seal::Opener;
 
 /// What `pair()` prints, readable while it runs.
 #[derive(Clone, Default)]
-struct Screen(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Screen(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Screen {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -30,12 +30,12 @@ impl std::io::Write for Screen {
 }
 
 impl Screen {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock()).into_owned()
     }
 
     /// The code the agent shows.
-    async fn code(&self) -> String {
+    pub(crate) async fn code(&self) -> String {
         let screen = self.clone();
         eventually("the agent showing its code", || {
             let text = screen.text();
@@ -49,12 +49,12 @@ impl Screen {
     }
 }
 
-struct Pairing {
-    screen: Screen,
+pub(crate) struct Pairing {
+    pub(crate) screen: Screen,
     task: tokio::task::JoinHandle<anyhow::Result<Paired>>,
 }
 
-fn start_pairing(app: &TestApp, dir: &std::path::Path, serial: &str) -> Pairing {
+pub(crate) fn start_pairing(app: &TestApp, dir: &std::path::Path, serial: &str) -> Pairing {
     let config = dir.join("agent.toml");
     let options = PairOptions {
         server: app.address.clone(),
@@ -69,7 +69,7 @@ fn start_pairing(app: &TestApp, dir: &std::path::Path, serial: &str) -> Pairing 
     Pairing { screen, task }
 }
 
-async fn finished(p: Pairing) -> anyhow::Result<Paired> {
+pub(crate) async fn finished(p: Pairing) -> anyhow::Result<Paired> {
     tokio::time::timeout(Duration::from_secs(15), p.task)
         .await
         .expect("pairing ends")

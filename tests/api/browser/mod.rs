@@ -17,6 +17,7 @@ mod languages;
 mod members;
 mod owner_pages;
 mod pages;
+mod pairing;
 mod session;
 mod usage;
 
