@@ -23,10 +23,10 @@ use livectl::release::{SigningKey, sha256_of_file, this_platform};
 
 const SECOND: Duration = Duration::from_secs(1);
 /// Updates hash, download and start builds of a debug binary (about 170 MB).
-const UPDATE_LIMIT: Duration = Duration::from_secs(90);
-const NEW_VERSION: &str = "0.1.1-test";
+pub(crate) const UPDATE_LIMIT: Duration = Duration::from_secs(90);
+pub(crate) const NEW_VERSION: &str = "0.1.1-test";
 
-async fn within<T, Fut: std::future::Future<Output = Option<T>>>(
+pub(crate) async fn within<T, Fut: std::future::Future<Output = Option<T>>>(
     limit: Duration,
     what: &str,
     mut check: impl FnMut() -> Fut,
@@ -44,12 +44,12 @@ async fn within<T, Fut: std::future::Future<Output = Option<T>>>(
     }
 }
 
-fn key() -> SigningKey {
+pub(crate) fn key() -> SigningKey {
     SigningKey::from_pem(&SigningKey::generate().unwrap()).unwrap()
 }
 
 /// This test's own copy of the binary, in `dir/bin`.
-fn binary_in(dir: &Path) -> PathBuf {
+pub(crate) fn binary_in(dir: &Path) -> PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let exe = bin.join("livectl");
@@ -59,7 +59,7 @@ fn binary_in(dir: &Path) -> PathBuf {
 
 /// Another build of the same program: the binary with bytes appended (it runs the same, its
 /// hash differs), signed into the server's releases folder as `version`.
-fn sign_build(releases: &Path, key: &SigningKey, version: &str, marker: &str) -> String {
+pub(crate) fn sign_build(releases: &Path, key: &SigningKey, version: &str, marker: &str) -> String {
     let scratch = tempfile::tempdir().unwrap();
     let build = scratch.path().join("livectl");
     std::fs::copy(env!("CARGO_BIN_EXE_livectl"), &build).unwrap();
@@ -77,19 +77,19 @@ fn sign_build(releases: &Path, key: &SigningKey, version: &str, marker: &str) ->
         .sha256
 }
 
-struct Rig {
-    app: TestApp,
-    owner: TestUser,
-    ws: String,
-    dev: String,
-    token: String,
-    pty: PtyPair,
-    board: Board,
-    dir: tempfile::TempDir,
-    releases: tempfile::TempDir,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) owner: TestUser,
+    pub(crate) ws: String,
+    pub(crate) dev: String,
+    pub(crate) token: String,
+    pub(crate) pty: PtyPair,
+    pub(crate) board: Board,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) releases: tempfile::TempDir,
 }
 
-async fn rig(recommended: &str) -> Rig {
+pub(crate) async fn rig(recommended: &str) -> Rig {
     let releases = tempfile::tempdir().unwrap();
     let dir = releases.path().to_path_buf();
     let recommended = recommended.to_owned();
@@ -117,7 +117,7 @@ async fn rig(recommended: &str) -> Rig {
 }
 
 impl Rig {
-    fn agent_toml(&self, server: &str, release_key: &str, confirm_s: u64) -> PathBuf {
+    pub(crate) fn agent_toml(&self, server: &str, release_key: &str, confirm_s: u64) -> PathBuf {
         let path = self.dir.path().join("agent.toml");
         std::fs::write(
             &path,
@@ -134,7 +134,7 @@ impl Rig {
         path
     }
 
-    fn spawn(&self, exe: &Path, config: &Path) -> Child {
+    pub(crate) fn spawn(&self, exe: &Path, config: &Path) -> Child {
         let log = std::fs::File::create(self.dir.path().join("agent.out")).unwrap();
         Command::new(exe)
             .args(["agent", "--config"])
@@ -158,7 +158,7 @@ impl Rig {
     }
 
     /// Waits until the device's update state satisfies `ok`.
-    async fn update_state(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn update_state(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let ok = &ok;
         within(UPDATE_LIMIT, what, || async move {
             let view = self.view().await;
@@ -168,7 +168,7 @@ impl Rig {
         .await
     }
 
-    async fn command_reaches_the_board(&mut self) {
+    pub(crate) async fn command_reaches_the_board(&mut self) {
         let deadline = Instant::now() + UPDATE_LIMIT;
         loop {
             let v = self.view().await;
@@ -202,14 +202,14 @@ impl Rig {
     }
 }
 
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
     let _ = child.wait();
 }
 
-fn update_record(dir: &Path) -> Value {
+pub(crate) fn update_record(dir: &Path) -> Value {
     std::fs::read(dir.join("update.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -499,7 +499,12 @@ async fn the_status_page_stops_the_board_while_the_server_is_down() {
 // ---- the one-line installer --------------------------------------------------------------
 
 /// Runs `curl -fsSL {from}/install.sh | sh -s -- --serial {serial}` in `home`.
-fn run_installer(from: &str, server_env: Option<&str>, home: &Path, serial: &str) -> Child {
+pub(crate) fn run_installer(
+    from: &str,
+    server_env: Option<&str>,
+    home: &Path,
+    serial: &str,
+) -> Child {
     let mut command = Command::new("sh");
     command
         .arg("-c")
@@ -517,7 +522,7 @@ fn run_installer(from: &str, server_env: Option<&str>, home: &Path, serial: &str
 }
 
 /// Reads a child's output as it comes.
-fn collect(child: &mut Child) -> Arc<Mutex<String>> {
+pub(crate) fn collect(child: &mut Child) -> Arc<Mutex<String>> {
     let seen = Arc::new(Mutex::new(String::new()));
     for pipe in [
         child

@@ -174,6 +174,10 @@ impl TestApp {
             && !path.starts_with("/readyz")
             && !path.starts_with("/metrics")
             && !path.starts_with("/ws/")
+            // Agent builds and the installers are served at the root (the list of builds is
+            // the API's `/agent/releases`).
+            && !path.starts_with("/agent/releases/")
+            && !path.starts_with("/install.")
         {
             format!("{}/api/v1{path}", self.address)
         } else {

@@ -1,0 +1,119 @@
+//! The agent a streamer installs (issue "The edge agent a streamer installs in one minute").
+//! Run with `cargo bench --bench agent` (a release build: the installer and the updates move
+//! the real ~40 MB binary). Prints, over `RUNS` runs each:
+//!   - `install.sh` → the first command at the board emulator: the script downloads and
+//!     checks the build, pairs (the approval is sent the moment the code shows), the installed
+//!     agent starts, and a command is acked `done` by the board;
+//!   - an update: from the agent's start to it running the new signed build, connected again
+//!     (download, hash and signature check, trial run, swap, restart, hello).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/agent_edge.rs"]
+#[allow(dead_code, unused_imports)]
+mod agent_edge;
+#[path = "../tests/api/agents.rs"]
+#[allow(dead_code, unused_imports)]
+mod agents;
+#[path = "../tests/api/board.rs"]
+#[allow(dead_code)]
+mod board;
+#[path = "../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+#[path = "../tests/api/mqtt.rs"]
+#[allow(dead_code, unused_imports)]
+mod mqtt;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use agent_edge::{
+    NEW_VERSION, UPDATE_LIMIT, collect, key, rig, run_installer, sign_build, stop, within,
+};
+use serde_json::json;
+
+const RUNS: usize = 5;
+
+fn report(label: &str, mut runs: Vec<Duration>) {
+    runs.sort();
+    println!(
+        "{label}: median {} ms, best {} ms, worst {} ms ({} runs)",
+        runs[runs.len() / 2].as_millis(),
+        runs[0].as_millis(),
+        runs[runs.len() - 1].as_millis(),
+        runs.len()
+    );
+}
+
+async fn install_once() -> Duration {
+    let mut r = rig("").await;
+    sign_build(r.releases.path(), &key(), env!("CARGO_PKG_VERSION"), "");
+    let home = r.dir.path().to_path_buf();
+    let started = Instant::now();
+    let mut child = run_installer(&r.app.address, None, &home, &r.pty.agent_end());
+    let out = collect(&mut child);
+    let code = within(UPDATE_LIMIT, "the code", || async {
+        let text = out.lock().clone();
+        text.split("Pairing code: ")
+            .nth(1)
+            .map(|rest| rest.chars().take(9).collect::<String>())
+    })
+    .await;
+    r.app
+        .post(
+            &format!("/workspaces/{}/pairings", r.ws),
+            &r.owner.token,
+            json!({"code": code, "device_id": r.dev}),
+        )
+        .await
+        .expect(200);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{}", out.lock());
+    let agent = Command::new(home.join(".livectl/bin/livectl"))
+        .args(["agent", "--status-addr", "", "--config"])
+        .arg(home.join(".livectl/agent.toml"))
+        .env("HOME", &home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    r.command_reaches_the_board().await;
+    let took = started.elapsed();
+    stop(agent);
+    took
+}
+
+async fn update_once() -> Duration {
+    let r = rig(NEW_VERSION).await;
+    let key = key();
+    sign_build(r.releases.path(), &key, NEW_VERSION, "\nbench build\n");
+    let exe = agent_edge::binary_in(r.dir.path());
+    let config = r.agent_toml(&r.app.address, &key.public().text(), 60);
+    let started = Instant::now();
+    let child = r.spawn(&exe, &config);
+    r.update_state("updated", |s| s.starts_with("updated from"))
+        .await;
+    let took = started.elapsed();
+    stop(child);
+    took
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    actix_web::rt::System::new().block_on(async {
+        let mut installs = Vec::new();
+        let mut updates = Vec::new();
+        for _ in 0..RUNS {
+            installs.push(install_once().await);
+            updates.push(update_once().await);
+        }
+        report("install.sh → first command at the board", installs);
+        report(
+            "update: start → running the new signed build, connected",
+            updates,
+        );
+    });
+}
