@@ -150,8 +150,9 @@ fn server_url(req: &HttpRequest, state: &AppState) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
+/// No installer without a key to check builds with (404: there is nothing to install yet).
 fn no_key() -> AppError {
-    AppError::Unavailable(
+    AppError::NotFound(
         "this server has no signed agent build yet: its operator runs `livectl release keygen` \
          and `livectl release sign` first"
             .into(),
@@ -160,7 +161,7 @@ fn no_key() -> AppError {
 
 /// `curl -fsSL https://server/install.sh | sh`: downloads the agent for this computer,
 /// checks its signature, and starts pairing.
-#[utoipa::path(tag = "releases", responses((status = 200, description = "a POSIX shell script", content_type = "text/x-shellscript"), (status = 503, description = "no release key yet")))]
+#[utoipa::path(tag = "releases", responses((status = 200, description = "a POSIX shell script", content_type = "text/x-shellscript"), (status = 404, description = "no release key yet: nothing to install")))]
 #[get("/install.sh")]
 pub async fn install_sh(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let key = state.releases.public_key().ok_or_else(no_key)?;
@@ -177,7 +178,7 @@ pub async fn install_sh(req: HttpRequest, state: web::Data<AppState>) -> AppResu
 }
 
 /// `irm https://server/install.ps1 | iex` on Windows.
-#[utoipa::path(tag = "releases", responses((status = 200, description = "a PowerShell script", content_type = "text/plain"), (status = 503, description = "no release key yet")))]
+#[utoipa::path(tag = "releases", responses((status = 200, description = "a PowerShell script", content_type = "text/plain"), (status = 404, description = "no release key yet: nothing to install")))]
 #[get("/install.ps1")]
 pub async fn install_ps1(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let key = state.releases.public_key().ok_or_else(no_key)?;

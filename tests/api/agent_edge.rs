@@ -636,7 +636,14 @@ async fn install_sh_refuses_a_build_its_key_did_not_sign() {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 503);
+    assert_eq!(answer.status(), 404);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("livectl release sign")
+    );
 }
 
 // ---- the service ---------------------------------------------------------------------------
