@@ -24,13 +24,9 @@ mod helpers;
 #[allow(dead_code, unused_imports)]
 mod mqtt;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use agent_edge::{
-    NEW_VERSION, UPDATE_LIMIT, collect, key, rig, run_installer, sign_build, stop, within,
-};
-use serde_json::json;
+use agent_edge::{NEW_VERSION, key, rig, sign_build, stop};
 
 const RUNS: usize = 5;
 
@@ -45,45 +41,12 @@ fn report(label: &str, mut runs: Vec<Duration>) {
     );
 }
 
-async fn install_once() -> Duration {
+async fn install_once() -> (Duration, Duration) {
     let mut r = rig("").await;
-    sign_build(r.releases.path(), &key(), env!("CARGO_PKG_VERSION"), "");
-    let home = r.dir.path().to_path_buf();
-    let started = Instant::now();
-    let mut child = run_installer(&r.app.address, None, &home, &r.pty.agent_end());
-    let out = collect(&mut child);
-    let code = within(UPDATE_LIMIT, "the code", || async {
-        let text = out.lock().clone();
-        text.split("Pairing code: ")
-            .nth(1)
-            .map(|rest| rest.chars().take(9).collect::<String>())
-    })
-    .await;
-    r.app
-        .post(
-            &format!("/workspaces/{}/pairings", r.ws),
-            &r.owner.token,
-            json!({"code": code, "device_id": r.dev}),
-        )
-        .await
-        .expect(200);
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{}", out.lock());
-    let agent = Command::new(home.join(".livectl/bin/livectl"))
-        .args(["agent", "--status-addr", "", "--config"])
-        .arg(home.join(".livectl/agent.toml"))
-        .env("HOME", &home)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    r.command_reaches_the_board().await;
-    let took = started.elapsed();
-    stop(agent);
-    took
+    let key = key();
+    sign_build(r.releases.path(), &key, env!("CARGO_PKG_VERSION"), "");
+    let installed = agent_edge::install_to_first_command(&mut r, &key).await;
+    (installed.code_shown, installed.first_command)
 }
 
 async fn update_once() -> Duration {
@@ -104,13 +67,21 @@ async fn update_once() -> Duration {
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     actix_web::rt::System::new().block_on(async {
-        let mut installs = Vec::new();
-        let mut updates = Vec::new();
+        let (mut codes, mut installs, mut updates) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..RUNS {
-            installs.push(install_once().await);
+            let (code, first) = install_once().await;
+            codes.push(code);
+            installs.push(first);
             updates.push(update_once().await);
         }
-        report("install.sh → first command at the board", installs);
+        report(
+            "install.sh → the pairing code shown (download and signature checked)",
+            codes,
+        );
+        report(
+            "install.sh → first command at the board (approved at once)",
+            installs,
+        );
         report(
             "update: start → running the new signed build, connected",
             updates,

@@ -221,14 +221,23 @@ pub fn install(config: &Path) -> anyhow::Result<String> {
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     let path_text = path.to_string_lossy().into_owned();
     let started = match manager {
+        // Restarted, not just started: a second pairing added a binding the running agent
+        // has not read yet.
         Manager::Systemd => run("systemctl", &["--user", "daemon-reload"])
-            .and_then(|_| run("systemctl", &["--user", "enable", "--now", UNIT_NAME])),
-        Manager::Launchd => run("launchctl", &["load", "-w", &path_text]),
+            .and_then(|_| run("systemctl", &["--user", "enable", UNIT_NAME]))
+            .and_then(|_| run("systemctl", &["--user", "restart", UNIT_NAME])),
+        Manager::Launchd => {
+            let _ = run("launchctl", &["unload", &path_text]);
+            run("launchctl", &["load", "-w", &path_text])
+        }
         Manager::TaskScheduler => run(
             "schtasks",
             &["/Create", "/TN", TASK_NAME, "/XML", &path_text, "/F"],
         )
-        .and_then(|_| run("schtasks", &["/Run", "/TN", TASK_NAME])),
+        .and_then(|_| {
+            let _ = run("schtasks", &["/End", "/TN", TASK_NAME]);
+            run("schtasks", &["/Run", "/TN", TASK_NAME])
+        }),
     };
     let mut said = format!(
         "installed {} (runs {} agent --config {}); log: {}",

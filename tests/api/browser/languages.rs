@@ -77,6 +77,7 @@ async fn every_page_speaks_vietnamese_and_english() {
         format!("/w/{ws}/devices"),
         format!("/w/{ws}/devices/new"),
         format!("/w/{ws}/devices/{device}"),
+        format!("/w/{ws}/devices/pair"),
         format!("/w/{ws}/rules"),
         format!("/w/{ws}/rules/new"),
         format!("/w/{ws}/commands"),
