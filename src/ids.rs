@@ -19,6 +19,7 @@ pub mod prefix {
     pub const AGENT_TOKEN: &str = "at";
     pub const AUDIT: &str = "aud";
     pub const PAIRING: &str = "pair";
+    pub const PRESET: &str = "game";
 }
 
 pub fn new_id(prefix: &str) -> String {

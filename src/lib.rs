@@ -21,6 +21,7 @@ pub mod ids;
 pub mod live;
 pub mod mqtt;
 pub mod pairing;
+pub mod presets;
 pub mod protocol;
 pub mod release;
 pub mod rules;

@@ -259,6 +259,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    presets (id) {
+        id -> Text,
+        workspace_id -> Text,
+        kind -> Text,
+        name -> Text,
+        config -> Text,
+        rule_ids -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
     users,
@@ -279,4 +291,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tiktok_credentials,
     event_traces,
     agent_pairings,
+    presets,
 );

@@ -61,6 +61,28 @@ pub struct When {
     pub user: Option<String>,
 }
 
+impl When {
+    /// `event` with no other condition.
+    pub fn of(event: &str) -> When {
+        When {
+            event: event.to_owned(),
+            contains: None,
+            equals: None,
+            starts_with: None,
+            any_of: None,
+            regex: None,
+            gift_name: None,
+            gift_id: None,
+            min_diamonds: None,
+            min_count: None,
+            every: None,
+            unit: None,
+            viewers_at_least: None,
+            user: None,
+        }
+    }
+}
+
 /// What a rule does, as accepted on input (the seed's short form included).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

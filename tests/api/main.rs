@@ -23,6 +23,7 @@ mod nodes;
 mod operations;
 mod pairing;
 mod permissions;
+mod presets;
 mod proxy;
 mod redis_bus;
 mod rules;

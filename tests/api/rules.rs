@@ -9,16 +9,16 @@ use serde_json::{Value, json};
 use crate::agents::{Agent, connect_agent, device, next_json, send_json, wait_command};
 use crate::helpers::{TestApp, TestUser, eventually, spawn_app, spawn_app_with};
 
-struct Setup {
-    app: TestApp,
-    owner: TestUser,
-    ws: String,
-    ls: String,
-    dev: String,
-    agent: Agent,
+pub(crate) struct Setup {
+    pub(crate) app: TestApp,
+    pub(crate) owner: TestUser,
+    pub(crate) ws: String,
+    pub(crate) ls: String,
+    pub(crate) dev: String,
+    pub(crate) agent: Agent,
 }
 
-async fn setup_with(adjust: impl FnOnce(&mut livectl::config::Settings)) -> Setup {
+pub(crate) async fn setup_with(adjust: impl FnOnce(&mut livectl::config::Settings)) -> Setup {
     let app = spawn_app_with(adjust).await;
     let owner = app.user("owner").await;
     let ws = app.workspace(&owner, "Rules").await;
@@ -42,7 +42,7 @@ async fn setup_with(adjust: impl FnOnce(&mut livectl::config::Settings)) -> Setu
     }
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     setup_with(|_| {}).await
 }
 
@@ -60,7 +60,7 @@ impl Setup {
         rule["id"].as_str().unwrap().to_owned()
     }
 
-    async fn inject(&self, event: Value) -> String {
+    pub(crate) async fn inject(&self, event: Value) -> String {
         let r = self
             .app
             .post(
@@ -78,7 +78,7 @@ impl Setup {
     }
 
     /// The next command frame, acknowledged as done.
-    async fn expect_command(&mut self) -> Value {
+    pub(crate) async fn expect_command(&mut self) -> Value {
         let frame = next_json(&mut self.agent.socket)
             .await
             .expect("a command frame");
@@ -91,7 +91,7 @@ impl Setup {
         frame
     }
 
-    async fn expect_nothing(&mut self) {
+    pub(crate) async fn expect_nothing(&mut self) {
         let more = tokio::time::timeout(
             Duration::from_millis(250),
             next_json(&mut self.agent.socket),
