@@ -28,9 +28,10 @@ pub struct RegisterRequest {
     /// 8 to 72 bytes (UTF-8), not only spaces, no NUL.
     #[schema(max_length = 72)]
     pub password: String,
-    /// 1 to 100 characters once trimmed; defaults to the email's local part.
+    /// Up to 100 characters once trimmed; absent, empty or only spaces: the email's local
+    /// part (the dashboard's form sends an empty field when left blank).
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 

@@ -215,6 +215,7 @@ fn rule(
             duration_ms,
             duration: None,
             params: None,
+            scale: None,
         },
         cooldown_ms: None,
         per_user_cooldown_ms: None,

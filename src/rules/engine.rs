@@ -269,7 +269,7 @@ impl RuleEngine {
                     workspace_id: event.workspace_id.clone(),
                     device_id: rule.then.device_id.clone(),
                     cmd: rule.then.command.clone(),
-                    duration_ms: rule.then.duration_ms,
+                    duration_ms: rule.then.duration_for(&event.kind),
                     params: rule.then.params.clone(),
                     rule_id: Some(rule.id.clone()),
                     event_id: Some(event.id.clone()),

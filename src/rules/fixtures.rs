@@ -21,6 +21,7 @@ pub fn rule(id: &str, when: &str, cooldown_ms: i64, per_user_cooldown_ms: i64) -
             command: "LED_ON".into(),
             duration_ms: 100,
             params: serde_json::json!({}),
+            scale: None,
         })
         .expect("serialises"),
         cooldown_ms,

@@ -95,6 +95,57 @@ pub struct ThenInput {
     pub duration: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub params: Option<Value>,
+    /// One command whose duration grows with the event (10 roses → 10 s) instead of one per
+    /// unit; `duration_ms` is then unused.
+    pub scale: Option<Scale>,
+}
+
+/// What a scaled command's duration counts (`games.md` § Rule options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleUnit {
+    /// A gift's streak length.
+    RepeatCount,
+    /// A gift's `total_diamonds`.
+    Diamonds,
+    /// A like burst's `count`.
+    Likes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    /// Milliseconds per unit, 1 to 600000.
+    pub per_unit_ms: i64,
+    pub unit: ScaleUnit,
+    /// The cap, at most the device's maximum.
+    pub max_ms: i64,
+}
+
+impl Scale {
+    /// The duration for an event: units × `per_unit_ms`, capped by `max_ms` (at least one
+    /// unit's worth, never more than the cap).
+    pub fn duration_ms(&self, event: &crate::protocol::EventKind) -> i64 {
+        use crate::protocol::EventKind;
+        let units = match (self.unit, event) {
+            (ScaleUnit::RepeatCount, EventKind::Gift { repeat_count, .. }) => *repeat_count,
+            (ScaleUnit::Diamonds, EventKind::Gift { total_diamonds, .. }) => *total_diamonds,
+            (ScaleUnit::Likes, EventKind::Like { count, .. }) => *count,
+            _ => 1,
+        };
+        units
+            .max(1)
+            .saturating_mul(self.per_unit_ms)
+            .min(self.max_ms)
+    }
+
+    /// The event a scale can count.
+    pub fn event(&self) -> &'static str {
+        match self.unit {
+            ScaleUnit::RepeatCount | ScaleUnit::Diamonds => "gift",
+            ScaleUnit::Likes => "like",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -104,6 +155,16 @@ pub struct Then {
     pub duration_ms: i64,
     #[schema(value_type = Object)]
     pub params: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
+}
+
+impl Then {
+    /// The command's duration for this event.
+    pub fn duration_for(&self, event: &crate::protocol::EventKind) -> i64 {
+        self.scale
+            .map_or(self.duration_ms, |scale| scale.duration_ms(event))
+    }
 }
 
 /// A rule as written by a client (no id).
@@ -430,6 +491,17 @@ pub fn validate(conn: &mut DbConnection, ws: &str, input: RuleInput) -> AppResul
     }
     let device = resolve_device(conn, ws, input.then.device_id.as_deref())?;
     let then = validate_then(&input.then, &device)?;
+    if let Some(scale) = &then.scale
+        && scale.event() != event
+    {
+        return Err(AppError::invalid(
+            "then.scale.unit",
+            format!(
+                "counts {} events, and this rule fires on {event}",
+                scale.event()
+            ),
+        ));
+    }
     Ok(ValidRule {
         livestream_id: input.livestream_id,
         name,
@@ -507,11 +579,26 @@ fn validate_then(then: &ThenInput, device: &Device) -> AppResult<Then> {
             ));
         }
     };
+    if let Some(scale) = &then.scale {
+        if !(1..=crate::devices::model::LIMIT_MAX_DURATION_MS).contains(&scale.per_unit_ms) {
+            return Err(AppError::invalid(
+                "then.scale.per_unit_ms",
+                "must be 1 to 600000",
+            ));
+        }
+        if scale.max_ms < 1 || scale.max_ms > device.max_duration_ms {
+            return Err(AppError::invalid(
+                "then.scale.max_ms",
+                crate::i18n::t1("v-duration-max", "max", device.max_duration_ms),
+            ));
+        }
+    }
     Ok(Then {
         device_id: device.id.clone(),
         command,
         duration_ms,
         params,
+        scale: then.scale,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::context::AppState;
 use crate::devices::model::DeviceRow;
 use crate::error::AppError;
 use crate::protocol::EVENT_TYPES;
-use crate::rules::model::{RuleInput, ThenInput, Unit, When};
+use crate::rules::model::{RuleInput, Scale, ScaleUnit, ThenInput, Unit, When};
 use crate::rules::routes::{create, dry_run};
 use crate::web::control_room::TestForm;
 use crate::web::control_room::{Board, with_board};
@@ -91,6 +91,13 @@ pub struct RuleForm {
     pub command: String,
     #[serde(default)]
     pub duration_ms: String,
+    /// Scale the duration with the event: ms per unit (empty: no scaling), the unit, the cap.
+    #[serde(default)]
+    pub scale_per_unit_ms: String,
+    #[serde(default)]
+    pub scale_unit: String,
+    #[serde(default)]
+    pub scale_max_ms: String,
     #[serde(default)]
     pub cooldown_ms: String,
     #[serde(default)]
@@ -126,6 +133,8 @@ impl RuleForm {
         let every = num("every", &self.every);
         let viewers_at_least = num("viewers_at_least", &self.viewers_at_least);
         let duration_ms = num("duration_ms", &self.duration_ms);
+        let scale_per_unit_ms = num("scale_per_unit_ms", &self.scale_per_unit_ms);
+        let scale_max_ms = num("scale_max_ms", &self.scale_max_ms);
         let cooldown_ms = num("cooldown_ms", &self.cooldown_ms);
         let per_user_cooldown_ms = num("per_user_cooldown_ms", &self.per_user_cooldown_ms);
         let priority = num("priority", &self.priority);
@@ -136,6 +145,33 @@ impl RuleForm {
             "diamonds" => Some(Unit::Diamonds),
             _ => {
                 errors.insert("unit".to_owned(), "events, likes or diamonds".to_owned());
+                None
+            }
+        };
+        let scale_unit = match self.scale_unit.trim() {
+            "" | "repeat_count" => ScaleUnit::RepeatCount,
+            "diamonds" => ScaleUnit::Diamonds,
+            "likes" => ScaleUnit::Likes,
+            _ => {
+                errors.insert(
+                    "scale_unit".to_owned(),
+                    "repeat_count, diamonds or likes".to_owned(),
+                );
+                ScaleUnit::RepeatCount
+            }
+        };
+        let scale = match (scale_per_unit_ms, scale_max_ms) {
+            (None, _) => None,
+            (Some(per_unit_ms), Some(max_ms)) => Some(Scale {
+                per_unit_ms,
+                unit: scale_unit,
+                max_ms,
+            }),
+            (Some(_), None) => {
+                errors.insert(
+                    "scale_max_ms".to_owned(),
+                    "a scaled command needs its longest duration".to_owned(),
+                );
                 None
             }
         };
@@ -189,6 +225,7 @@ impl RuleForm {
                 duration_ms,
                 duration: None,
                 params: None,
+                scale,
             },
             cooldown_ms,
             per_user_cooldown_ms,

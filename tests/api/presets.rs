@@ -210,3 +210,48 @@ async fn a_game_is_refused_by_its_own_fields_and_made_whole_or_not_at_all() {
         .await
         .expect(403);
 }
+
+/// `then.scale`: a streak of roses becomes one longer command, never past its cap (which is
+/// never past the device's maximum), instead of one command per rose.
+#[actix_web::test]
+async fn a_scaled_gift_is_one_command_as_long_as_the_streak_up_to_its_cap() {
+    let mut s = setup().await;
+    let rule = |scale: Value| {
+        json!({"name": "Roses", "when": {"event": "gift", "gift_name": "Rose"},
+            "then": {"device_id": s.dev, "command": "LAMP_ON", "scale": scale}})
+    };
+    let too_long = s
+        .app
+        .post(
+            &format!("/workspaces/{}/rules", s.ws),
+            &s.owner.token,
+            rule(json!({"per_unit_ms": 500, "unit": "repeat_count", "max_ms": 5000})),
+        )
+        .await
+        .expect(422);
+    assert!(too_long["details"]["fields"]["then.scale.max_ms"].is_string());
+    let wrong_unit = s
+        .app
+        .post(
+            &format!("/workspaces/{}/rules", s.ws),
+            &s.owner.token,
+            rule(json!({"per_unit_ms": 500, "unit": "likes", "max_ms": 3000})),
+        )
+        .await
+        .expect(422);
+    assert!(wrong_unit["details"]["fields"]["then.scale.unit"].is_string());
+    s.app
+        .post(
+            &format!("/workspaces/{}/rules", s.ws),
+            &s.owner.token,
+            rule(json!({"per_unit_ms": 500, "unit": "repeat_count", "max_ms": 3000})),
+        )
+        .await
+        .expect(201);
+    s.inject(gift("Rose", 5655, 1, 4)).await;
+    let frame = s.expect_command().await;
+    assert_eq!(frame["duration_ms"], 2000, "4 roses × 500 ms");
+    s.expect_nothing().await;
+    s.inject(gift("Rose", 5655, 1, 10)).await;
+    assert_eq!(s.expect_command().await["duration_ms"], 3000, "capped");
+}
