@@ -810,3 +810,35 @@ rf-scale-repeat = each gift in the streak
 rf-scale-diamonds = each diamond
 rf-scale-likes = each like
 rf-scale-max = Longest, in ms
+
+page-presets = Preset games
+presets-intro = Ready games made of ordinary rules: make one in a few clicks, then edit its rules like any other.
+presets-games = Games in this workspace
+presets-none = No game yet.
+presets-rules = { $count ->
+    [one] 1 rule
+   *[other] { $count } rules
+}
+presets-kind-gift_action = gift → action
+presets-kind-goal = community goal
+presets-kind-vote = vote
+presets-kind-queue = queue
+presets-kind-wheel = wheel
+presets-delete = Remove
+presets-delete-why = Removes the game and its rules: they stop firing at once.
+presets-why-not = Only owners and admins make or remove games.
+presets-no-device = A game drives a device: add one first.
+presets-gift-title = Gift → action
+presets-gift-intro = Each gift runs its command on the device, for its duration (in ms).
+presets-device = Device
+presets-gift = Gift name
+presets-command = Command
+presets-make = Make the game
+presets-goal-title = Community goal
+presets-goal-intro = The room's likes, diamonds or comments fill a goal; when it is reached the device runs the command, and the goal starts again.
+presets-goal-unit = What fills it
+presets-likes = likes
+presets-diamonds = diamonds
+presets-comments = comments
+presets-target = Goal
+rules-presets-link = Start from a preset game

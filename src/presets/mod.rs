@@ -4,6 +4,8 @@
 //!
 //! - `model`: the game as written, checked, turned into rules; the `presets` table.
 //! - `routes`: list, make, remove.
+//! - `pages`: the dashboard's page of games.
 
 pub mod model;
+pub mod pages;
 pub mod routes;

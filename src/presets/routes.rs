@@ -162,8 +162,14 @@ pub async fn delete_preset(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageRules).await?;
-    let row: PresetRow = scope.find(&id).await?;
+    delete(&state, &caller, &ws, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a game and its rules (API and dashboard).
+pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> AppResult<()> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageRules).await?;
+    let row: PresetRow = scope.find(id).await?;
     let rule_ids = row.rule_ids.get().clone();
     let removed = rule_ids.clone();
     scope
@@ -180,6 +186,6 @@ pub async fn delete_preset(
             Ok(((), note))
         })
         .await?;
-    reload(&state, scope.workspace_id(), &rule_ids).await;
-    Ok(HttpResponse::NoContent().finish())
+    reload(state, scope.workspace_id(), &rule_ids).await;
+    Ok(())
 }

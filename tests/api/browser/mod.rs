@@ -18,6 +18,7 @@ mod members;
 mod owner_pages;
 mod pages;
 mod pairing;
+mod presets;
 mod session;
 mod usage;
 
