@@ -293,29 +293,47 @@ struct Relay {
 }
 
 impl Relay {
-    async fn start(target: &str) -> Relay {
+    async fn start(target: &str, last_after_download: bool) -> Relay {
         let mut relay = Relay {
             port: 0,
             target: target.trim_start_matches("http://").to_owned(),
             accept: None,
             links: Arc::default(),
         };
-        relay.open().await;
+        relay.open(last_after_download).await;
         relay
     }
 
-    async fn open(&mut self) {
+    /// Relays every connection. With `last_after_download`, the connection that asks for a
+    /// build is the last one let through (the listener closes behind it): whatever connects
+    /// afterwards, the new build first, finds nothing, however late the test looks.
+    async fn open(&mut self, last_after_download: bool) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
         self.port = listener.local_addr().unwrap().port();
         let (target, links) = (self.target.clone(), self.links.clone());
         self.accept = Some(tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                const DOWNLOAD: &[u8] = b"GET /agent/releases/";
+                let mut first = [0u8; 64];
+                let mut seen = 0;
+                // The request line may come in pieces: look until it is long enough.
+                for _ in 0..100 {
+                    seen = inbound.peek(&mut first).await.unwrap_or(0);
+                    if seen >= DOWNLOAD.len() || seen == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                let download = first[..seen].starts_with(DOWNLOAD);
                 let target = target.clone();
                 links.lock().push(tokio::spawn(async move {
                     if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 }));
+                if last_after_download && download {
+                    return;
+                }
             }
         }));
     }
@@ -341,15 +359,19 @@ async fn a_new_build_that_cannot_reach_the_server_is_rolled_back_and_not_tried_a
     let new_sha = sign_build(r.releases.path(), &key, NEW_VERSION, "\nunlucky build\n");
     let exe = binary_in(r.dir.path());
     let own_sha = sha256_of_file(&exe).unwrap();
-    let mut relay = Relay::start(&r.app.address).await;
+    let mut relay = Relay::start(&r.app.address, true).await;
     let config = r.agent_toml(&relay.url(), &key.public().text(), 3);
     let child = r.spawn(&exe, &config);
-    // The old build has put the new one in place and is restarting into it: the network
-    // goes away before the new build can say hello.
+    // The old build downloads the new one (the relay lets nothing through after that), puts
+    // it in place and restarts into it: the new build cannot say hello.
     within(UPDATE_LIMIT, "the new build on trial", || async {
         (update_record(r.dir.path())["phase"] == "trial").then_some(())
     })
     .await;
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", relay.port)).is_err(),
+        "nothing gets through after the download"
+    );
     relay.cut();
     within(UPDATE_LIMIT, "the rollback", || async {
         (update_record(r.dir.path())["phase"] == "rolled_back").then_some(())
@@ -363,7 +385,7 @@ async fn a_new_build_that_cannot_reach_the_server_is_rolled_back_and_not_tried_a
     assert!(exe.with_file_name("livectl.failed").exists());
     let record = update_record(r.dir.path());
     assert_eq!(record["refused"], json!([new_sha]));
-    relay.open().await;
+    relay.open(false).await;
     let state = r
         .update_state("the previous build back online", |s| {
             s.starts_with("rolled back")
