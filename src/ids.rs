@@ -20,6 +20,7 @@ pub mod prefix {
     pub const AUDIT: &str = "aud";
     pub const PAIRING: &str = "pair";
     pub const PRESET: &str = "game";
+    pub const OVERLAY_TOKEN: &str = "ovt";
 }
 
 pub fn new_id(prefix: &str) -> String {

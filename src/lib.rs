@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod ids;
 pub mod live;
 pub mod mqtt;
+pub mod overlay;
 pub mod pairing;
 pub mod presets;
 pub mod protocol;

@@ -271,6 +271,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    overlay_tokens (id) {
+        id -> Text,
+        workspace_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
     users,
@@ -292,4 +303,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_traces,
     agent_pairings,
     presets,
+    overlay_tokens,
 );

@@ -22,6 +22,9 @@ pub const APP_JS: &Asset = &generated::APP_JS;
 pub const APP_CSS: &Asset = &generated::APP_CSS;
 pub const ICON: &Asset = &generated::ICON_SVG;
 pub const MANIFEST: &Asset = &generated::MANIFEST_WEBMANIFEST;
+/// The viewer overlay's look and its once-a-second refresh.
+pub const OVERLAY_CSS: &Asset = &generated::OVERLAY_CSS;
+pub const OVERLAY_JS: &Asset = &generated::OVERLAY_JS;
 
 /// `GET /static/{name}.{hash}.{ext}`.
 pub async fn serve(req: HttpRequest) -> HttpResponse {

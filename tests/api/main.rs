@@ -21,6 +21,7 @@ mod livestreams;
 mod mqtt;
 mod nodes;
 mod operations;
+mod overlay;
 mod pairing;
 mod permissions;
 mod presets;

@@ -73,7 +73,7 @@ impl Setup {
         r["event_id"].as_str().unwrap().to_owned()
     }
 
-    async fn comment(&self, text: &str, user: &str) -> String {
+    pub(crate) async fn comment(&self, text: &str, user: &str) -> String {
         self.inject(json!({"event_type": "comment", "payload": {"text": text, "user": {"id": user, "unique_id": user, "nickname": user}}})).await
     }
 

@@ -15,6 +15,7 @@ mod journey;
 mod kill_switch;
 mod languages;
 mod members;
+mod overlay;
 mod owner_pages;
 mod pages;
 mod pairing;
