@@ -71,13 +71,17 @@ async fn an_overlay_token_opens_a_read_only_page_until_it_is_revoked() {
     // An action shows in the panel.
     s.inject(json!({"event_type": "gift", "payload": {"gift_id": 5655, "gift_name": "Rose", "diamond_count": 1, "repeat_count": 1, "total_diamonds": 1}})).await;
     s.expect_command().await;
-    let panel = page(format!("/overlay/{token}/panel"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    // The command's row is written a moment after its frame leaves: wait for it.
+    let panel_url = format!("/overlay/{token}/panel");
+    let panel = crate::helpers::eventually("the action on the panel", || {
+        let answer = page(panel_url.clone());
+        async move {
+            let panel = answer.await.text().await.ok()?;
+            panel.contains("id=\"overlay-actions\"").then_some(panel)
+        }
+    })
+    .await;
     assert!(panel.contains("LAMP_ON"), "{panel}");
-    assert!(panel.contains("id=\"overlay-actions\""));
 
     // Members who may not manage rules make no token; a revoked token is 404 at once.
     let viewer = s.app.user("viewer").await;
