@@ -15,6 +15,8 @@ use crate::pairing::seal::Opener;
 
 /// A network hiccup while waiting is retried this often before giving up.
 const POLL_RETRY: Duration = Duration::from_secs(2);
+/// The longest a pairing can still deliver a token: the code's 10 minutes, then as long again.
+const WAIT_AT_MOST: Duration = Duration::from_secs(20 * 60);
 
 #[derive(Debug, Clone)]
 pub struct PairOptions {
@@ -163,8 +165,15 @@ pub async fn pair(options: &PairOptions, out: &mut dyn std::io::Write) -> anyhow
 
 async fn wait(client: &reqwest::Client, server: &str, started: &Started) -> anyhow::Result<Status> {
     let every = Duration::from_millis(started.poll_after_ms.clamp(200, 10_000));
+    // The code lives 10 minutes (and as long again once approved): a server gone for longer
+    // than that cannot hand the token over any more.
+    let give_up = tokio::time::Instant::now() + WAIT_AT_MOST;
     loop {
         tokio::time::sleep(every).await;
+        anyhow::ensure!(
+            tokio::time::Instant::now() < give_up,
+            "the server stopped answering and the code has expired: run `livectl agent pair` again"
+        );
         let answer = client
             .get(format!("{server}/api/v1/agent/pairings/{}", started.id))
             .bearer_auth(&started.secret)

@@ -134,17 +134,19 @@ impl Rig {
         path
     }
 
-    pub(crate) fn spawn(&self, exe: &Path, config: &Path) -> Child {
+    pub(crate) fn spawn(&self, exe: &Path, config: &Path) -> Running {
         let log = std::fs::File::create(self.dir.path().join("agent.out")).unwrap();
-        Command::new(exe)
-            .args(["agent", "--config"])
-            .arg(config)
-            .env("HOME", self.dir.path())
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap()
+        Running(
+            Command::new(exe)
+                .args(["agent", "--config"])
+                .arg(config)
+                .env("HOME", self.dir.path())
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        )
     }
 
     async fn view(&self) -> Value {
@@ -202,11 +204,21 @@ impl Rig {
     }
 }
 
-pub(crate) fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+/// An agent process that is stopped (Ctrl-C, as a person would) when the test ends, also when
+/// it fails: a failed test must not leave an agent running.
+pub(crate) struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) fn stop(child: Running) {
+    drop(child);
 }
 
 pub(crate) fn update_record(dir: &Path) -> Value {
@@ -615,14 +627,16 @@ pub(crate) async fn install_to_first_command(r: &mut Rig, key: &SigningKey) -> I
     assert!(text.contains(&format!("release_key = \"{}\"", key.public().text())));
     // The installed agent, as the service would run it.
     let log = std::fs::File::create(home.join("agent.out")).unwrap();
-    let agent = Command::new(&exe)
-        .args(["agent", "--status-addr", "", "--config"])
-        .arg(&config)
-        .env("HOME", &home)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let agent = Running(
+        Command::new(&exe)
+            .args(["agent", "--status-addr", "", "--config"])
+            .arg(&config)
+            .env("HOME", &home)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
     r.command_reaches_the_board().await;
     let first_command = started.elapsed();
     stop(agent);
