@@ -67,7 +67,14 @@ async fn usage_shows_every_limit_and_counts_commands_live() {
     let phone = Browser::phone("history-phone").await;
     phone.sign_in(&app, &owner.email).await;
     let pages = [
-        "usage", "commands", "audit", "members", "api-keys", "settings",
+        "usage",
+        "commands",
+        "audit",
+        "members",
+        "api-keys",
+        "settings",
+        "presets",
+        "devices/pair",
     ]
     .map(|page| format!("/w/{ws}/{page}"))
     .into_iter()
@@ -79,7 +86,13 @@ async fn usage_shows_every_limit_and_counts_commands_live() {
         } else {
             phone.find("main h1").await;
         }
-        let page = path.rsplit('/').next().unwrap_or_default().to_owned();
+        let page = path
+            .split_once("/w/")
+            .map_or(path.as_str(), |(_, rest)| {
+                rest.split_once('/').map_or(rest, |(_, p)| p)
+            })
+            .trim_start_matches('/')
+            .replace('/', "-");
         let overflow = phone
             .eval("return document.documentElement.scrollWidth > window.innerWidth")
             .await;
