@@ -28,6 +28,7 @@ pub struct CommandRecord {
     pub issued_at: i64,
     pub expires_at: i64,
     pub acked_at: Option<i64>,
+    pub viewer: Option<String>,
 }
 
 impl CommandRecord {

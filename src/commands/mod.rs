@@ -1,6 +1,7 @@
 //! The command router, the kill switch, command history.
 
 pub mod history;
+pub mod lane;
 pub mod pages;
 pub mod record;
 pub mod remote;

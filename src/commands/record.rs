@@ -20,6 +20,8 @@ pub struct Outcome {
     pub detail: Option<String>,
     pub event_at: Option<i64>,
     pub acked_at: Option<i64>,
+    /// The viewer whose event caused it, as named to people (nickname, else @handle).
+    pub viewer: Option<String>,
 }
 
 const BUFFER: usize = 20_000;
@@ -116,6 +118,7 @@ fn write(conn: &mut crate::db::DbConnection, o: &Outcome) -> crate::error::AppRe
             commands::issued_at.eq(c.issued_at),
             commands::expires_at.eq(c.expires_at),
             commands::acked_at.eq(o.acked_at),
+            commands::viewer.eq(&o.viewer),
         ))
         .execute(conn)?;
     let kind = format!("command.{}", o.status.as_str());
@@ -123,7 +126,7 @@ fn write(conn: &mut crate::db::DbConnection, o: &Outcome) -> crate::error::AppRe
         conn,
         AuditEntry::system(&c.workspace_id, &kind).target(&c.id).details(serde_json::json!({
             "rule_id": c.rule_id, "event_id": c.event_id, "device_id": c.device_id, "cmd": c.cmd,
-            "status": o.status, "detail": o.detail,
+            "status": o.status, "detail": o.detail, "viewer": o.viewer,
             "event_to_issued_ms": o.event_at.map(|e| c.issued_at - e),
             "issued_to_ack_ms": o.acked_at.map(|a| a - c.issued_at),
         })),

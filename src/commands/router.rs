@@ -1,27 +1,29 @@
 //! The only way a command reaches hardware. For each command, in order: kill switch → device
-//! online → device rate limit → plan commands/minute → the device's queue (one at a time, in
-//! order) → sent with `expires_at` → wait for the ack (no ack in time = `failed`). A command is
-//! never sent twice and never queued for later.
+//! limits → device online → device rate limit → plan commands/minute → the device's line (its
+//! concurrency mode and the viewer's fair share, `lane.rs`) → its turn → sent with
+//! `expires_at` → wait for the ack (no ack in time = `failed`). A command is never sent twice
+//! and never kept past its turn: a queued command may wait for the commands ahead of it, and
+//! then for no longer than the command time to live.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::commands::lane::{LaneState, Ticket, Turn};
 
 use crate::clock::SharedClock;
 use crate::commands::record::{Outcome, Recorder};
 use crate::commands::shared_rate::{SharedRate, Verdict as SharedVerdict};
 use crate::devices::hub::{AgentHub, SendError};
-use crate::devices::model::Device;
+use crate::devices::model::{Concurrency, Device};
 use crate::ids::{new_id, prefix};
 use crate::protocol::{Ack, Command, CommandStatus, ServerFrame};
 use crate::telemetry::metrics::Metrics;
 use crate::workspaces::plans::Plan;
 
-/// Commands waiting for one device; more than this and the device is `busy`.
-const QUEUE_PER_DEVICE: usize = 16;
 const MINUTE_MS: i64 = 60_000;
 
 /// What the rule engine asks for.
@@ -36,6 +38,8 @@ pub struct Request {
     pub event_id: Option<String>,
     /// When the event happened (ms), for the event → issued latency.
     pub event_at: Option<i64>,
+    /// The viewer whose event caused it (fair share, history, the overlay).
+    pub viewer: Option<crate::protocol::EventUser>,
 }
 
 struct Job {
@@ -43,6 +47,50 @@ struct Job {
     event_at: Option<i64>,
     /// The device's and the plan's commands per minute, for the check across nodes.
     limits: Limits,
+    ticket: Ticket,
+    viewer: Option<crate::protocol::EventUser>,
+}
+
+impl Job {
+    /// How the viewer is named in the history and on the overlay.
+    fn viewer_name(&self) -> Option<String> {
+        self.viewer.as_ref().map(|u| {
+            if u.nickname.trim().is_empty() {
+                format!("@{}", u.unique_id)
+            } else {
+                u.nickname.clone()
+            }
+        })
+    }
+
+    /// Whose share of the device the command counts against.
+    fn viewer_key(&self) -> Option<&str> {
+        self.viewer
+            .as_ref()
+            .map(|u| {
+                if u.id.is_empty() {
+                    u.unique_id.as_str()
+                } else {
+                    u.id.as_str()
+                }
+            })
+            .filter(|k| !k.is_empty())
+    }
+}
+
+/// One device's line: its worker's inbox, its state, and the bell a `restart` rings.
+#[derive(Clone)]
+struct Lane {
+    tx: mpsc::UnboundedSender<Job>,
+    state: Arc<Mutex<LaneState>>,
+    wake: Arc<Notify>,
+}
+
+/// What the overlay shows of a device: busy until when, and how many wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceLoad {
+    pub busy_until: i64,
+    pub waiting: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -100,7 +148,7 @@ pub(crate) struct Inner {
     devices: RwLock<HashMap<String, Device>>,
     plans: RwLock<HashMap<String, Plan>>,
     kill: RwLock<HashMap<String, bool>>,
-    queues: Mutex<HashMap<String, mpsc::Sender<Job>>>,
+    lanes: Mutex<HashMap<String, Lane>>,
     pending: Mutex<HashMap<String, (String, oneshot::Sender<Ack>)>>,
     device_rate: Mutex<HashMap<String, Window>>,
     plan_rate: Mutex<HashMap<String, Window>>,
@@ -133,7 +181,7 @@ impl CommandRouter {
                 devices: RwLock::default(),
                 plans: RwLock::default(),
                 kill: RwLock::default(),
-                queues: Mutex::default(),
+                lanes: Mutex::default(),
                 pending: Mutex::default(),
                 device_rate: Mutex::default(),
                 plan_rate: Mutex::default(),
@@ -182,7 +230,7 @@ impl CommandRouter {
 
     pub fn remove_device(&self, device_id: &str) {
         self.inner.devices.write().remove(device_id);
-        self.inner.queues.lock().remove(device_id);
+        self.inner.lanes.lock().remove(device_id);
     }
 
     /// Forgets a deleted workspace's devices.
@@ -248,7 +296,7 @@ impl CommandRouter {
 
     // ---- the path ----
 
-    /// Takes a command through every check and into the device's queue. Never waits: the
+    /// Takes a command through every check and into the device's line. Never waits: the
     /// outcome is recorded (history, audit, metrics) when it is known.
     pub fn dispatch(&self, req: Request) -> String {
         let now = self.now_ms();
@@ -269,26 +317,70 @@ impl CommandRouter {
             command,
             event_at: req.event_at,
             limits: Limits::default(),
+            ticket: Ticket {
+                generation: 0,
+                start_by: now + self.inner.ttl_ms,
+                mode: Concurrency::Parallel,
+            },
+            viewer: req.viewer,
         };
-        match self.admit(&job) {
-            Ok(limits) => job.limits = limits,
+        let device = match self.admit(&job) {
+            Ok((limits, device)) => {
+                job.limits = limits;
+                device
+            }
+            Err((status, detail)) => {
+                self.finish(job, status, Some(detail), None);
+                return id;
+            }
+        };
+        let lane = self.lane_for(&req.device_id);
+        let admitted = lane.state.lock().admit(
+            &device,
+            job.viewer_key(),
+            job.command.duration_ms,
+            now,
+            self.inner.ttl_ms,
+        );
+        match admitted {
+            Ok(ticket) => job.ticket = ticket,
             Err((status, detail)) => {
                 self.finish(job, status, Some(detail), None);
                 return id;
             }
         }
-        let queue = self.queue_for(&req.device_id);
-        if let Err(err) = queue.try_send(job) {
-            let (job, detail) = match err {
-                mpsc::error::TrySendError::Full(job) => (job, "the device's queue is full"),
-                mpsc::error::TrySendError::Closed(job) => (job, "the device's queue is closed"),
-            };
-            self.finish(job, CommandStatus::Busy, Some(detail.into()), None);
+        if device.concurrency == Concurrency::Restart {
+            lane.wake.notify_one();
+        }
+        if let Err(mpsc::error::SendError(job)) = lane.tx.send(job) {
+            lane.state.lock().left(job.command.duration_ms);
+            self.finish(
+                job,
+                CommandStatus::Busy,
+                Some("the device's line is closed".into()),
+                None,
+            );
         }
         id
     }
 
-    fn admit(&self, job: &Job) -> Result<Limits, (CommandStatus, String)> {
+    /// How busy a device is, as this node sees it.
+    pub fn load(&self, device_id: &str) -> DeviceLoad {
+        self.inner
+            .lanes
+            .lock()
+            .get(device_id)
+            .map(|lane| {
+                let state = lane.state.lock();
+                DeviceLoad {
+                    busy_until: state.busy_until(),
+                    waiting: state.waiting(),
+                }
+            })
+            .unwrap_or_default()
+    }
+
+    fn admit(&self, job: &Job) -> Result<(Limits, Device), (CommandStatus, String)> {
         let c = &job.command;
         if self.kill_engaged(&c.workspace_id) {
             return Err((CommandStatus::Blocked, "the kill switch is engaged".into()));
@@ -338,34 +430,71 @@ impl CommandRouter {
         {
             return Err(over_plan(plan, limit));
         }
-        Ok(Limits {
+        let limits = Limits {
             device: device.max_commands_per_minute,
             plan: plan.limits().commands_per_minute.map(|l| (plan, l)),
-        })
+        };
+        Ok((limits, device))
     }
 
-    fn queue_for(&self, device_id: &str) -> mpsc::Sender<Job> {
-        let mut queues = self.inner.queues.lock();
-        if let Some(tx) = queues.get(device_id).filter(|tx| !tx.is_closed()) {
-            return tx.clone();
+    fn lane_for(&self, device_id: &str) -> Lane {
+        let mut lanes = self.inner.lanes.lock();
+        if let Some(lane) = lanes.get(device_id).filter(|l| !l.tx.is_closed()) {
+            return lane.clone();
         }
-        let (tx, rx) = mpsc::channel(QUEUE_PER_DEVICE);
-        queues.insert(device_id.to_owned(), tx.clone());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let lane = Lane {
+            tx,
+            state: Arc::default(),
+            wake: Arc::default(),
+        };
+        lanes.insert(device_id.to_owned(), lane.clone());
         let router = self.clone();
-        tokio::spawn(async move { router.drain(rx).await });
-        tx
+        let worker = lane.clone();
+        tokio::spawn(async move { router.drain(rx, worker).await });
+        lane
     }
 
-    /// One device's worker: one command at a time, in order.
-    async fn drain(self, mut rx: mpsc::Receiver<Job>) {
+    /// One device's worker: one command at a time, in order, each when its turn comes.
+    async fn drain(self, mut rx: mpsc::UnboundedReceiver<Job>, lane: Lane) {
+        // The worker holds the state and the bell, not the sender: the line closes once the
+        // router forgets the device.
+        let Lane { state, wake, tx } = lane;
+        drop(tx);
         while let Some(job) = rx.recv().await {
-            self.deliver(job).await;
+            loop {
+                let turn = state.lock().turn(job.ticket, self.now_ms());
+                match turn {
+                    Turn::Go => {
+                        self.deliver(job, &state).await;
+                        break;
+                    }
+                    Turn::Replaced => {
+                        state.lock().left(job.command.duration_ms);
+                        self.finish(
+                            job,
+                            CommandStatus::Busy,
+                            Some("replaced by a newer command (mode restart)".into()),
+                            None,
+                        );
+                        break;
+                    }
+                    Turn::Wait(ms) => {
+                        let ms = u64::try_from(ms).unwrap_or(0).max(1);
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                            _ = wake.notified() => {}
+                        }
+                    }
+                }
+            }
         }
     }
 
-    async fn deliver(&self, job: Job) {
-        let c = &job.command;
-        if self.now_ms() >= c.expires_at {
+    async fn deliver(&self, mut job: Job, state: &Mutex<LaneState>) {
+        state.lock().left(job.command.duration_ms);
+        let now = self.now_ms();
+        if now >= job.ticket.start_by {
             return self.finish(
                 job,
                 CommandStatus::Expired,
@@ -373,7 +502,10 @@ impl CommandRouter {
                 None,
             );
         }
-        // Engaged while this command waited in the queue.
+        // It goes now: it may arrive up to the time to live from now, never past its turn.
+        job.command.expires_at = job.ticket.start_by.min(now + self.inner.ttl_ms);
+        let c = &job.command;
+        // Engaged while this command waited in the line.
         if self.kill_engaged(&c.workspace_id) {
             return self.finish(
                 job,
@@ -428,24 +560,33 @@ impl CommandRouter {
             return self.finish(job, status, Some(detail.into()), None);
         }
         self.inner.metrics.commands_sent.inc();
+        let sent_at = self.now_ms();
+        let until = sent_at + c.duration_ms;
+        let before =
+            state
+                .lock()
+                .started(job.ticket.mode, c.duration_ms, job.viewer_name(), sent_at);
         let answer = tokio::time::timeout(self.inner.ack_timeout, rx).await;
         self.inner.pending.lock().remove(&job.command.id);
-        match answer {
+        let (status, detail, acked_at) = match answer {
             Ok(Ok(ack)) => {
                 let status = if ack.status == CommandStatus::Sent {
                     CommandStatus::Failed
                 } else {
                     ack.status
                 };
-                self.finish(job, status, ack.detail, Some(self.now_ms()));
+                (status, ack.detail, Some(self.now_ms()))
             }
-            _ => self.finish(
-                job,
+            _ => (
                 CommandStatus::Failed,
                 Some("no acknowledgement in time".into()),
                 None,
             ),
+        };
+        if status != CommandStatus::Done {
+            state.lock().not_run(until, before);
         }
+        self.finish(job, status, detail, acked_at);
     }
 
     /// To the device's connection on this node, else to the node that holds it.
@@ -501,7 +642,9 @@ impl CommandRouter {
         self.inner
             .metrics
             .record_command(status, acked_at.map(|t| t - job.command.issued_at));
+        let viewer = job.viewer_name();
         self.inner.recorder.record(Outcome {
+            viewer,
             command: job.command,
             status,
             detail,
@@ -550,6 +693,9 @@ mod tests {
             allowed_commands: vec!["LED_ON".into()],
             max_duration_ms: 5_000,
             max_commands_per_minute: 3,
+            concurrency: Concurrency::Queued,
+            max_queue: 16,
+            fair_share_pct: 100,
         });
         Fixture {
             router,
@@ -576,6 +722,12 @@ mod tests {
             },
             event_at: None,
             limits: Limits::default(),
+            ticket: Ticket {
+                generation: 0,
+                start_by: now + 2_000,
+                mode: Concurrency::Queued,
+            },
+            viewer: None,
         }
     }
 

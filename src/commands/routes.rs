@@ -142,6 +142,9 @@ pub struct CommandView {
     pub issued_at: i64,
     pub expires_at: i64,
     pub acked_at: Option<i64>,
+    /// The viewer whose event caused it (nickname, else @handle); absent for commands sent
+    /// by hand or caused by no one (a goal, a vote's end).
+    pub viewer: Option<String>,
     pub latency: Latency,
 }
 
@@ -164,6 +167,7 @@ impl From<CommandRecord> for CommandView {
             issued_at,
             expires_at,
             acked_at,
+            viewer,
             ..
         } = record;
         CommandView {
@@ -180,6 +184,7 @@ impl From<CommandRecord> for CommandView {
             issued_at,
             expires_at,
             acked_at,
+            viewer,
         }
     }
 }

@@ -130,6 +130,9 @@ diesel::table! {
         updated_at -> BigInt,
         agent_platform -> Nullable<Text>,
         agent_update -> Nullable<Text>,
+        concurrency -> Text,
+        max_queue -> Integer,
+        fair_share_pct -> Integer,
     }
 }
 
@@ -186,6 +189,7 @@ diesel::table! {
         issued_at -> BigInt,
         expires_at -> BigInt,
         acked_at -> Nullable<BigInt>,
+        viewer -> Nullable<Text>,
     }
 }
 

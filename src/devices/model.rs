@@ -16,11 +16,32 @@ pub const DEFAULT_MAX_DURATION_MS: i64 = 5_000;
 pub const LIMIT_MAX_DURATION_MS: i64 = 600_000;
 pub const DEFAULT_MAX_PER_MINUTE: i32 = 60;
 pub const LIMIT_MAX_PER_MINUTE: i32 = 6_000;
+/// Commands that may wait for one device in `queued` mode (`games.md` § Device modes).
+pub const DEFAULT_MAX_QUEUE: i32 = 16;
+pub const LIMIT_MAX_QUEUE: i32 = 16;
+pub const DEFAULT_FAIR_SHARE_PCT: i32 = 100;
 
 crate::text_enum! {
     pub enum Transport {
         Agent => "agent",
         Mqtt => "mqtt",
+    }
+}
+
+crate::text_enum! {
+    /// What a command for a device that is still running one does.
+    #[derive(Default)]
+    pub enum Concurrency {
+        /// Waits its turn (at most `max_queue` wait).
+        #[default]
+        Queued => "queued",
+        /// Is dropped as `busy`.
+        Single => "single",
+        /// Goes out at once; the waiting commands are dropped and the device's time restarts.
+        Restart => "restart",
+        /// Goes out at once, beside the running one (the board runs each output on its own
+        /// timer).
+        Parallel => "parallel",
     }
 }
 
@@ -40,6 +61,9 @@ pub struct DeviceRow {
     pub updated_at: i64,
     pub agent_platform: Option<String>,
     pub agent_update: Option<String>,
+    pub concurrency: Concurrency,
+    pub max_queue: i32,
+    pub fair_share_pct: i32,
 }
 
 /// A device's limits, as the router and the rule validation need them.
@@ -52,6 +76,21 @@ pub struct Device {
     pub allowed_commands: Vec<String>,
     pub max_duration_ms: i64,
     pub max_commands_per_minute: i64,
+    /// Absent in a message from a node of an older build: the defaults then apply.
+    #[serde(default)]
+    pub concurrency: Concurrency,
+    #[serde(default = "default_max_queue")]
+    pub max_queue: i64,
+    #[serde(default = "default_fair_share")]
+    pub fair_share_pct: i64,
+}
+
+fn default_max_queue() -> i64 {
+    i64::from(DEFAULT_MAX_QUEUE)
+}
+
+fn default_fair_share() -> i64 {
+    i64::from(DEFAULT_FAIR_SHARE_PCT)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -63,6 +102,13 @@ pub struct DeviceView {
     pub allowed_commands: Vec<String>,
     pub max_duration_ms: i64,
     pub max_commands_per_minute: i64,
+    /// What a command for a device still running one does: `queued` (default), `single`,
+    /// `restart`, `parallel`.
+    pub concurrency: Concurrency,
+    /// Commands that may wait in `queued` mode (1–16).
+    pub max_queue: i64,
+    /// The most of any minute one viewer's commands may hold the device (1–100 %).
+    pub fair_share_pct: i64,
     pub online: bool,
     pub last_seen_at: Option<i64>,
     pub agent_version: Option<String>,
@@ -90,6 +136,9 @@ impl DeviceRow {
             allowed_commands: self.allowed_commands.get().clone(),
             max_duration_ms: self.max_duration_ms,
             max_commands_per_minute: i64::from(self.max_commands_per_minute),
+            concurrency: self.concurrency,
+            max_queue: i64::from(self.max_queue),
+            fair_share_pct: i64::from(self.fair_share_pct),
         }
     }
 
@@ -115,6 +164,9 @@ impl DeviceRow {
             allowed_commands: d.allowed_commands,
             max_duration_ms: d.max_duration_ms,
             max_commands_per_minute: d.max_commands_per_minute,
+            concurrency: d.concurrency,
+            max_queue: d.max_queue,
+            fair_share_pct: d.fair_share_pct,
             online,
             last_seen_at: self.last_seen_at,
             agent_version: self.agent_version.clone(),

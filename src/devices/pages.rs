@@ -23,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/w/{ws}/devices/new", web::get().to(new_form))
         .route("/w/{ws}/devices/{id}", web::get().to(detail))
         .route("/w/{ws}/devices/{id}/status", web::get().to(status_part))
+        .route("/w/{ws}/devices/{id}/modes", web::post().to(save_modes))
         .route("/w/{ws}/devices/{id}/{verb}", web::post().to(act));
 }
 
@@ -160,6 +161,9 @@ pub async fn add(
                 "max_commands_per_minute",
                 &form.max_commands_per_minute,
             )?,
+            concurrency: None,
+            max_queue: None,
+            fair_share_pct: None,
         })
     })();
     let result = match parsed {
@@ -290,6 +294,98 @@ struct DetailPage {
     ws_id: String,
     device: DeviceCard,
     can_manage: bool,
+    /// The modes form's refusal, field by field, and in words.
+    errors: std::collections::BTreeMap<String, String>,
+    error: String,
+    saved: bool,
+}
+
+impl DetailPage {
+    fn field_error(&self, field: &str) -> &str {
+        self.errors.get(field).map_or("", String::as_str)
+    }
+
+    /// Every concurrency mode, with its words, for the select.
+    fn modes(&self) -> Vec<(&'static str, std::borrow::Cow<'static, str>)> {
+        crate::devices::model::Concurrency::ALL
+            .iter()
+            .map(|m| {
+                (
+                    m.as_str(),
+                    crate::i18n::t(format!("dev-mode-{}", m.as_str())),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The modes form as posted.
+#[derive(Debug, serde::Deserialize)]
+pub struct ModesForm {
+    concurrency: String,
+    max_queue: String,
+    fair_share_pct: String,
+}
+
+/// `POST /w/{ws}/devices/{id}/modes`: what a command for a busy device does.
+pub async fn save_modes(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    form: PageForm<ModesForm>,
+) -> PageResult {
+    let (ws, id) = path.into_inner();
+    let PageForm { session, form } = form;
+    let parsed = (|| {
+        let concurrency = crate::devices::model::Concurrency::parse(&form.concurrency)
+            .ok_or_else(|| AppError::invalid("concurrency", crate::i18n::t("dev-mode-unknown")))?;
+        Ok::<_, AppError>(crate::devices::routes::UpdateDevice {
+            name: None,
+            max_duration_ms: None,
+            max_commands_per_minute: None,
+            concurrency: Some(concurrency),
+            max_queue: optional_number("max_queue", &form.max_queue)?,
+            fair_share_pct: optional_number("fair_share_pct", &form.fair_share_pct)?,
+        })
+    })();
+    let result = match parsed {
+        Ok(changes) => {
+            crate::devices::routes::update(&state, &session.caller(), &ws, &id, changes).await
+        }
+        Err(err) => Err(err),
+    };
+    let failure = match result {
+        Ok(_) => None,
+        Err(err) => Some(FormFailure::of(err)?),
+    };
+    let (layout, access) = Layout::for_workspace(
+        &state,
+        &session,
+        &ws,
+        Action::ManageDevices,
+        "devices",
+        "page-device",
+    )
+    .await?;
+    let device = device_card(&state, &access.workspace.id, &id).await?;
+    let page = DetailPage {
+        can_manage: true,
+        ws_id: access.workspace.id,
+        layout,
+        device,
+        saved: failure.is_none(),
+        errors: failure
+            .as_ref()
+            .map(|f| f.fields.clone())
+            .unwrap_or_default(),
+        error: failure
+            .as_ref()
+            .map(|f| f.message.clone())
+            .unwrap_or_default(),
+    };
+    match failure {
+        Some(failure) => html(failure.status(), &page),
+        None => render(&page),
+    }
 }
 
 pub async fn detail(
@@ -313,6 +409,9 @@ pub async fn detail(
         ws_id: access.workspace.id,
         layout,
         device,
+        errors: Default::default(),
+        error: String::new(),
+        saved: false,
     })
 }
 

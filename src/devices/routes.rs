@@ -1,7 +1,7 @@
 //! `/workspaces/{ws}/devices`: register (token shown once), list, read, delete, rotate and
 //! revoke the agent token.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +12,7 @@ use crate::context::AppState;
 use crate::control::ControlEvent;
 use crate::db::schema::devices;
 use crate::db::types::Json;
-use crate::devices::model::{self, DeviceRow, DeviceView, Transport};
+use crate::devices::model::{self, Concurrency, DeviceRow, DeviceView, Transport};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
@@ -38,6 +38,31 @@ pub struct CreateDevice {
     /// Commands per minute the device accepts (default 60, at most 6000).
     #[schema(minimum = 1, maximum = 6000)]
     pub max_commands_per_minute: Option<i64>,
+    /// What a command for a device still running one does (default `queued`).
+    pub concurrency: Option<Concurrency>,
+    /// Commands that may wait in `queued` mode (default 16).
+    #[schema(minimum = 1, maximum = 16)]
+    pub max_queue: Option<i64>,
+    /// The most of any minute one viewer's commands may hold the device (default 100).
+    #[schema(minimum = 1, maximum = 100)]
+    pub fair_share_pct: Option<i64>,
+}
+
+/// `PATCH …/devices/{id}`: the fields given change, the others stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDevice {
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(minimum = 0, maximum = 600_000)]
+    pub max_duration_ms: Option<i64>,
+    #[schema(minimum = 1, maximum = 6000)]
+    pub max_commands_per_minute: Option<i64>,
+    pub concurrency: Option<Concurrency>,
+    #[schema(minimum = 1, maximum = 16)]
+    pub max_queue: Option<i64>,
+    #[schema(minimum = 1, maximum = 100)]
+    pub fair_share_pct: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,6 +89,50 @@ struct NewDevice {
     allowed_commands: Vec<String>,
     max_duration_ms: i64,
     max_commands_per_minute: i32,
+    modes: Modes,
+}
+
+/// A device's modes, checked.
+#[derive(Debug, Clone, Copy)]
+struct Modes {
+    concurrency: Concurrency,
+    max_queue: i32,
+    fair_share_pct: i32,
+}
+
+fn in_range(field: &str, value: i64, min: i32, max: i32) -> AppResult<i32> {
+    i32::try_from(value)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| AppError::invalid(field, crate::i18n::t2("v-range", "min", min, "max", max)))
+}
+
+impl Modes {
+    /// `given` over `base`, each checked.
+    fn parse(
+        base: Modes,
+        concurrency: Option<Concurrency>,
+        max_queue: Option<i64>,
+        fair_share_pct: Option<i64>,
+    ) -> AppResult<Modes> {
+        Ok(Modes {
+            concurrency: concurrency.unwrap_or(base.concurrency),
+            max_queue: match max_queue {
+                Some(n) => in_range("max_queue", n, 1, model::LIMIT_MAX_QUEUE)?,
+                None => base.max_queue,
+            },
+            fair_share_pct: match fair_share_pct {
+                Some(n) => in_range("fair_share_pct", n, 1, 100)?,
+                None => base.fair_share_pct,
+            },
+        })
+    }
+
+    const DEFAULT: Modes = Modes {
+        concurrency: Concurrency::Queued,
+        max_queue: model::DEFAULT_MAX_QUEUE,
+        fair_share_pct: model::DEFAULT_FAIR_SHARE_PCT,
+    };
 }
 
 impl NewDevice {
@@ -83,6 +152,9 @@ impl NewDevice {
             updated_at: now,
             agent_platform: None,
             agent_update: None,
+            concurrency: self.modes.concurrency,
+            max_queue: self.modes.max_queue,
+            fair_share_pct: self.modes.fair_share_pct,
         })
     }
 }
@@ -107,34 +179,40 @@ fn validate(body: CreateDevice) -> AppResult<NewDevice> {
             commands.push(c);
         }
     }
-    let max_duration = body
-        .max_duration_ms
-        .unwrap_or(model::DEFAULT_MAX_DURATION_MS);
-    if !(0..=model::LIMIT_MAX_DURATION_MS).contains(&max_duration) {
-        return Err(AppError::invalid(
-            "max_duration_ms",
-            crate::i18n::t2("v-range", "min", 0, "max", model::LIMIT_MAX_DURATION_MS),
-        ));
-    }
-    let per_minute = body
-        .max_commands_per_minute
-        .unwrap_or(i64::from(model::DEFAULT_MAX_PER_MINUTE));
-    let per_minute = i32::try_from(per_minute)
-        .ok()
-        .filter(|n| (1..=model::LIMIT_MAX_PER_MINUTE).contains(n))
-        .ok_or_else(|| {
-            AppError::invalid(
-                "max_commands_per_minute",
-                crate::i18n::t2("v-range", "min", 1, "max", model::LIMIT_MAX_PER_MINUTE),
-            )
-        })?;
     Ok(NewDevice {
         name,
         transport: body.transport,
         allowed_commands: commands,
-        max_duration_ms: max_duration,
-        max_commands_per_minute: per_minute,
+        max_duration_ms: max_duration(
+            body.max_duration_ms
+                .unwrap_or(model::DEFAULT_MAX_DURATION_MS),
+        )?,
+        max_commands_per_minute: per_minute(
+            body.max_commands_per_minute
+                .unwrap_or(i64::from(model::DEFAULT_MAX_PER_MINUTE)),
+        )?,
+        modes: Modes::parse(
+            Modes::DEFAULT,
+            body.concurrency,
+            body.max_queue,
+            body.fair_share_pct,
+        )?,
     })
+}
+
+fn max_duration(ms: i64) -> AppResult<i64> {
+    if (0..=model::LIMIT_MAX_DURATION_MS).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(AppError::invalid(
+            "max_duration_ms",
+            crate::i18n::t2("v-range", "min", 0, "max", model::LIMIT_MAX_DURATION_MS),
+        ))
+    }
+}
+
+fn per_minute(n: i64) -> AppResult<i32> {
+    in_range("max_commands_per_minute", n, 1, model::LIMIT_MAX_PER_MINUTE)
 }
 
 /// Registers a device and returns its agent token (shown once).
@@ -252,6 +330,93 @@ pub async fn get_device(
     let (ws, id) = path.into_inner();
     let row = load(&state, &caller, &ws, &id, Action::View).await?;
     Ok(web::Json(row.view_live(&state.hub)))
+}
+
+/// Changes a device's name, limits or modes; the router applies them to the next command.
+#[utoipa::path(tag = "devices", request_body = UpdateDevice, responses((status = 200, body = DeviceView), (status = 404), (status = 422)), security(("bearer" = [])))]
+#[patch("/workspaces/{ws}/devices/{id}")]
+pub async fn update_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: ApiJson<UpdateDevice>,
+) -> AppResult<web::Json<DeviceView>> {
+    let (ws, id) = path.into_inner();
+    let row = update(&state, &caller, &ws, &id, body.0).await?;
+    Ok(web::Json(row.view_live(&state.hub)))
+}
+
+/// Applies `changes` to a device (API and dashboard), audited as `device.updated`.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    id: &str,
+    changes: UpdateDevice,
+) -> AppResult<DeviceRow> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageDevices).await?;
+    let mut row: DeviceRow = scope.find(id).await?;
+    if let Some(name) = &changes.name {
+        row.name = Name::parse("name", name)?.into();
+    }
+    if let Some(ms) = changes.max_duration_ms {
+        row.max_duration_ms = max_duration(ms)?;
+    }
+    if let Some(n) = changes.max_commands_per_minute {
+        row.max_commands_per_minute = per_minute(n)?;
+    }
+    let modes = Modes::parse(
+        Modes {
+            concurrency: row.concurrency,
+            max_queue: row.max_queue,
+            fair_share_pct: row.fair_share_pct,
+        },
+        changes.concurrency,
+        changes.max_queue,
+        changes.fair_share_pct,
+    )?;
+    row.concurrency = modes.concurrency;
+    row.max_queue = modes.max_queue;
+    row.fair_share_pct = modes.fair_share_pct;
+    row.updated_at = now_ms();
+    let saved = row.clone();
+    scope
+        .act("device.updated", move |conn, _| {
+            diesel::update(devices::table.find(&saved.id))
+                .set((
+                    devices::name.eq(&saved.name),
+                    devices::max_duration_ms.eq(saved.max_duration_ms),
+                    devices::max_commands_per_minute.eq(saved.max_commands_per_minute),
+                    devices::concurrency.eq(saved.concurrency),
+                    devices::max_queue.eq(saved.max_queue),
+                    devices::fair_share_pct.eq(saved.fair_share_pct),
+                    devices::updated_at.eq(saved.updated_at),
+                ))
+                .execute(conn)
+                .map_err(|e| match AppError::from(e) {
+                    AppError::Conflict(_) => {
+                        AppError::Conflict("a device with this name already exists".into())
+                    }
+                    other => other,
+                })?;
+            let note = Note::on(&saved.id).details(serde_json::json!({
+                "name": saved.name,
+                "max_duration_ms": saved.max_duration_ms,
+                "max_commands_per_minute": saved.max_commands_per_minute,
+                "concurrency": saved.concurrency,
+                "max_queue": saved.max_queue,
+                "fair_share_pct": saved.fair_share_pct,
+            }));
+            Ok(((), note))
+        })
+        .await?;
+    state
+        .control
+        .emit(ControlEvent::DeviceSaved {
+            device: row.device(),
+        })
+        .await;
+    Ok(row)
 }
 
 /// Deletes a device; its agent is disconnected.

@@ -56,6 +56,10 @@ pub struct DeviceCard {
     pub agent_update: String,
     pub allowed_commands: Vec<String>,
     pub max_duration_ms: i64,
+    /// `queued`, `single`, `restart` or `parallel`.
+    pub concurrency: &'static str,
+    pub max_queue: i64,
+    pub fair_share_pct: i64,
     /// `MOTOR_SPIN · done · 18 ms` (empty before the first command).
     pub last_command: String,
     pub last_command_ok: bool,
@@ -112,9 +116,21 @@ impl DeviceCard {
             agent_update: view.agent_update.clone().unwrap_or_default(),
             allowed_commands: view.allowed_commands.clone(),
             max_duration_ms: view.max_duration_ms,
+            concurrency: view.concurrency.as_str(),
+            max_queue: view.max_queue,
+            fair_share_pct: view.fair_share_pct,
             last_command: String::new(),
             last_command_ok: false,
         }
+    }
+
+    pub fn is_mode(&self, mode: &str) -> bool {
+        self.concurrency == mode
+    }
+
+    /// The busy mode in words.
+    pub fn mode_words(&self) -> std::borrow::Cow<'static, str> {
+        i18n::t(format!("dev-mode-{}", self.concurrency))
     }
 
     pub fn state_str(&self) -> &'static str {

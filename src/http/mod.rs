@@ -53,6 +53,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(devices::routes::create_device)
         .service(devices::routes::list_devices)
         .service(devices::routes::get_device)
+        .service(devices::routes::update_device)
         .service(devices::routes::delete_device)
         .service(devices::routes::rotate_token)
         .service(devices::routes::revoke_token)

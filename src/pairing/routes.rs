@@ -356,6 +356,9 @@ pub async fn approve(
                 allowed_commands: new.allowed_commands,
                 max_duration_ms: new.max_duration_ms,
                 max_commands_per_minute: new.max_commands_per_minute,
+                concurrency: None,
+                max_queue: None,
+                fair_share_pct: None,
             },
         )
         .await

@@ -274,6 +274,11 @@ impl RuleEngine {
                     rule_id: Some(rule.id.clone()),
                     event_id: Some(event.id.clone()),
                     event_at: Some(event.ts),
+                    viewer: event
+                        .kind
+                        .user()
+                        .filter(|u| !u.unique_id.is_empty() || !u.id.is_empty())
+                        .cloned(),
                 })
             });
             fired |= command_id.is_some();

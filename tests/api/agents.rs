@@ -100,6 +100,7 @@ pub fn request(ws: &str, device: &str, cmd: &str) -> Request {
         rule_id: None,
         event_id: None,
         event_at: None,
+        viewer: None,
     }
 }
 
@@ -339,14 +340,19 @@ async fn offline_unanswered_limited_and_expired_commands() {
         wait_command(&app, &owner, &ws, &long).await["status"],
         "rejected"
     );
-    // No ack: failed, and never sent again.
-    let silent = app.state.router.dispatch(request(&ws, &dev, "A"));
+    // No ack: failed, and never sent again. (Instant commands: the one behind it expects to
+    // go at once, and waits for the unanswered one instead.)
+    let instant = || Request {
+        duration_ms: 0,
+        ..request(&ws, &dev, "A")
+    };
+    let silent = app.state.router.dispatch(instant());
     assert_eq!(
         next_json(&mut agent.socket).await.unwrap()["id"],
         silent.as_str()
     );
     // Queued behind the silent one for longer than its TTL: expired, never sent.
-    let late = app.state.router.dispatch(request(&ws, &dev, "A"));
+    let late = app.state.router.dispatch(instant());
     assert_eq!(
         wait_command(&app, &owner, &ws, &silent).await["status"],
         "failed"

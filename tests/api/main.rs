@@ -12,6 +12,7 @@ mod bad_input;
 mod board;
 mod browser;
 mod dashboard;
+mod device_modes;
 mod fake_tiktok;
 mod feed;
 mod firmware;

@@ -174,6 +174,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/api/v1/workspaces/{ws}/devices"),
     ("POST", "/api/v1/workspaces/{ws}/devices"),
     ("GET", "/api/v1/workspaces/{ws}/devices/{id}"),
+    ("PATCH", "/api/v1/workspaces/{ws}/devices/{id}"),
     ("DELETE", "/api/v1/workspaces/{ws}/devices/{id}"),
     ("POST", "/api/v1/workspaces/{ws}/devices/{id}/token"),
     ("DELETE", "/api/v1/workspaces/{ws}/devices/{id}/token"),

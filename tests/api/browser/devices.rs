@@ -80,3 +80,35 @@ async fn an_esp32_gets_a_ready_config_h() {
     b.check("new-certificate").await;
     b.close().await;
 }
+
+#[actix_web::test]
+async fn the_busy_mode_is_chosen_on_the_device_page() {
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Modes").await;
+    let (dev, _token) = device(&app, &owner, &ws, "Claw", &["LEFT", "RIGHT"]).await;
+    let b = Browser::start("device-modes").await;
+    b.sign_in(&app, &owner.email).await;
+    b.open(&app, &format!("/w/{ws}/devices/{dev}")).await;
+    b.check("modes").await;
+    b.eval("document.querySelector('#concurrency').value = 'single'")
+        .await;
+    b.fill("#fair_share_pct", "30").await;
+    b.click("#save-modes").await;
+    b.wait_until(
+        "the saved notice",
+        "!!document.querySelector('#device-modes [role=status]')",
+    )
+    .await;
+    assert!(b.text("#device-mode").await.contains("Single"));
+    let saved = app
+        .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
+        .await
+        .expect(200);
+    assert_eq!(
+        (&saved["concurrency"], &saved["fair_share_pct"]),
+        (&serde_json::json!("single"), &serde_json::json!(30))
+    );
+    b.check("modes-saved").await;
+    b.close().await;
+}
