@@ -47,6 +47,8 @@ pub struct AppState {
     pub hub: Arc<AgentHub>,
     pub router: CommandRouter,
     pub rules: Addr<RuleEngine>,
+    /// The games' live state and the feeds' health, which the rule engine keeps.
+    pub stage: crate::rules::engine::Stage,
     /// Control-state changes for the live views (kill switch, devices, livestreams, rules).
     pub changes: Changes,
     /// Per-event rule traces for the live views that ask (the "why?" panel).

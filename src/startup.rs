@@ -187,6 +187,7 @@ impl Application {
         };
         // The rule engine has a thread of its own too: nothing else on this node can delay
         // the decisions that move hardware.
+        let stage = crate::rules::engine::Stage::default();
         let engine = RuleEngine::new(
             db.clone(),
             router.clone(),
@@ -194,6 +195,7 @@ impl Application {
             bus.clone(),
             traces.clone(),
             shared_rules,
+            stage.clone(),
         );
         let rules = RuleEngine::start_in_arbiter(&actix::Arbiter::new().handle(), move |_| engine);
         // The engine subscribes as it starts: only then do livestreams resume, so the first
@@ -284,6 +286,7 @@ impl Application {
             hub,
             router,
             rules,
+            stage,
             mqtt_auth,
             mqtt,
             access_cache,

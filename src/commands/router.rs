@@ -52,29 +52,16 @@ struct Job {
 }
 
 impl Job {
-    /// How the viewer is named in the history and on the overlay.
     fn viewer_name(&self) -> Option<String> {
-        self.viewer.as_ref().map(|u| {
-            if u.nickname.trim().is_empty() {
-                format!("@{}", u.unique_id)
-            } else {
-                u.nickname.clone()
-            }
-        })
+        self.viewer
+            .as_ref()
+            .map(crate::protocol::EventUser::display)
     }
 
-    /// Whose share of the device the command counts against.
     fn viewer_key(&self) -> Option<&str> {
         self.viewer
             .as_ref()
-            .map(|u| {
-                if u.id.is_empty() {
-                    u.unique_id.as_str()
-                } else {
-                    u.id.as_str()
-                }
-            })
-            .filter(|k| !k.is_empty())
+            .and_then(crate::protocol::EventUser::key)
     }
 }
 

@@ -160,6 +160,7 @@ diesel::table! {
         per_user_cooldown_ms -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        options_json -> Text,
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod credentials;
 pub mod decode;
+pub mod health;
 
 /// Messages generated from `proto/webcast.proto`.
 #[allow(clippy::all, missing_docs)]

@@ -15,7 +15,8 @@ use crate::db::types::Json;
 use crate::error::AppResult;
 use crate::http::extract::ApiJson;
 use crate::ids::{new_id, now_ms, prefix};
-use crate::presets::model::{PresetInput, PresetKind, PresetRow, PresetView, under};
+use crate::presets::games::GameView;
+use crate::presets::model::{GameRule, PresetInput, PresetKind, PresetRow, PresetView, under};
 use crate::rules::model;
 use crate::workspaces::model::{self as ws_model, Workspace};
 use crate::workspaces::permissions::Action;
@@ -91,7 +92,8 @@ pub async fn create(
 ) -> AppResult<CreatedPreset> {
     let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageRules).await?;
     let plan = scope.access.workspace.plan();
-    let inputs = input.rules()?;
+    let preset_id = new_id(prefix::PRESET);
+    let inputs = input.rules(&preset_id)?;
     let (kind, name) = (input.kind(), input.name().trim().to_owned());
     let created = scope
         .act("preset.created", move |conn, ws| {
@@ -104,18 +106,18 @@ pub async fn create(
             )?;
             let now = now_ms();
             let mut rule_ids = Vec::with_capacity(inputs.len());
-            for (path, rule) in inputs {
+            for GameRule { path, rule, role } in inputs {
                 model::check_regex_budget(conn, ws, None, &rule).map_err(|e| under(&path, e))?;
-                let row = model::validate(conn, ws, rule)
-                    .map_err(|e| under(&path, e))?
-                    .into_row(new_id(prefix::RULE), ws, now)?;
+                let mut valid = model::validate(conn, ws, rule).map_err(|e| under(&path, e))?;
+                valid.options.game = role;
+                let row = valid.into_row(new_id(prefix::RULE), ws, now)?;
                 diesel::insert_into(rules::table)
                     .values(&row)
                     .execute(conn)?;
                 rule_ids.push(row.id);
             }
             let row = PresetRow {
-                id: new_id(prefix::PRESET),
+                id: preset_id,
                 workspace_id: ws.to_owned(),
                 kind,
                 name,
@@ -187,5 +189,23 @@ pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
         })
         .await?;
     reload(state, scope.workspace_id(), &rule_ids).await;
+    state.stage.games.forget(id);
     Ok(())
+}
+
+/// The game's live state: goal progress, the vote's counts and time left, the queue and whose
+/// turn it is, the wheel's last choice (as this node's rule engine keeps it).
+#[utoipa::path(tag = "presets", responses((status = 200, body = GameView), (status = 404)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/workspaces/{ws}/presets/{id}/state")]
+pub async fn preset_state(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<GameView>> {
+    let (ws, id) = path.into_inner();
+    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::View).await?;
+    let row: PresetRow = scope.find(&id).await?;
+    Ok(web::Json(
+        state.stage.games.view(&row, state.router.now_ms()),
+    ))
 }

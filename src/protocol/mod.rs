@@ -17,6 +17,25 @@ pub struct EventUser {
     pub nickname: String,
 }
 
+impl EventUser {
+    /// Who this viewer is, for counting per viewer (fair share, votes, turns): TikTok's id,
+    /// else the handle; `None` when TikTok named no one.
+    pub fn key(&self) -> Option<&str> {
+        [self.id.as_str(), self.unique_id.as_str()]
+            .into_iter()
+            .find(|k| !k.is_empty())
+    }
+
+    /// How the viewer is named to people: nickname, else @handle.
+    pub fn display(&self) -> String {
+        if self.nickname.trim().is_empty() {
+            format!("@{}", self.unique_id)
+        } else {
+            self.nickname.clone()
+        }
+    }
+}
+
 /// `stream_status` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

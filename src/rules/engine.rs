@@ -17,9 +17,13 @@ use crate::bus::EventBus;
 use crate::commands::router::{CommandRouter, Request};
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::live::health::{Feed, FeedHealth};
+use crate::presets::games::{Decision, Games};
+use crate::presets::role::GameRole;
 use crate::protocol::Event;
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleRow};
+use crate::rules::options::PriceLevel;
 use crate::rules::reason::Reason;
 use crate::rules::shared_state::SharedRuleState;
 use crate::rules::state::{LocalState, Verdict};
@@ -48,7 +52,23 @@ pub struct RuleEngine {
     shared: Option<SharedRuleState>,
     /// Traces of events that issued a command, written with the counters (once a second).
     to_keep: Vec<Trace>,
+    stage: Stage,
+    /// Rules with `price_scaling`: how far their price has risen (this node's firings).
+    prices: HashMap<String, PriceLevel>,
 }
+
+/// What the rules know besides events: the games' state and the feeds' health (shared with
+/// the API and the overlay).
+#[derive(Clone, Default)]
+pub struct Stage {
+    pub games: Arc<Games>,
+    pub health: Arc<FeedHealth>,
+}
+
+/// How often votes close and queues move on.
+const GAME_TICK: Duration = Duration::from_millis(200);
+/// How often the feeds' states are read from the table (kept there by their nodes).
+const FEEDS_EVERY: Duration = Duration::from_secs(1);
 
 /// One event and, per rule listening for its type, whether its conditions hold.
 struct Plan {
@@ -86,8 +106,11 @@ impl RuleEngine {
         bus: Arc<dyn EventBus>,
         traces: Arc<Traces>,
         shared: Option<SharedRuleState>,
+        stage: Stage,
     ) -> Self {
         Self {
+            stage,
+            prices: HashMap::new(),
             traces,
             db,
             router,
@@ -153,6 +176,13 @@ impl RuleEngine {
             return None;
         }
         self.metrics.rule_events.inc();
+        if let crate::protocol::EventKind::StreamStatus { status } = &event.kind {
+            self.stage
+                .health
+                .note(&event.stream_id, Feed::of_event(*status), event.ts);
+        }
+        let now = self.router.now_ms();
+        let (health, prices) = (&self.stage.health, &self.prices);
         let rules = self
             .rules
             .get(&event.workspace_id)
@@ -161,7 +191,9 @@ impl RuleEngine {
             .unwrap_or_default()
             .into_iter()
             .map(|rule| {
-                let conditions = rule.conditions(&event);
+                let conditions = rule
+                    .conditions(&event)
+                    .and_then(|()| rule.gates(&event, health, prices.get(&rule.id), now));
                 (rule, conditions)
             })
             .collect();
@@ -253,34 +285,29 @@ impl RuleEngine {
         // want the trace now, and the command history keeps the trace of every event that
         // issued a command. Only then are the lines written, in words.
         let watched = self.traces.wanted(&event.workspace_id);
-        let mut decided = Vec::with_capacity(plan.rules.len());
+        let mut results: Vec<(Arc<CompiledRule>, Result<(), Reason>)> = plan
+            .rules
+            .into_iter()
+            .map(|(rule, conditions)| {
+                let result = match conditions {
+                    Ok(()) => verdicts
+                        .next()
+                        .unwrap_or(Verdict::StateUnreachable)
+                        .into_result(&rule),
+                    Err(reason) => Err(reason),
+                };
+                (rule, result)
+            })
+            .collect();
+        self.spin_wheels(&mut results);
+        let now = self.router.now_ms();
+        let mut decided = Vec::with_capacity(results.len());
         let mut fired = false;
-        for (rule, conditions) in plan.rules {
-            let result = match conditions {
-                Ok(()) => verdicts
-                    .next()
-                    .unwrap_or(Verdict::StateUnreachable)
-                    .into_result(&rule),
-                Err(reason) => Err(reason),
+        for (rule, result) in results {
+            let (result, command_id) = match result {
+                Ok(()) => self.fire(&rule, &event, now),
+                Err(reason) => (Err(reason), None),
             };
-            let command_id = result.is_ok().then(|| {
-                self.metrics.rule_matches.inc();
-                self.router.dispatch(Request {
-                    workspace_id: event.workspace_id.clone(),
-                    device_id: rule.then.device_id.clone(),
-                    cmd: rule.then.command.clone(),
-                    duration_ms: rule.then.duration_for(&event.kind),
-                    params: rule.then.params.clone(),
-                    rule_id: Some(rule.id.clone()),
-                    event_id: Some(event.id.clone()),
-                    event_at: Some(event.ts),
-                    viewer: event
-                        .kind
-                        .user()
-                        .filter(|u| !u.unique_id.is_empty() || !u.id.is_empty())
-                        .cloned(),
-                })
-            });
             fired |= command_id.is_some();
             decided.push((rule, result, command_id));
         }
@@ -304,6 +331,84 @@ impl RuleEngine {
             }
             (true, false) => self.to_keep.push(trace),
             _ => self.traces.publish(trace),
+        }
+    }
+
+    /// The command of a rule whose every condition holds: sent now, or handed to its game,
+    /// which says what runs.
+    fn fire(
+        &mut self,
+        rule: &CompiledRule,
+        event: &Event,
+        now: i64,
+    ) -> (Result<(), Reason>, Option<String>) {
+        let request = || Request {
+            workspace_id: event.workspace_id.clone(),
+            device_id: rule.then.device_id.clone(),
+            cmd: rule.then.command.clone(),
+            duration_ms: rule.then.duration_for(&event.kind),
+            params: rule.then.params.clone(),
+            rule_id: Some(rule.id.clone()),
+            event_id: Some(event.id.clone()),
+            event_at: Some(event.ts),
+            viewer: event.kind.user().filter(|u| u.key().is_some()).cloned(),
+        };
+        let times = match &rule.options.game {
+            None => 1,
+            Some(role) => match self.stage.games.on_fire(rule, role, event, request, now) {
+                Decision::Run(times) => times,
+                Decision::Hold(reason) => return (Err(reason), None),
+            },
+        };
+        if let Some(scaling) = &rule.options.price_scaling {
+            self.prices
+                .entry(rule.id.clone())
+                .or_default()
+                .fired(scaling, now);
+        }
+        self.metrics.rule_matches.inc();
+        let mut command_id = None;
+        for _ in 0..times {
+            command_id = Some(self.router.dispatch(request()));
+        }
+        (Ok(()), command_id)
+    }
+
+    /// Of a wheel's choices that all hold for one event, one is drawn by weight; the others
+    /// step aside.
+    fn spin_wheels(&self, results: &mut [(Arc<CompiledRule>, Result<(), Reason>)]) {
+        let mut wheels: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (rule, result)) in results.iter().enumerate() {
+            if let (Ok(()), Some(GameRole::WheelChoice { preset_id, .. })) =
+                (result, &rule.options.game)
+            {
+                wheels.entry(preset_id.as_str()).or_default().push(i);
+            }
+        }
+        let mut losers = Vec::new();
+        for (preset_id, choices) in wheels {
+            let weights: Vec<i64> = choices
+                .iter()
+                .map(|&i| match &results[i].0.options.game {
+                    Some(GameRole::WheelChoice { weight, .. }) => *weight,
+                    _ => 0,
+                })
+                .collect();
+            let labels: Vec<String> = choices
+                .iter()
+                .map(|&i| results[i].0.then.command.clone())
+                .collect();
+            let chosen = self.stage.games.draw(preset_id, &weights, &labels);
+            losers.extend(
+                choices
+                    .iter()
+                    .enumerate()
+                    .filter(|(n, _)| *n != chosen)
+                    .map(|(_, &i)| (i, labels[chosen].clone())),
+            );
+        }
+        for (i, winner) in losers {
+            results[i].1 = Err(Reason::new("reason-wheel-other").with("command", winner));
         }
     }
 
@@ -440,6 +545,30 @@ impl Actor for RuleEngine {
             }),
         );
         ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
+        ctx.run_interval(GAME_TICK, |act, _| {
+            for request in act.stage.games.tick(act.router.now_ms()) {
+                act.metrics.rule_matches.inc();
+                act.router.dispatch(request);
+            }
+        });
+        ctx.run_interval(FEEDS_EVERY, |act, ctx| {
+            let (db, health) = (act.db.clone(), act.stage.health.clone());
+            ctx.spawn(
+                async move {
+                    match db.run(crate::live::health::load_feeds).await {
+                        Ok(feeds) => {
+                            for (id, status, at) in feeds {
+                                health.note(&id, Feed::of_status(status), at);
+                            }
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = ?err, "could not read the livestreams' states for the rules")
+                        }
+                    }
+                }
+                .into_actor(act),
+            );
+        });
     }
 
     /// The last counters are saved here and now: a future spawned while stopping would be
@@ -558,13 +687,23 @@ impl Handler<TestEvent> for RuleEngine {
             });
             test_result(&rule, result, kill)
         });
+        // `when` and what the stream and the price allow, decided now, as a firing would be.
+        let checks: Vec<(Arc<CompiledRule>, Result<(), Reason>)> = rules
+            .into_iter()
+            .map(|rule| {
+                let holds = rule.conditions(&event).and_then(|()| {
+                    rule.gates(&event, &self.stage.health, self.prices.get(&rule.id), now)
+                });
+                (rule, holds)
+            })
+            .collect();
         let shared = self.shared.clone();
         Box::pin(
             async move {
-                let candidates: Vec<&CompiledRule> = rules
+                let candidates: Vec<&CompiledRule> = checks
                     .iter()
-                    .filter(|r| r.conditions(&event).is_ok())
-                    .map(|r| &**r)
+                    .filter(|(_, holds)| holds.is_ok())
+                    .map(|(r, _)| &**r)
                     .collect();
                 let judged = match &shared {
                     Some(shared) if !candidates.is_empty() => Some(
@@ -576,14 +715,14 @@ impl Handler<TestEvent> for RuleEngine {
                     ),
                     _ => None,
                 };
-                (rules, event, judged)
+                (checks, event, judged)
             }
             .into_actor(self)
-            .map(move |(rules, event, judged), act, _| {
+            .map(move |(checks, event, judged), act, _| {
                 let mut judged = judged.map(|j| j.unwrap_or_default().into_iter());
                 let mut results: Vec<TestResult> = draft.into_iter().collect();
-                for rule in &rules {
-                    let result = rule.conditions(&event).and_then(|()| {
+                for (rule, holds) in &checks {
+                    let result = holds.clone().and_then(|()| {
                         let verdict = match judged.as_mut() {
                             Some(shared) => shared
                                 .next()

@@ -28,6 +28,7 @@ pub fn rule(id: &str, when: &str, cooldown_ms: i64, per_user_cooldown_ms: i64) -
         per_user_cooldown_ms,
         created_at: 0,
         updated_at: 0,
+        options_json: Json::new(Default::default()).expect("serialises"),
     };
     CompiledRule::compile(&row).expect("the fixture rule compiles")
 }

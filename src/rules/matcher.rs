@@ -2,6 +2,8 @@
 //! the check ("does this event meet every condition?"). Cooldowns and counters are the
 //! engine's.
 
+use crate::live::health::{Feed, FeedHealth};
+use crate::rules::options::{Arm, Hours, PriceLevel, RuleOptions};
 use regex::Regex;
 
 use crate::error::AppResult;
@@ -21,6 +23,10 @@ pub struct CompiledRule {
     pub then: Then,
     pub cooldown_ms: i64,
     pub per_user_cooldown_ms: i64,
+    /// `arm`, `pause_on_feed_trouble`, `price_scaling`, and the rule's game.
+    pub options: RuleOptions,
+    /// `arm.hours`, parsed.
+    hours: Option<Hours>,
     contains: Option<String>,
     equals: Option<String>,
     starts_with: Option<String>,
@@ -72,7 +78,55 @@ impl CompiledRule {
             then: view.then,
             cooldown_ms: view.cooldown_ms,
             per_user_cooldown_ms: view.per_user_cooldown_ms,
+            hours: match &row.options_json.arm {
+                Some(Arm {
+                    hours: Some(hours),
+                    tz,
+                    ..
+                }) => Some(Hours::parse(hours, tz.as_deref())?),
+                _ => None,
+            },
+            options: row.options_json.get().clone(),
         })
+    }
+
+    /// What the stream and the hardware allow now (`arm`, `pause_on_feed_trouble`,
+    /// `price_scaling`); checked after `when`, before cooldowns and counters.
+    pub fn gates(
+        &self,
+        event: &Event,
+        health: &FeedHealth,
+        price: Option<&PriceLevel>,
+        now: i64,
+    ) -> Result<(), Reason> {
+        let feed = health.feed(&event.stream_id);
+        if self.options.pauses_on_feed_trouble() && feed == Feed::Reconnecting {
+            return Err(Reason::new("reason-feed-trouble"));
+        }
+        if let Some(arm) = &self.options.arm {
+            if arm.with_live && feed != Feed::Live {
+                return Err(Reason::new("reason-not-armed").with("feed", feed.as_str()));
+            }
+            if let Some(hours) = &self.hours
+                && !hours.contains(now)
+            {
+                return Err(Reason::new("reason-outside-hours")
+                    .with("hours", arm.hours.as_deref().unwrap_or_default())
+                    .with("tz", arm.tz.as_deref().unwrap_or("UTC")));
+            }
+        }
+        if let (Some(scaling), EventKind::Gift { total_diamonds, .. }) =
+            (&self.options.price_scaling, &event.kind)
+        {
+            let base = self.when.min_diamonds.unwrap_or(1);
+            let price = price.map_or(base.max(1), |p| p.price(scaling, base, now));
+            if *total_diamonds < price {
+                return Err(Reason::new("reason-price")
+                    .with("price", price)
+                    .with("diamonds", total_diamonds));
+            }
+        }
+        Ok(())
     }
 
     /// The units this event adds to an `every` counter.

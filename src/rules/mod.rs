@@ -7,6 +7,7 @@ pub mod fair;
 mod fixtures;
 pub mod matcher;
 pub mod model;
+pub mod options;
 pub mod pages;
 pub mod reason;
 pub mod routes;

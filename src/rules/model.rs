@@ -12,7 +12,9 @@ use crate::db::types::Json;
 use crate::devices::model::{Device, DeviceRow, normalise_command};
 use crate::error::{AppError, AppResult};
 use crate::ids::now_ms;
+use crate::presets::role::GameRole;
 use crate::protocol::{EVENT_TYPES, RETIRED_EVENT_TYPES};
+use crate::rules::options::{Arm, PriceScaling, RuleOptions};
 
 /// Longest regex source accepted, and the compiled size limit.
 pub const REGEX_MAX_LEN: usize = 512;
@@ -183,7 +185,19 @@ pub struct RuleInput {
     pub then: ThenInput,
     pub cooldown_ms: Option<i64>,
     pub per_user_cooldown_ms: Option<i64>,
+    /// Fires only while its livestream is live (and within the hours).
+    #[serde(default)]
+    pub arm: Option<Arm>,
+    /// No firing while the livestream is reconnecting (default true).
+    #[serde(default)]
+    pub pause_on_feed_trouble: Option<bool>,
+    /// After each firing the price (`min_diamonds`) rises, then falls back.
+    #[serde(default)]
+    pub price_scaling: Option<PriceScaling>,
     /// Read-only fields of a rule, accepted and ignored so a rule read can be sent back.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub game: Option<serde_json::Value>,
     #[serde(default)]
     pub created_at: Option<i64>,
     #[serde(default)]
@@ -201,6 +215,14 @@ pub struct RuleView {
     pub then: Then,
     pub cooldown_ms: i64,
     pub per_user_cooldown_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm: Option<Arm>,
+    pub pause_on_feed_trouble: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_scaling: Option<PriceScaling>,
+    /// The game this rule plays a part in (made by a preset; read-only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub game: Option<GameRole>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -220,6 +242,7 @@ pub struct RuleRow {
     pub per_user_cooldown_ms: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub options_json: Json<RuleOptions>,
 }
 
 /// A rule that passed every check ([`validate`]), every default applied: what is stored.
@@ -235,6 +258,7 @@ pub struct ValidRule {
     pub then: Then,
     pub cooldown_ms: i64,
     pub per_user_cooldown_ms: i64,
+    pub options: RuleOptions,
 }
 
 /// What a replacement changes in a stored rule (a missing livestream means every livestream).
@@ -250,6 +274,7 @@ pub struct RuleChanges {
     pub cooldown_ms: i64,
     pub per_user_cooldown_ms: i64,
     pub updated_at: i64,
+    pub options_json: Json<RuleOptions>,
 }
 
 impl ValidRule {
@@ -268,12 +293,15 @@ impl ValidRule {
             per_user_cooldown_ms: self.per_user_cooldown_ms,
             created_at: now,
             updated_at: now,
+            options_json: Json::new(self.options)?,
         })
     }
 
-    /// The changes that replace rule `old` with this one.
-    pub fn into_changes(self, old: &RuleRow, now: i64) -> AppResult<RuleChanges> {
+    /// The changes that replace rule `old` with this one (a game's rule stays in its game).
+    pub fn into_changes(mut self, old: &RuleRow, now: i64) -> AppResult<RuleChanges> {
+        self.options.game = old.options_json.game.clone();
         Ok(RuleChanges {
+            options_json: Json::new(self.options)?,
             livestream_id: self.livestream_id,
             name: self.name,
             enabled: self.enabled.unwrap_or(old.enabled),
@@ -299,6 +327,10 @@ impl RuleRow {
             then: self.then_json.get().clone(),
             cooldown_ms: self.cooldown_ms,
             per_user_cooldown_ms: self.per_user_cooldown_ms,
+            arm: self.options_json.arm.clone(),
+            pause_on_feed_trouble: self.options_json.pauses_on_feed_trouble(),
+            price_scaling: self.options_json.price_scaling,
+            game: self.options_json.game.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -502,7 +534,14 @@ pub fn validate(conn: &mut DbConnection, ws: &str, input: RuleInput) -> AppResul
             ),
         ));
     }
+    crate::rules::options::validate(input.arm.as_ref(), input.price_scaling.as_ref(), event)?;
     Ok(ValidRule {
+        options: RuleOptions {
+            arm: input.arm,
+            pause_on_feed_trouble: input.pause_on_feed_trouble,
+            price_scaling: input.price_scaling,
+            game: None,
+        },
         livestream_id: input.livestream_id,
         name,
         enabled: input.enabled,

@@ -12,6 +12,7 @@ use crate::devices::model::DeviceRow;
 use crate::error::AppError;
 use crate::protocol::EVENT_TYPES;
 use crate::rules::model::{RuleInput, Scale, ScaleUnit, ThenInput, Unit, When};
+use crate::rules::options::{Arm, PriceScaling};
 use crate::rules::routes::{create, dry_run};
 use crate::web::control_room::TestForm;
 use crate::web::control_room::{Board, with_board};
@@ -104,6 +105,20 @@ pub struct RuleForm {
     pub per_user_cooldown_ms: String,
     #[serde(default)]
     pub priority: String,
+    /// `on` when the rule fires only while its livestream is live.
+    #[serde(default)]
+    pub arm_with_live: String,
+    #[serde(default)]
+    pub arm_hours: String,
+    #[serde(default)]
+    pub arm_tz: String,
+    /// `yes` (the default, also when absent) or `no`.
+    #[serde(default)]
+    pub pause_on_feed_trouble: String,
+    #[serde(default)]
+    pub price_step_pct: String,
+    #[serde(default)]
+    pub price_decay_s: String,
 }
 
 fn text(s: &str) -> Option<String> {
@@ -138,6 +153,32 @@ impl RuleForm {
         let cooldown_ms = num("cooldown_ms", &self.cooldown_ms);
         let per_user_cooldown_ms = num("per_user_cooldown_ms", &self.per_user_cooldown_ms);
         let priority = num("priority", &self.priority);
+        let price_step_pct = num("price_step_pct", &self.price_step_pct);
+        let price_decay_s = num("price_decay_s", &self.price_decay_s);
+        let price_scaling = match (price_step_pct, price_decay_s) {
+            (None, None) => None,
+            (Some(step_pct), Some(decay_s)) => Some(PriceScaling { step_pct, decay_s }),
+            (Some(_), None) => {
+                errors.insert(
+                    "price_decay_s".to_owned(),
+                    "a rising price needs the seconds it takes to fall back".to_owned(),
+                );
+                None
+            }
+            (None, Some(_)) => {
+                errors.insert(
+                    "price_step_pct".to_owned(),
+                    "say by how much the price rises after each firing".to_owned(),
+                );
+                None
+            }
+        };
+        let arm_hours = text(&self.arm_hours);
+        let arm = (self.arm_with_live == "on" || arm_hours.is_some()).then(|| Arm {
+            with_live: self.arm_with_live == "on",
+            hours: arm_hours,
+            tz: text(&self.arm_tz),
+        });
         let unit = match self.unit.trim() {
             "" => None,
             "events" => Some(Unit::Events),
@@ -229,6 +270,10 @@ impl RuleForm {
             },
             cooldown_ms,
             per_user_cooldown_ms,
+            arm,
+            pause_on_feed_trouble: Some(self.pause_on_feed_trouble != "no"),
+            price_scaling: price_scaling.filter(|_| gift),
+            game: None,
             created_at: None,
             updated_at: None,
         })
@@ -422,7 +467,9 @@ fn form_field(api_field: &str) -> String {
         .unwrap_or(api_field);
     match field {
         "duration" => "duration_ms".to_owned(),
-        other => other.to_owned(),
+        "price_scaling" | "price_scaling.step_pct" => "price_step_pct".to_owned(),
+        "price_scaling.decay_s" => "price_decay_s".to_owned(),
+        other => other.replace('.', "_"),
     }
 }
 

@@ -16,6 +16,7 @@ mod device_modes;
 mod fake_tiktok;
 mod feed;
 mod firmware;
+mod games;
 mod isolation;
 mod live;
 mod livestreams;

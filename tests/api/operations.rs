@@ -218,6 +218,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/api/v1/workspaces/{ws}/presets"),
     ("POST", "/api/v1/workspaces/{ws}/presets"),
     ("DELETE", "/api/v1/workspaces/{ws}/presets/{id}"),
+    ("GET", "/api/v1/workspaces/{ws}/presets/{id}/state"),
     ("POST", "/api/v1/workspaces/{ws}/overlay-tokens"),
     ("GET", "/api/v1/workspaces/{ws}/overlay-tokens"),
     ("DELETE", "/api/v1/workspaces/{ws}/overlay-tokens/{id}"),

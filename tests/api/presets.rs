@@ -83,7 +83,9 @@ async fn a_gift_action_game_runs_each_gifts_command_and_goes_with_its_rules() {
         })
         .collect();
     assert!(kinds.contains(&("gift_action".into(), true)));
-    assert!(kinds.contains(&("vote".into(), false)));
+    for kind in ["goal", "vote", "queue", "wheel"] {
+        assert!(kinds.contains(&(kind.into(), true)), "{kinds:?}");
+    }
 
     // Removing the game removes its rules: the rose does nothing any more.
     s.app
@@ -175,11 +177,51 @@ async fn a_game_is_refused_by_its_own_fields_and_made_whole_or_not_at_all() {
         )
         .await
         .expect(422);
-    assert!(refused["details"]["fields"]["then"].is_string());
+    assert!(
+        refused["details"]["fields"]["grow_pct"].is_string(),
+        "{refused}"
+    );
     let refused = s
         .preset(json!({"kind": "vote", "name": "Vote", "options": [], "window_s": 30}))
-        .await;
-    assert_eq!(refused.status, 422, "{}", refused.body);
+        .await
+        .expect(422);
+    assert!(
+        refused["details"]["fields"]["options"].is_string(),
+        "{refused}"
+    );
+    let refused = s
+        .preset(
+            json!({"kind": "vote", "name": "Vote", "window_s": 30, "options": [
+            {"word": "Left", "device_id": s.dev, "command": "LAMP_ON"},
+            {"word": "left", "device_id": s.dev, "command": "CAMERA"}]}),
+        )
+        .await
+        .expect(422);
+    assert!(
+        refused["details"]["fields"]["options[1].word"].is_string(),
+        "{refused}"
+    );
+    let refused = s
+        .preset(json!({"kind": "queue", "name": "Claw", "ticket": {"gift_name": "Rose", "min_diamonds": 5},
+            "controls": [{"word": "left", "device_id": s.dev, "command": "LAMP_ON"}]}))
+        .await
+        .expect(422);
+    assert!(
+        refused["details"]["fields"]["ticket.gift_name"].is_string(),
+        "{refused}"
+    );
+    let refused = s
+        .preset(
+            json!({"kind": "wheel", "name": "Wheel", "trigger": {"gift_name": "Rose"}, "choices": [
+            {"weight": 1, "device_id": s.dev, "command": "LAMP_ON"},
+            {"weight": 0, "device_id": s.dev, "command": "CAMERA"}]}),
+        )
+        .await
+        .expect(422);
+    assert!(
+        refused["details"]["fields"]["choices[1].weight"].is_string(),
+        "{refused}"
+    );
     // The free plan allows 10 rules: an 11-gift game is refused whole.
     let gifts: Vec<Value> = (0..11)
         .map(|i| json!({"gift_id": 1000 + i, "device_id": s.dev, "command": "LAMP_ON"}))
