@@ -70,8 +70,19 @@ pub async fn create_overlay_token(
     path: web::Path<String>,
     body: ApiJson<CreateOverlayToken>,
 ) -> AppResult<HttpResponse> {
-    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageRules).await?;
-    let name = String::from(Name::parse("name", &body.0.name)?);
+    let created = create(&state, &caller, &path, &body.0.name).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Makes an overlay token (API and dashboard), audited as `overlay.token_created`.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    ws: &str,
+    name: &str,
+) -> AppResult<CreatedOverlayToken> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageRules).await?;
+    let name = String::from(Name::parse("name", name)?);
     let token = format!("{TOKEN_PREFIX}{}", random_alphanumeric(32));
     let (id, hash) = (new_id(prefix::OVERLAY_TOKEN), hash_token(&token));
     let (row_id, row_name) = (id.clone(), name.clone());
@@ -92,12 +103,12 @@ pub async fn create_overlay_token(
             ))
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedOverlayToken {
+    Ok(CreatedOverlayToken {
         url: format!("/overlay/{token}"),
         id,
         name,
         token,
-    }))
+    })
 }
 
 /// The workspace's overlay tokens, without the tokens.
@@ -108,9 +119,14 @@ pub async fn list_overlay_tokens(
     caller: Caller,
     path: web::Path<String>,
 ) -> AppResult<web::Json<Vec<OverlayTokenView>>> {
-    let scope = WorkspaceScope::enter(&state, &caller, &path, Action::ManageRules).await?;
+    Ok(web::Json(list(&state, &caller, &path).await?))
+}
+
+/// The workspace's overlay tokens (API and dashboard), revoked ones included.
+pub async fn list(state: &AppState, caller: &Caller, ws: &str) -> AppResult<Vec<OverlayTokenView>> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageRules).await?;
     let ws = scope.workspace_id().to_owned();
-    let rows = state
+    state
         .db
         .run(move |conn| {
             Ok(overlay_tokens::table
@@ -119,8 +135,7 @@ pub async fn list_overlay_tokens(
                 .select(OverlayTokenView::as_select())
                 .load(conn)?)
         })
-        .await?;
-    Ok(web::Json(rows))
+        .await
 }
 
 /// Revokes an overlay token: its page answers 404 from the next refresh.
@@ -132,7 +147,13 @@ pub async fn revoke_overlay_token(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (ws, id) = path.into_inner();
-    let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::ManageRules).await?;
+    revoke(&state, &caller, &ws, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes an overlay token (API and dashboard), audited as `overlay.token_revoked`.
+pub async fn revoke(state: &AppState, caller: &Caller, ws: &str, id: String) -> AppResult<()> {
+    let scope = WorkspaceScope::enter(state, caller, ws, Action::ManageRules).await?;
     scope
         .act("overlay.token_revoked", move |conn, ws| {
             let revoked = diesel::update(
@@ -148,6 +169,5 @@ pub async fn revoke_overlay_token(
             }
             Ok(((), Note::on(&id)))
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await
 }

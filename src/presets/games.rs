@@ -51,6 +51,8 @@ struct Vote {
     voters: HashMap<String, String>,
     options: HashMap<String, Ballot>,
     last_winner: Option<String>,
+    /// The closed window's votes per word, shown until the next window opens.
+    last_tally: HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -301,6 +303,10 @@ impl Games {
                     for option in vote.voters.values() {
                         *counts.entry(option.as_str()).or_default() += 1;
                     }
+                    vote.last_tally = counts
+                        .iter()
+                        .filter_map(|(id, n)| vote.options.get(*id).map(|b| (b.word.clone(), *n)))
+                        .collect();
                     let winner = counts
                         .iter()
                         .filter_map(|(id, n)| vote.options.get(*id).map(|b| (b, *n)))
@@ -374,7 +380,7 @@ impl Games {
                         .iter()
                         .map(|o| VoteCount {
                             word: o.word.trim().to_lowercase(),
-                            votes: votes_for(o.word.trim()),
+                            votes: votes_for(&o.word.trim().to_lowercase()),
                         })
                         .collect(),
                     last_winner: vote.and_then(|v| v.last_winner.clone()),
@@ -474,4 +480,48 @@ pub struct TurnView {
 pub struct WheelView {
     /// The command the last spin chose.
     pub last_choice: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue_with(tickets: &[&str]) -> Queue {
+        let mut q = Queue {
+            turn_s: 10,
+            ..Queue::default()
+        };
+        for who in tickets {
+            let n = q.tickets.entry((*who).to_owned()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                q.order.push_back(((*who).to_owned(), (*who).to_owned()));
+            }
+        }
+        q
+    }
+
+    #[test]
+    fn turns_go_to_whoever_has_had_the_fewest() {
+        // Ann buys three tickets before Bob and Cat buy one each.
+        let mut q = queue_with(&["ann", "ann", "ann", "bob", "cat"]);
+        let mut turns = Vec::new();
+        for i in 0..5 {
+            q.advance(i * 10_000);
+            turns.push(q.turn.as_ref().map(|t| t.viewer.clone()).unwrap());
+        }
+        assert_eq!(turns, ["ann", "bob", "cat", "ann", "ann"]);
+        q.advance(50_000);
+        assert!(q.turn.is_none(), "no tickets left, no turn");
+    }
+
+    #[test]
+    fn a_turn_lasts_its_time_and_no_longer() {
+        let mut q = queue_with(&["ann", "bob"]);
+        q.advance(0);
+        q.advance(9_999);
+        assert_eq!(q.turn.as_ref().unwrap().viewer, "ann");
+        q.advance(10_000);
+        assert_eq!(q.turn.as_ref().unwrap().viewer, "bob");
+    }
 }

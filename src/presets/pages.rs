@@ -9,7 +9,9 @@ use serde::Deserialize;
 use crate::context::AppState;
 use crate::devices::model::DeviceRow;
 use crate::error::AppError;
-use crate::presets::model::{GiftAction, GoalThen, GoalUnit, PresetInput, PresetRow};
+use crate::presets::model::{
+    GiftAction, GiftTrigger, GoalThen, GoalUnit, PresetInput, PresetRow, WheelChoice, WordAction,
+};
 use crate::presets::routes::create;
 use crate::web::layout::Layout;
 use crate::web::page::{FormFailure, PageResult, html, see_other};
@@ -23,6 +25,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/w/{ws}/presets", web::get().to(page))
         .route("/w/{ws}/presets/gift", web::post().to(add_gift_game))
         .route("/w/{ws}/presets/goal", web::post().to(add_goal))
+        .route("/w/{ws}/presets/vote", web::post().to(add_vote))
+        .route("/w/{ws}/presets/queue", web::post().to(add_queue))
+        .route("/w/{ws}/presets/wheel", web::post().to(add_wheel))
         .route("/w/{ws}/presets/{id}/delete", web::post().to(remove));
 }
 
@@ -58,6 +63,34 @@ pub struct GameForm {
     command: String,
     #[serde(default)]
     duration_ms: String,
+    /// A goal's `reset` or `grow`, and by how much.
+    #[serde(default)]
+    then: String,
+    #[serde(default)]
+    grow_pct: String,
+    /// The words of a vote's options or a queue's controls, row by row.
+    #[serde(default)]
+    word_1: String,
+    #[serde(default)]
+    word_2: String,
+    #[serde(default)]
+    word_3: String,
+    /// A wheel's weights, row by row.
+    #[serde(default)]
+    weight_1: String,
+    #[serde(default)]
+    weight_2: String,
+    #[serde(default)]
+    weight_3: String,
+    #[serde(default)]
+    window_s: String,
+    #[serde(default)]
+    turn_s: String,
+    /// A queue's ticket or a wheel's trigger: a gift's name, or a least worth.
+    #[serde(default)]
+    trigger_gift: String,
+    #[serde(default)]
+    trigger_min_diamonds: String,
 }
 
 impl GameForm {
@@ -68,6 +101,27 @@ impl GameForm {
             (&self.gift_3, &self.command_3, &self.duration_3),
         ]
     }
+
+    /// The word rows that were filled in, with their row number.
+    fn word_rows(&self) -> Vec<(usize, &str, &str, &str)> {
+        [
+            (&self.word_1, &self.command_1, &self.duration_1),
+            (&self.word_2, &self.command_2, &self.duration_2),
+            (&self.word_3, &self.command_3, &self.duration_3),
+        ]
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (w, c, _))| !w.trim().is_empty() || !c.trim().is_empty())
+        .map(|(i, (w, c, d))| (i, w.as_str(), c.as_str(), d.as_str()))
+        .collect()
+    }
+
+    fn trigger(&self, field: &str) -> Result<GiftTrigger, AppError> {
+        Ok(GiftTrigger {
+            gift_name: Some(self.trigger_gift.trim().to_owned()).filter(|g| !g.is_empty()),
+            min_diamonds: number(&format!("{field}.min_diamonds"), &self.trigger_min_diamonds)?,
+        })
+    }
 }
 
 pub struct GameLine {
@@ -75,6 +129,8 @@ pub struct GameLine {
     pub name: String,
     pub kind: String,
     pub rules: usize,
+    /// The game's state in words (goal progress, the vote, whose turn), empty when none.
+    pub now: String,
 }
 
 #[derive(Template)]
@@ -120,6 +176,9 @@ async fn render_page(
                     name: g.name.clone(),
                     kind: g.kind.to_string(),
                     rules: g.rule_ids.get().len(),
+                    now: crate::overlay::words::game_now(
+                        &state.stage.games.view(g, state.router.now_ms()),
+                    ),
                 })
                 .collect(),
             devices: devices.into_iter().map(|d| (d.id, d.name)).collect(),
@@ -142,6 +201,13 @@ pub async fn page(
         unit: "likes".into(),
         target: "1000".into(),
         duration_ms: "2000".into(),
+        then: "reset".into(),
+        grow_pct: "50".into(),
+        window_s: "30".into(),
+        turn_s: "30".into(),
+        weight_1: "1".into(),
+        weight_2: "1".into(),
+        weight_3: "1".into(),
         ..GameForm::default()
     };
     render_page(&state, &session, &path, form, "", FormFailure::default()).await
@@ -196,8 +262,71 @@ fn goal(form: &GameForm) -> Result<PresetInput, AppError> {
         device_id: device(form),
         command: form.command.trim().to_owned(),
         duration_ms: number("duration_ms", &form.duration_ms)?,
-        then: GoalThen::Reset,
-        grow_pct: None,
+        then: if form.then == "grow" {
+            GoalThen::Grow
+        } else {
+            GoalThen::Reset
+        },
+        grow_pct: number("grow_pct", &form.grow_pct)?.filter(|_| form.then == "grow"),
+        livestream_id: None,
+    })
+}
+
+fn word_actions(form: &GameForm, field: &str) -> Result<Vec<WordAction>, AppError> {
+    form.word_rows()
+        .into_iter()
+        .map(|(i, word, command, duration)| {
+            Ok(WordAction {
+                word: word.trim().to_owned(),
+                device_id: device(form),
+                command: command.trim().to_owned(),
+                duration_ms: number(&format!("{field}[{i}].duration_ms"), duration)?,
+            })
+        })
+        .collect()
+}
+
+fn vote(form: &GameForm) -> Result<PresetInput, AppError> {
+    Ok(PresetInput::Vote {
+        name: form.name.clone(),
+        options: word_actions(form, "options")?,
+        window_s: number("window_s", &form.window_s)?,
+        livestream_id: None,
+    })
+}
+
+fn queue(form: &GameForm) -> Result<PresetInput, AppError> {
+    Ok(PresetInput::Queue {
+        name: form.name.clone(),
+        ticket: form.trigger("ticket")?,
+        turn_s: number("turn_s", &form.turn_s)?,
+        controls: word_actions(form, "controls")?,
+        livestream_id: None,
+    })
+}
+
+fn wheel(form: &GameForm) -> Result<PresetInput, AppError> {
+    let rows = [
+        (&form.weight_1, &form.command_1, &form.duration_1),
+        (&form.weight_2, &form.command_2, &form.duration_2),
+        (&form.weight_3, &form.command_3, &form.duration_3),
+    ];
+    let mut choices = Vec::new();
+    for (i, (weight, command, duration)) in rows.into_iter().enumerate() {
+        if command.trim().is_empty() {
+            continue;
+        }
+        choices.push(WheelChoice {
+            weight: number(&format!("choices[{i}].weight"), weight)?.unwrap_or(1),
+            device_id: device(form),
+            command: command.trim().to_owned(),
+            duration_ms: number(&format!("choices[{i}].duration_ms"), duration)?,
+        });
+    }
+    Ok(PresetInput::Wheel {
+        name: form.name.clone(),
+        trigger: form.trigger("trigger")?,
+        choices,
         livestream_id: None,
     })
 }
@@ -234,6 +363,30 @@ pub async fn add_goal(
     form: PageForm<GameForm>,
 ) -> PageResult {
     add(&state, &path, form, "goal", goal).await
+}
+
+pub async fn add_vote(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<GameForm>,
+) -> PageResult {
+    add(&state, &path, form, "vote", vote).await
+}
+
+pub async fn add_queue(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<GameForm>,
+) -> PageResult {
+    add(&state, &path, form, "queue", queue).await
+}
+
+pub async fn add_wheel(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: PageForm<GameForm>,
+) -> PageResult {
+    add(&state, &path, form, "wheel", wheel).await
 }
 
 pub async fn remove(

@@ -62,6 +62,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .configure(live::pages::routes)
         .configure(crate::pairing::pages::routes)
         .configure(crate::presets::pages::routes)
+        .configure(crate::overlay::pages::routes)
         .configure(crate::overlay::page::routes)
         .configure(devices::pages::routes)
         .configure(rules::pages::routes)
