@@ -229,6 +229,14 @@ impl Application {
                 .await
                 .context("connecting to Redis (command limits)")?,
             ));
+            router.set_shared_lane(Arc::new(
+                crate::commands::shared_lane::SharedLane::connect(
+                    client,
+                    &settings.redis.namespace,
+                )
+                .await
+                .context("connecting to Redis (device lines)")?,
+            ));
         }
         let control = Arc::new(ControlPlane {
             db: db.clone(),

@@ -28,8 +28,8 @@ pub enum Turn {
     Go,
     /// The device still runs the previous command for this long (ms).
     Wait(i64),
-    /// A `restart` replaced it.
-    Replaced,
+    /// A `restart` replaced it, or its line was cleared: why.
+    Replaced(String),
 }
 
 #[derive(Default)]
@@ -40,6 +40,8 @@ pub struct LaneState {
     waiting: usize,
     waiting_ms: i64,
     generation: u64,
+    /// Why the commands of older generations were dropped.
+    replaced_why: String,
     /// Per viewer: when each of their commands was admitted and for how long (fair share).
     held: HashMap<String, VecDeque<(i64, i64)>>,
     /// Who the running command is for (the overlay's "busy").
@@ -76,7 +78,7 @@ impl LaneState {
             }
             Concurrency::Queued => (self.busy_until - now).max(0) + self.waiting_ms,
             Concurrency::Restart => {
-                self.generation += 1;
+                self.replace_waiting("replaced by a newer command (mode restart)");
                 0
             }
             Concurrency::Single | Concurrency::Parallel => 0,
@@ -113,7 +115,7 @@ impl LaneState {
     /// Whether the command holding `ticket` may go now.
     pub fn turn(&self, ticket: Ticket, now: i64) -> Turn {
         if ticket.generation < self.generation {
-            return Turn::Replaced;
+            return Turn::Replaced(self.replaced_why.clone());
         }
         match ticket.mode {
             Concurrency::Queued | Concurrency::Single if self.busy_until > now => {
@@ -121,6 +123,12 @@ impl LaneState {
             }
             _ => Turn::Go,
         }
+    }
+
+    /// The commands waiting now will be dropped, for `why`.
+    pub fn replace_waiting(&mut self, why: &str) {
+        self.generation += 1;
+        why.clone_into(&mut self.replaced_why);
     }
 
     /// A command left the line (sent or dropped).
@@ -231,7 +239,9 @@ mod tests {
         let waiting = lane.admit(&queued, None, 1_000, T0, TTL).unwrap();
         let restart = device(Concurrency::Restart, 16, 100);
         let now = lane.admit(&restart, None, 1_000, T0 + 100, TTL).unwrap();
-        assert_eq!(lane.turn(waiting, T0 + 100), Turn::Replaced);
+        assert!(
+            matches!(lane.turn(waiting, T0 + 100), Turn::Replaced(why) if why.contains("restart"))
+        );
         assert_eq!(lane.turn(now, T0 + 100), Turn::Go);
         lane.started(Concurrency::Restart, 1_000, None, T0 + 100);
         assert_eq!(

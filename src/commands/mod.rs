@@ -7,5 +7,6 @@ pub mod record;
 pub mod remote;
 pub mod router;
 pub mod routes;
+pub mod shared_lane;
 pub mod shared_rate;
 pub mod why;

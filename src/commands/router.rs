@@ -13,6 +13,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::commands::lane::{LaneState, Ticket, Turn};
+use crate::commands::shared_lane::{Claim, SharedLane};
 
 use crate::clock::SharedClock;
 use crate::commands::record::{Outcome, Recorder};
@@ -63,6 +64,12 @@ impl Job {
             .as_ref()
             .and_then(crate::protocol::EventUser::key)
     }
+}
+
+/// Why a command whose local turn came may not go yet, as the other nodes see the device.
+enum Shared {
+    Wait(i64),
+    Refused(CommandStatus, String),
 }
 
 /// One device's line: its worker's inbox, its state, and the bell a `restart` rings.
@@ -126,6 +133,8 @@ pub(crate) struct Inner {
     remote: std::sync::OnceLock<Arc<crate::commands::remote::Remote>>,
     /// Commands per minute counted by every node together (`bus.kind = "redis"`).
     shared_rate: std::sync::OnceLock<Arc<SharedRate>>,
+    /// Each device's time, claimed by every node together (`bus.kind = "redis"`).
+    shared_lane: std::sync::OnceLock<Arc<SharedLane>>,
     recorder: Recorder,
     metrics: Arc<Metrics>,
     ttl_ms: i64,
@@ -160,6 +169,7 @@ impl CommandRouter {
                 hub,
                 remote: std::sync::OnceLock::new(),
                 shared_rate: std::sync::OnceLock::new(),
+                shared_lane: std::sync::OnceLock::new(),
                 recorder,
                 metrics,
                 ttl_ms: i64::try_from(ttl_ms).unwrap_or(2_000),
@@ -185,6 +195,11 @@ impl CommandRouter {
     /// Device and plan limits are then counted with the other nodes.
     pub fn set_shared_rate(&self, shared: Arc<SharedRate>) {
         let _ = self.inner.shared_rate.set(shared);
+    }
+
+    /// Device modes and fair shares then hold across the nodes.
+    pub fn set_shared_lane(&self, shared: Arc<SharedLane>) {
+        let _ = self.inner.shared_lane.set(shared);
     }
 
     /// Waits (at most `limit`) until the outcomes recorded so far are written.
@@ -351,6 +366,22 @@ impl CommandRouter {
         id
     }
 
+    /// Drops the commands waiting for `device_id` on this node (as `busy`, saying `why`);
+    /// returns how many there were. The one running ends by itself.
+    pub fn clear_line(&self, device_id: &str, why: &str) -> usize {
+        let Some(lane) = self.inner.lanes.lock().get(device_id).cloned() else {
+            return 0;
+        };
+        let waiting = {
+            let mut state = lane.state.lock();
+            let waiting = state.waiting();
+            state.replace_waiting(why);
+            waiting
+        };
+        lane.wake.notify_one();
+        waiting
+    }
+
     /// How busy a device is, as this node sees it.
     pub fn load(&self, device_id: &str) -> DeviceLoad {
         self.inner
@@ -450,38 +481,93 @@ impl CommandRouter {
         drop(tx);
         while let Some(job) = rx.recv().await {
             loop {
+                if self.now_ms() >= job.ticket.start_by {
+                    state.lock().left(job.command.duration_ms);
+                    self.finish(
+                        job,
+                        CommandStatus::Expired,
+                        Some("expired before it could be sent".into()),
+                        None,
+                    );
+                    break;
+                }
                 let turn = state.lock().turn(job.ticket, self.now_ms());
-                match turn {
-                    Turn::Go => {
-                        self.deliver(job, &state).await;
-                        break;
-                    }
-                    Turn::Replaced => {
-                        state.lock().left(job.command.duration_ms);
-                        self.finish(
-                            job,
-                            CommandStatus::Busy,
-                            Some("replaced by a newer command (mode restart)".into()),
-                            None,
-                        );
-                        break;
-                    }
-                    Turn::Wait(ms) => {
-                        let ms = u64::try_from(ms).unwrap_or(0).max(1);
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                            _ = wake.notified() => {}
+                let wait = match turn {
+                    Turn::Go => match self.claim(&job).await {
+                        Ok(claim) => {
+                            self.deliver(job, &state, claim).await;
+                            break;
                         }
+                        Err(Shared::Wait(ms)) => ms,
+                        Err(Shared::Refused(status, detail)) => {
+                            state.lock().left(job.command.duration_ms);
+                            self.finish(job, status, Some(detail), None);
+                            break;
+                        }
+                    },
+                    Turn::Replaced(why) => {
+                        state.lock().left(job.command.duration_ms);
+                        self.finish(job, CommandStatus::Busy, Some(why), None);
+                        break;
                     }
+                    Turn::Wait(ms) => ms,
+                };
+                let ms = u64::try_from(wait).unwrap_or(0).max(1);
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                    _ = wake.notified() => {}
                 }
             }
         }
     }
 
-    async fn deliver(&self, mut job: Job, state: &Mutex<LaneState>) {
+    /// With several nodes: the device's time for this command, claimed in Redis.
+    async fn claim(&self, job: &Job) -> Result<Option<(i64, i64)>, Shared> {
+        let Some(shared) = self.inner.shared_lane.get() else {
+            return Ok(None);
+        };
+        let c = &job.command;
+        let share = self.device(&c.device_id).map_or(100, |d| d.fair_share_pct);
+        match shared
+            .claim(
+                &c.device_id,
+                job.ticket.mode,
+                c.duration_ms,
+                job.viewer_key(),
+                share,
+                &c.id,
+            )
+            .await
+        {
+            Claim::Claimed { until, before } => Ok(Some((until, before))),
+            Claim::Unknown => Ok(None),
+            Claim::Wait(ms) => Err(Shared::Wait(ms)),
+            Claim::Busy => Err(Shared::Refused(
+                CommandStatus::Busy,
+                "the device is running a command sent by another node (mode single)".into(),
+            )),
+            Claim::OverShare(used) => Err(Shared::Refused(
+                CommandStatus::RateLimited,
+                format!(
+                    "{} already held the device {used} ms of the last minute (fair share {share} %)",
+                    job.viewer_name().unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
+    async fn deliver(&self, mut job: Job, state: &Mutex<LaneState>, claimed: Option<(i64, i64)>) {
         state.lock().left(job.command.duration_ms);
         let now = self.now_ms();
+        let give_back = |router: &CommandRouter, device_id: String| {
+            if let (Some((until, before)), Some(shared)) =
+                (claimed, router.inner.shared_lane.get().cloned())
+            {
+                tokio::spawn(async move { shared.give_back(&device_id, until, before).await });
+            }
+        };
         if now >= job.ticket.start_by {
+            give_back(self, job.command.device_id.clone());
             return self.finish(
                 job,
                 CommandStatus::Expired,
@@ -494,6 +580,7 @@ impl CommandRouter {
         let c = &job.command;
         // Engaged while this command waited in the line.
         if self.kill_engaged(&c.workspace_id) {
+            give_back(self, job.command.device_id.clone());
             return self.finish(
                 job,
                 CommandStatus::Blocked,
@@ -518,6 +605,7 @@ impl CommandRouter {
                 _ => None,
             };
             if let Some((status, detail)) = refused {
+                give_back(self, job.command.device_id.clone());
                 return self.finish(job, status, Some(detail), None);
             }
         }
@@ -525,6 +613,7 @@ impl CommandRouter {
         let frame = match serde_json::to_string(&ServerFrame::Command(c.clone())) {
             Ok(json) => json,
             Err(err) => {
+                give_back(self, job.command.device_id.clone());
                 return self.finish(
                     job,
                     CommandStatus::Failed,
@@ -544,6 +633,7 @@ impl CommandRouter {
                 SendError::Offline => (CommandStatus::Undeliverable, "the device went offline"),
                 SendError::Full => (CommandStatus::Busy, "the agent is not reading its socket"),
             };
+            give_back(self, job.command.device_id.clone());
             return self.finish(job, status, Some(detail.into()), None);
         }
         self.inner.metrics.commands_sent.inc();
@@ -572,6 +662,7 @@ impl CommandRouter {
         };
         if status != CommandStatus::Done {
             state.lock().not_run(until, before);
+            give_back(self, job.command.device_id.clone());
         }
         self.finish(job, status, detail, acked_at);
     }

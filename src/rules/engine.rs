@@ -177,9 +177,11 @@ impl RuleEngine {
         }
         self.metrics.rule_events.inc();
         if let crate::protocol::EventKind::StreamStatus { status } = &event.kind {
-            self.stage
-                .health
-                .note(&event.stream_id, Feed::of_event(*status), event.ts);
+            let feed = Feed::of_event(*status);
+            self.stage.health.note(&event.stream_id, feed, event.ts);
+            if feed == Feed::NotLive {
+                self.disarm(&event);
+            }
         }
         let now = self.router.now_ms();
         let (health, prices) = (&self.stage.health, &self.prices);
@@ -331,6 +333,37 @@ impl RuleEngine {
             }
             (true, false) => self.to_keep.push(trace),
             _ => self.traces.publish(trace),
+        }
+    }
+
+    /// The livestream ended: the rules armed with it drop what still waits for their devices
+    /// (what runs ends by itself: the board times every command).
+    fn disarm(&self, event: &Event) {
+        let Some(index) = self.rules.get(&event.workspace_id) else {
+            return;
+        };
+        let devices: HashSet<&str> = index
+            .values()
+            .flatten()
+            .filter(|r| r.options.arm.as_ref().is_some_and(|a| a.with_live))
+            .filter(|r| {
+                r.livestream_id
+                    .as_ref()
+                    .is_none_or(|ls| *ls == event.stream_id)
+            })
+            .map(|r| r.then.device_id.as_str())
+            .collect();
+        for device_id in devices {
+            let dropped = self.router.clear_line(
+                device_id,
+                "the livestream ended: its armed rules are disarmed",
+            );
+            tracing::info!(
+                livestream_id = %event.stream_id,
+                device_id,
+                dropped,
+                "livestream ended: armed rules disarmed, waiting commands dropped"
+            );
         }
     }
 

@@ -262,8 +262,42 @@ async fn an_armed_rule_fires_only_while_live_and_every_rule_pauses_while_the_fee
     s.inject(status("live")).await;
     s.inject(rose_from("ann")).await;
     assert_eq!(s.expect_command().await["cmd"], "LAMP_ON");
-    // The stream ends: the rule disarms.
+    // A long armed command runs and another waits its turn when the stream ends: the rule
+    // disarms, and what waited is dropped.
+    s.rule_with(
+        json!({"name": "Long", "when": {"event": "gift", "gift_name": "Lion"},
+        "then": {"device_id": s.dev, "command": "MOTOR_SPIN", "duration_ms": 3000},
+        "arm": {"with_live": true}}),
+    )
+    .await;
+    let lion = json!({"event_type": "gift", "payload": {"gift_id": 1, "gift_name": "Lion", "diamond_count": 1,
+        "repeat_count": 1, "total_diamonds": 1, "user": viewer("bo")}});
+    s.inject(lion.clone()).await;
+    assert_eq!(s.expect_command().await["cmd"], "MOTOR_SPIN");
+    s.inject(lion).await;
     s.inject(status("ended")).await;
+    let dropped = eventually("the waiting command dropped", || async {
+        let commands = s
+            .app
+            .get(
+                &format!("/workspaces/{}/commands?limit=50", s.ws),
+                &s.owner.token,
+            )
+            .await
+            .body;
+        commands.as_array().and_then(|list| {
+            list.iter()
+                .find(|c| {
+                    c["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("livestream ended"))
+                })
+                .cloned()
+        })
+    })
+    .await;
+    assert_eq!(dropped["status"], "busy", "{dropped}");
+    s.expect_nothing().await;
     s.inject(rose_from("ann")).await;
     s.expect_nothing().await;
 

@@ -617,3 +617,117 @@ async fn a_device_limit_holds_for_commands_issued_on_both_nodes() {
         "{fourth}"
     );
 }
+
+/// Device modes and fair shares hold across nodes: commands for one device issued on two
+/// nodes take turns (`queued`), are dropped while it runs (`single`), and one viewer's
+/// commands on both nodes count against one share.
+#[actix_web::test]
+async fn a_device_takes_turns_whichever_node_issues_its_commands() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let ws = a.workspace(&owner, "Studio").await;
+    let (dev, token) = device(&a, &owner, &ws, "Claw", &["LED_ON"]).await;
+    let mut agent = connect_agent(&b, &token).await.expect("agent on B");
+    let set = |body: Value| {
+        let (a, owner, ws, dev) = (&a, &owner, &ws, &dev);
+        async move {
+            a.patch(
+                &format!("/workspaces/{ws}/devices/{dev}"),
+                &owner.token,
+                body,
+            )
+            .await
+            .expect(200)
+        }
+    };
+    let command = |ms: i64, viewer: Option<&str>| livectl::commands::router::Request {
+        duration_ms: ms,
+        viewer: viewer.map(|v| livectl::protocol::EventUser {
+            id: v.into(),
+            unique_id: v.into(),
+            nickname: v.into(),
+        }),
+        ..request(&ws, &dev, "LED_ON")
+    };
+    for _ in 0..250 {
+        let on_a = a
+            .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
+            .await
+            .expect(200);
+        if on_a["online"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ack = |id: Value| json!({"type": "ack", "id": id, "status": "done"});
+
+    // Queued (the default): B's command waits for A's 800 ms.
+    let before_first = Instant::now();
+    a.state.router.dispatch(command(800, None));
+    let first = next_of(&mut agent.socket, "command").await;
+    crate::agents::send_json(&mut agent.socket, ack(first["id"].clone())).await;
+    let second = b.state.router.dispatch(command(100, None));
+    let frame = next_of(&mut agent.socket, "command").await;
+    assert_eq!(frame["id"], second.as_str());
+    assert!(
+        before_first.elapsed() >= Duration::from_millis(800),
+        "B's command waited for A's: {:?}",
+        before_first.elapsed()
+    );
+    crate::agents::send_json(&mut agent.socket, ack(frame["id"].clone())).await;
+    assert_eq!(
+        wait_command(&b, &owner, &ws, &second).await["status"],
+        "done"
+    );
+
+    // Single: while A's command runs, B's is dropped.
+    set(json!({"concurrency": "single"})).await;
+    let single = |node: &TestApp| {
+        node.state
+            .router
+            .device(&dev)
+            .is_some_and(|d| d.concurrency == livectl::devices::model::Concurrency::Single)
+    };
+    eventually("both nodes know the mode", || single(&a) && single(&b)).await;
+    eventually("B's last command has run its 100 ms", || {
+        b.state.router.load(&dev).busy_until <= b.state.router.now_ms()
+    })
+    .await;
+    let running = a.state.router.dispatch(command(2_000, None));
+    let frame = next_of(&mut agent.socket, "command").await;
+    assert_eq!(frame["id"], running.as_str());
+    crate::agents::send_json(&mut agent.socket, ack(frame["id"].clone())).await;
+    let dropped = b.state.router.dispatch(command(100, None));
+    let refused = wait_command(&b, &owner, &ws, &dropped).await;
+    assert_eq!(refused["status"], "busy", "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("another node"),
+        "{refused}"
+    );
+
+    // One viewer's share counts what both nodes sent for them: 10 % of a minute is 6 s.
+    set(json!({"concurrency": "parallel", "fair_share_pct": 10})).await;
+    let parallel = |node: &TestApp| {
+        node.state
+            .router
+            .device(&dev)
+            .is_some_and(|d| d.fair_share_pct == 10)
+    };
+    eventually("both nodes know the share", || parallel(&a) && parallel(&b)).await;
+    for node in [&a, &b] {
+        let id = node.state.router.dispatch(command(3_000, Some("alice")));
+        let frame = next_of(&mut agent.socket, "command").await;
+        assert_eq!(frame["id"], id.as_str());
+        crate::agents::send_json(&mut agent.socket, ack(frame["id"].clone())).await;
+    }
+    let over = a.state.router.dispatch(command(1, Some("alice")));
+    let refused = wait_command(&a, &owner, &ws, &over).await;
+    assert_eq!(refused["status"], "rate_limited", "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fair share 10 %"),
+        "{refused}"
+    );
+}
