@@ -821,6 +821,7 @@ reason-not-your-turn = hàng chờ: đang là lượt của { $viewer }
 reason-no-turn = hàng chờ: chưa ai có lượt (một vé mua một lượt)
 reason-wheel-other = vòng quay: lần quay chọn { $command }
 reason-game-no-viewer = trò chơi cần biết người xem, mà TikTok không cho biết
+reason-game-shared = đã tính cho trò chơi (trạng thái được các máy chủ dùng chung)
 reason-game-mismatch = trạng thái trò chơi không khớp với quy tắc này; không chạy
 reason-fired = đã chạy: { $command } trong { $ms } ms
 reason-blocked = mọi điều kiện đều đúng, nhưng công tắc dừng khẩn cấp đang bật: lệnh đã bị chặn

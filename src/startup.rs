@@ -188,6 +188,13 @@ impl Application {
         // The rule engine has a thread of its own too: nothing else on this node can delay
         // the decisions that move hardware.
         let stage = crate::rules::engine::Stage::default();
+        if let Some(client) = &shared {
+            stage.games.set_shared(Arc::new(
+                crate::presets::shared_games::SharedGames::connect(client, namespace)
+                    .await
+                    .context("connecting to Redis (games)")?,
+            ));
+        }
         let engine = RuleEngine::new(
             db.clone(),
             router.clone(),

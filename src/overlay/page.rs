@@ -164,7 +164,7 @@ fn load(conn: &mut crate::db::DbConnection, ws: &str, now: i64) -> AppResult<Sto
     })
 }
 
-fn panel(state: &AppState, stored: Stored, now: i64) -> Panel {
+async fn panel(state: &AppState, stored: Stored, now: i64) -> Panel {
     let mappings = stored
         .rules
         .iter()
@@ -191,20 +191,17 @@ fn panel(state: &AppState, stored: Stored, now: i64) -> Panel {
             })
         })
         .collect();
-    let games = stored
-        .presets
-        .iter()
-        .map(|g| {
-            let view = state.stage.games.view(g, now);
-            Game {
-                id: g.id.clone(),
-                name: g.name.clone(),
-                kind: g.kind.to_string(),
-                now: words::game_now(&view),
-                percent: words::goal_percent(&view),
-            }
-        })
-        .collect();
+    let mut games = Vec::with_capacity(stored.presets.len());
+    for g in &stored.presets {
+        let view = state.stage.games.view(g, now).await;
+        games.push(Game {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            kind: g.kind.to_string(),
+            now: words::game_now(&view),
+            percent: words::goal_percent(&view),
+        });
+    }
     let devices = stored
         .devices
         .iter()
@@ -250,13 +247,12 @@ async fn panel_for(state: &AppState, token: String) -> Result<Panel, PageError> 
             None => Ok(None),
         })
         .await?;
-    stored
-        .map(|stored| panel(state, stored, now))
-        .ok_or_else(|| {
-            PageError::App(AppError::NotFound(
-                "no overlay with this address: it was revoked, or never existed".into(),
-            ))
-        })
+    match stored {
+        Some(stored) => Ok(panel(state, stored, now).await),
+        None => Err(PageError::App(AppError::NotFound(
+            "no overlay with this address: it was revoked, or never existed".into(),
+        ))),
+    }
 }
 
 pub async fn page(state: web::Data<AppState>, path: web::Path<String>) -> PageResult {

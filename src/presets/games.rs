@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::commands::router::Request;
 use crate::presets::model::{GoalUnit, PresetInput, PresetKind, PresetRow};
 use crate::presets::role::GameRole;
+use crate::presets::shared_games::SharedGames;
 use crate::protocol::{Event, EventKind};
 use crate::rules::matcher::CompiledRule;
 use crate::rules::reason::Reason;
@@ -131,10 +132,12 @@ enum State {
 #[derive(Default)]
 pub struct Games {
     states: Mutex<HashMap<String, State>>,
+    /// With several nodes, the state every node shares (Redis); `states` then stays empty.
+    shared: std::sync::OnceLock<std::sync::Arc<SharedGames>>,
 }
 
 /// The units an event adds to a goal.
-fn units(unit: GoalUnit, event: &EventKind) -> i64 {
+pub(crate) fn units(unit: GoalUnit, event: &EventKind) -> i64 {
     match (unit, event) {
         (GoalUnit::Likes, EventKind::Like { count, .. }) => (*count).max(0),
         (GoalUnit::Diamonds, EventKind::Gift { total_diamonds, .. }) => (*total_diamonds).max(0),
@@ -144,6 +147,32 @@ fn units(unit: GoalUnit, event: &EventKind) -> i64 {
 }
 
 impl Games {
+    pub fn set_shared(&self, shared: std::sync::Arc<SharedGames>) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// The shared state, when there are several nodes.
+    pub fn shared(&self) -> Option<std::sync::Arc<SharedGames>> {
+        self.shared.get().cloned()
+    }
+
+    /// The game's state as the API and the overlay show it, wherever it is kept.
+    pub async fn view(&self, preset: &PresetRow, now: i64) -> GameView {
+        let local = self.local_view(preset, now);
+        match self.shared() {
+            Some(shared) => shared.view(preset, local).await,
+            None => local,
+        }
+    }
+
+    /// Forgets a removed game's state.
+    pub async fn forget(&self, preset_id: &str) {
+        self.states.lock().remove(preset_id);
+        if let Some(shared) = self.shared() {
+            shared.forget(preset_id).await;
+        }
+    }
+
     /// A game rule fired on `event`: what runs now.
     pub fn on_fire(
         &self,
@@ -250,7 +279,7 @@ impl Games {
                 queue.advance(now);
                 Decision::Hold(Reason::new("reason-ticket").with("waiting", queue.order.len()))
             }
-            GameRole::QueueControl { preset_id } => {
+            GameRole::QueueControl { preset_id, .. } => {
                 let Some(State::Queue(queue)) = states.get_mut(preset_id) else {
                     return Decision::Hold(Reason::new("reason-no-turn"));
                 };
@@ -326,12 +355,9 @@ impl Games {
         due
     }
 
-    pub fn forget(&self, preset_id: &str) {
-        self.states.lock().remove(preset_id);
-    }
-
-    /// The game's state as the API and the overlay show it.
-    pub fn view(&self, preset: &PresetRow, now: i64) -> GameView {
+    /// The game's state as this node keeps it (its shape, with the configured defaults, when
+    /// the state is shared).
+    fn local_view(&self, preset: &PresetRow, now: i64) -> GameView {
         let mut states = self.states.lock();
         let state = states.get_mut(&preset.id);
         let mut view = GameView {

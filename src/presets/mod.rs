@@ -3,7 +3,8 @@
 //!
 //! - `model`: the game as written, checked, turned into rules; the `presets` table.
 //! - `role`: the part each of a game's rules plays (kept with the rule).
-//! - `games`: the games' live state, which the rule engine keeps.
+//! - `games`: the games' live state, which the rule engine keeps (`shared_games`: in Redis,
+//!   for several nodes).
 //! - `routes`: list, make, remove, and the live state.
 //! - `pages`: the dashboard's page of games.
 
@@ -12,3 +13,4 @@ pub mod model;
 pub mod pages;
 pub mod role;
 pub mod routes;
+pub mod shared_games;

@@ -403,6 +403,7 @@ impl PresetInput {
                         ),
                         role: Some(GameRole::QueueControl {
                             preset_id: id.clone(),
+                            turn_s,
                         }),
                     }
                 }));

@@ -163,24 +163,24 @@ async fn render_page(
         .db
         .run(move |conn| Ok((PresetRow::list(conn, &id)?, DeviceRow::list(conn, &id)?)))
         .await?;
+    let mut lines = Vec::with_capacity(games.len());
+    for g in &games {
+        let view = state.stage.games.view(g, state.router.now_ms()).await;
+        lines.push(GameLine {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            kind: g.kind.to_string(),
+            rules: g.rule_ids.get().len(),
+            now: crate::overlay::words::game_now(&view),
+        });
+    }
     html(
         failure.status(),
         &PresetsPage {
             can_manage: allows(access.role, Action::ManageRules),
             ws_id,
             layout,
-            games: games
-                .iter()
-                .map(|g| GameLine {
-                    id: g.id.clone(),
-                    name: g.name.clone(),
-                    kind: g.kind.to_string(),
-                    rules: g.rule_ids.get().len(),
-                    now: crate::overlay::words::game_now(
-                        &state.stage.games.view(g, state.router.now_ms()),
-                    ),
-                })
-                .collect(),
+            games: lines,
             devices: devices.into_iter().map(|d| (d.id, d.name)).collect(),
             form,
             refused: refused.to_owned(),

@@ -29,7 +29,12 @@ pub enum GameRole {
     /// A qualifying gift buys its viewer a turn.
     QueueTicket { preset_id: String, turn_s: i64 },
     /// A control word runs its command only for the viewer whose turn it is.
-    QueueControl { preset_id: String },
+    QueueControl {
+        preset_id: String,
+        /// The queue's turn, for moving it on when a control word comes after it ended.
+        #[serde(default = "thirty")]
+        turn_s: i64,
+    },
     /// The choices share a trigger; one of them, drawn by weight, runs.
     WheelChoice { preset_id: String, weight: i64 },
 }
@@ -40,8 +45,12 @@ impl GameRole {
             GameRole::Goal { preset_id, .. }
             | GameRole::VoteOption { preset_id, .. }
             | GameRole::QueueTicket { preset_id, .. }
-            | GameRole::QueueControl { preset_id }
+            | GameRole::QueueControl { preset_id, .. }
             | GameRole::WheelChoice { preset_id, .. } => preset_id,
         }
     }
+}
+
+fn thirty() -> i64 {
+    30
 }

@@ -189,7 +189,7 @@ pub async fn delete(state: &AppState, caller: &Caller, ws: &str, id: &str) -> Ap
         })
         .await?;
     reload(state, scope.workspace_id(), &rule_ids).await;
-    state.stage.games.forget(id);
+    state.stage.games.forget(id).await;
     Ok(())
 }
 
@@ -205,7 +205,6 @@ pub async fn preset_state(
     let (ws, id) = path.into_inner();
     let scope = WorkspaceScope::enter(&state, &caller, &ws, Action::View).await?;
     let row: PresetRow = scope.find(&id).await?;
-    Ok(web::Json(
-        state.stage.games.view(&row, state.router.now_ms()),
-    ))
+    let view = state.stage.games.view(&row, state.router.now_ms()).await;
+    Ok(web::Json(view))
 }

@@ -20,6 +20,7 @@ use crate::error::AppResult;
 use crate::live::health::{Feed, FeedHealth};
 use crate::presets::games::{Decision, Games};
 use crate::presets::role::GameRole;
+use crate::presets::shared_games::SharedDecision;
 use crate::protocol::Event;
 use crate::rules::matcher::CompiledRule;
 use crate::rules::model::{self, RuleRow};
@@ -55,6 +56,16 @@ pub struct RuleEngine {
     stage: Stage,
     /// Rules with `price_scaling`: how far their price has risen (this node's firings).
     prices: HashMap<String, PriceLevel>,
+    /// Game rules that fired in this chunk, for the shared games to decide (several nodes).
+    game_firings: Vec<GameFiring>,
+}
+
+/// A game rule's firing, decided by the games every node shares.
+struct GameFiring {
+    role: GameRole,
+    word: String,
+    event: Arc<Event>,
+    request: Request,
 }
 
 /// What the rules know besides events: the games' state and the feeds' health (shared with
@@ -111,6 +122,7 @@ impl RuleEngine {
         Self {
             stage,
             prices: HashMap::new(),
+            game_firings: Vec::new(),
             traces,
             db,
             router,
@@ -239,7 +251,7 @@ impl RuleEngine {
                 (pending, judged)
             }
             .into_actor(self)
-            .map(|(pending, judged), act, _| match judged {
+            .map(|(pending, judged), act, ctx| match judged {
                 Ok(judged) => {
                     for (plan, judged) in pending.into_iter().zip(judged) {
                         let verdicts = judged.map(|rules| {
@@ -256,6 +268,7 @@ impl RuleEngine {
                         });
                         act.finish(plan, verdicts);
                     }
+                    act.decide_games(ctx);
                 }
                 Err(err) => {
                     act.metrics.rule_state_errors.inc();
@@ -336,6 +349,121 @@ impl RuleEngine {
         }
     }
 
+    /// Hands this chunk's game firings to the games every node shares, in order, and runs
+    /// what they decide. The engine waits: the next events are decided after these.
+    fn decide_games(&mut self, ctx: &mut Context<Self>) {
+        let firings = std::mem::take(&mut self.game_firings);
+        let Some(shared) = self.stage.games.shared().filter(|_| !firings.is_empty()) else {
+            return;
+        };
+        ctx.wait(
+            async move {
+                let mut decided = Vec::with_capacity(firings.len());
+                for f in firings {
+                    let viewer = f
+                        .event
+                        .kind
+                        .user()
+                        .and_then(|u| u.key().map(|k| (k.to_owned(), u.display())));
+                    let decision = match (&f.role, &viewer) {
+                        (
+                            GameRole::Goal {
+                                preset_id,
+                                unit,
+                                target,
+                                grow_pct,
+                            },
+                            _,
+                        ) => {
+                            let units = crate::presets::games::units(*unit, &f.event.kind);
+                            shared
+                                .goal(preset_id, units, *target, grow_pct.unwrap_or(0))
+                                .await
+                        }
+                        (
+                            GameRole::VoteOption {
+                                preset_id,
+                                index,
+                                window_s,
+                            },
+                            Some((key, _)),
+                        ) => {
+                            shared
+                                .vote(
+                                    preset_id,
+                                    &f.event.workspace_id,
+                                    key,
+                                    f.request.rule_id.as_deref().unwrap_or_default(),
+                                    &f.word,
+                                    *index,
+                                    window_s * 1000,
+                                )
+                                .await
+                        }
+                        (GameRole::QueueTicket { preset_id, turn_s }, Some((key, name))) => {
+                            shared.ticket(preset_id, key, name, turn_s * 1000).await
+                        }
+                        (GameRole::QueueControl { preset_id, turn_s }, Some((key, _))) => {
+                            shared.control(preset_id, key, turn_s * 1000).await
+                        }
+                        _ => SharedDecision::NoTurn,
+                    };
+                    decided.push((f.request, decision));
+                }
+                decided
+            }
+            .into_actor(self)
+            .map(|decided, act, _| {
+                for (request, decision) in decided {
+                    if let SharedDecision::Run(times) = decision {
+                        act.metrics.rule_matches.inc();
+                        for _ in 0..times {
+                            act.router.dispatch(request.clone());
+                        }
+                    }
+                }
+            }),
+        );
+    }
+
+    /// Runs the winners of the shared votes that closed (each taken by one node only).
+    fn close_shared_votes(&mut self, ctx: &mut Context<Self>) {
+        let Some(shared) = self.stage.games.shared() else {
+            return;
+        };
+        ctx.spawn(
+            async move { shared.close_votes().await }
+                .into_actor(self)
+                .map(|winners, act, _| {
+                    for winner in winners {
+                        let rule = act
+                            .rules
+                            .get(&winner.workspace_id)
+                            .and_then(|index| {
+                                index.values().flatten().find(|r| r.id == winner.rule_id)
+                            })
+                            .cloned();
+                        let Some(rule) = rule else {
+                            tracing::warn!(rule_id = %winner.rule_id, "a vote's winning rule is gone; nothing runs");
+                            continue;
+                        };
+                        act.metrics.rule_matches.inc();
+                        act.router.dispatch(Request {
+                            workspace_id: winner.workspace_id,
+                            device_id: rule.then.device_id.clone(),
+                            cmd: rule.then.command.clone(),
+                            duration_ms: rule.then.duration_ms,
+                            params: rule.then.params.clone(),
+                            rule_id: Some(rule.id.clone()),
+                            event_id: None,
+                            event_at: None,
+                            viewer: None,
+                        });
+                    }
+                }),
+        );
+    }
+
     /// The livestream ended: the rules armed with it drop what still waits for their devices
     /// (what runs ends by itself: the board times every command).
     fn disarm(&self, event: &Event) {
@@ -388,6 +516,22 @@ impl RuleEngine {
         };
         let times = match &rule.options.game {
             None => 1,
+            Some(GameRole::WheelChoice { preset_id, .. }) => {
+                if let Some(shared) = self.stage.games.shared() {
+                    let (preset_id, label) = (preset_id.clone(), rule.then.command.clone());
+                    actix::spawn(async move { shared.wheel_spun(&preset_id, &label).await });
+                }
+                1
+            }
+            Some(role) if self.stage.games.shared().is_some() => {
+                self.game_firings.push(GameFiring {
+                    role: role.clone(),
+                    word: rule.when.equals.clone().unwrap_or_default(),
+                    event: Arc::new(event.clone()),
+                    request: request(),
+                });
+                return (Err(Reason::new("reason-game-shared")), None);
+            }
             Some(role) => match self.stage.games.on_fire(rule, role, event, request, now) {
                 Decision::Run(times) => times,
                 Decision::Hold(reason) => return (Err(reason), None),
@@ -578,11 +722,12 @@ impl Actor for RuleEngine {
             }),
         );
         ctx.run_interval(FLUSH_EVERY, |act, ctx| act.flush(ctx));
-        ctx.run_interval(GAME_TICK, |act, _| {
+        ctx.run_interval(GAME_TICK, |act, ctx| {
             for request in act.stage.games.tick(act.router.now_ms()) {
                 act.metrics.rule_matches.inc();
                 act.router.dispatch(request);
             }
+            act.close_shared_votes(ctx);
         });
         ctx.run_interval(FEEDS_EVERY, |act, ctx| {
             let (db, health) = (act.db.clone(), act.stage.health.clone());

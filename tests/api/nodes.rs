@@ -731,3 +731,166 @@ async fn a_device_takes_turns_whichever_node_issues_its_commands() {
         "{refused}"
     );
 }
+
+/// An event injected through `node`'s API.
+async fn inject(node: &TestApp, token: &str, ws: &str, ls: &str, body: Value) {
+    node.post(
+        &format!("/workspaces/{ws}/livestreams/{ls}/events"),
+        token,
+        body,
+    )
+    .await
+    .expect(202);
+}
+
+/// A node's answer to `GET …/presets/{id}/state`.
+async fn game_state(node: &TestApp, token: &str, ws: &str, id: &str) -> Value {
+    node.get(&format!("/workspaces/{ws}/presets/{id}/state"), token)
+        .await
+        .expect(200)
+}
+
+/// Commands issued so far by `rule` (either node's history: one database).
+async fn issued_by(node: &TestApp, token: &str, ws: &str, rule: &str) -> usize {
+    node.get(&format!("/workspaces/{ws}/commands?limit=200"), token)
+        .await
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule_id"] == rule)
+        .count()
+}
+
+/// Games count the events every node handles: a goal fills from both nodes' events and runs
+/// once, a vote's window closes on one node only, and a queue's turns are the same whichever
+/// node is asked.
+#[actix_web::test]
+async fn games_count_every_nodes_events_and_run_once() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let token = owner.token.as_str();
+    let ws = a.workspace(&owner, "Games").await;
+    let ls = a.simulator_livestream(&owner, &ws).await;
+    let (dev, _) = device(
+        &a,
+        &owner,
+        &ws,
+        "Claw",
+        &["CONFETTI", "LAMP_ON", "CAMERA", "LEFT"],
+    )
+    .await;
+    let make = |body: Value| {
+        let (a, ws) = (&a, &ws);
+        async move {
+            a.post(&format!("/workspaces/{ws}/presets"), token, body)
+                .await
+                .expect(201)
+        }
+    };
+    let goal = make(
+        json!({"kind": "goal", "name": "Likes", "unit": "likes", "target": 10,
+        "device_id": dev, "command": "CONFETTI", "duration_ms": 0}),
+    )
+    .await;
+    let vote = make(
+        json!({"kind": "vote", "name": "Vote", "window_s": 2, "options": [
+        {"word": "lamp", "device_id": dev, "command": "LAMP_ON", "duration_ms": 0},
+        {"word": "camera", "device_id": dev, "command": "CAMERA", "duration_ms": 0}]}),
+    )
+    .await;
+    let queue = make(
+        json!({"kind": "queue", "name": "Claw", "ticket": {"gift_name": "Rose"}, "turn_s": 60,
+        "controls": [{"word": "left", "device_id": dev, "command": "LEFT", "duration_ms": 0}]}),
+    )
+    .await;
+    let probe =
+        json!({"livestream_id": ls, "event": {"event_type": "comment", "payload": {"text": "x"}}});
+    tested_until(&b, token, &ws, &probe, |lines| lines.len() == 5).await;
+    let id = |game: &Value| game["id"].as_str().unwrap().to_owned();
+    let rule = |game: &Value, i: usize| game["rule_ids"][i].as_str().unwrap().to_owned();
+
+    // Five bursts of 2 likes, through both nodes: one goal of 10, one command.
+    for i in 0..5 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        inject(
+            node,
+            token,
+            &ws,
+            &ls,
+            json!({"event_type": "like", "payload": {"count": 2, "total": 0}}),
+        )
+        .await;
+    }
+    fired_after(&a, &b, 5).await;
+    let mut reached = Value::Null;
+    for _ in 0..250 {
+        reached = game_state(&b, token, &ws, &id(&goal)).await;
+        if reached["goal"]["reached"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(reached["goal"]["reached"], 1, "{reached}");
+    assert_eq!(reached["goal"]["progress"], 0, "{reached}");
+    assert_eq!(
+        game_state(&a, token, &ws, &id(&goal)).await["goal"],
+        reached["goal"],
+        "both nodes see one goal"
+    );
+
+    // Three voters through both nodes; the window closes once, on one node: one command.
+    comment(&a, token, &ws, &ls, "lamp", "ann").await;
+    comment(&b, token, &ws, &ls, "camera", "bo").await;
+    comment(&b, token, &ws, &ls, "lamp", "cy").await;
+    fired_after(&a, &b, 8).await;
+    let open = game_state(&a, token, &ws, &id(&vote)).await;
+    assert_eq!(open["vote"]["open"], true, "{open}");
+    assert_eq!(open["vote"]["options"][0]["votes"], 2, "{open}");
+    let mut closed = Value::Null;
+    for _ in 0..500 {
+        closed = game_state(&b, token, &ws, &id(&vote)).await;
+        if closed["vote"]["last_winner"] == "lamp" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(closed["vote"]["last_winner"], "lamp", "{closed}");
+    let mut lamp = 0;
+    for _ in 0..250 {
+        lamp = issued_by(&a, token, &ws, &rule(&vote, 0)).await;
+        if lamp > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(lamp, 1, "the winner ran once");
+    assert_eq!(issued_by(&a, token, &ws, &rule(&vote, 1)).await, 0);
+
+    // Tickets through both nodes; whose turn it is is the same on both.
+    let rose = |who: &str| {
+        json!({"event_type": "gift", "payload": {"gift_id": 5655, "gift_name": "Rose", "diamond_count": 1,
+        "repeat_count": 1, "total_diamonds": 1, "user": {"id": who, "unique_id": who, "nickname": who}}})
+    };
+    inject(&a, token, &ws, &ls, rose("alice")).await;
+    fired_after(&a, &b, 9).await;
+    inject(&b, token, &ws, &ls, rose("bob")).await;
+    fired_after(&a, &b, 10).await;
+    for node in [&a, &b] {
+        let state = game_state(node, token, &ws, &id(&queue)).await;
+        assert_eq!(state["queue"]["turn"]["viewer"], "alice", "{state}");
+        assert_eq!(state["queue"]["waiting"], json!(["bob"]), "{state}");
+    }
+    comment(&a, token, &ws, &ls, "left", "bob").await;
+    comment(&b, token, &ws, &ls, "left", "alice").await;
+    fired_after(&a, &b, 12).await;
+    let mut left = 0;
+    for _ in 0..250 {
+        left = issued_by(&a, token, &ws, &rule(&queue, 1)).await;
+        if left > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 1, "only the player's word ran");
+}

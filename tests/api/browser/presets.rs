@@ -83,3 +83,39 @@ async fn an_owner_makes_and_removes_games_and_a_viewer_sees_why_not() {
     v.check("viewer").await;
     v.close().await;
 }
+
+/// The rule builder's stream options: a rule armed with the livestream within hours of a time
+/// zone; hours it cannot read are explained on their field.
+#[actix_web::test]
+async fn the_builder_arms_a_rule_with_the_livestream_and_explains_bad_hours() {
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    let ws = app.workspace(&owner, "Armed").await;
+    crate::agents::device(&app, &owner, &ws, "Lamp", &["LED_ON"]).await;
+    let b = Browser::start("rule-options").await;
+    b.sign_in(&app, &owner.email).await;
+    b.open(&app, &format!("/w/{ws}/rules/new")).await;
+    b.fill("#rule-name", "Evening spin").await;
+    b.fill("#rule-contains", "spin").await;
+    b.click("#rule-arm_with_live").await;
+    b.fill("#rule-arm_hours", "25:00-26:00").await;
+    b.click("#save-rule").await;
+    let why = b.text("#rule-arm_hours-error").await;
+    assert!(why.contains("HH:MM"), "{why}");
+    b.drain_expected_refusal(422).await;
+    b.check("bad-hours").await;
+    b.fill("#rule-arm_hours", "18:00-23:30").await;
+    b.fill("#rule-arm_tz", "Asia/Ho_Chi_Minh").await;
+    b.click("#save-rule").await;
+    b.wait_path(&format!("/w/{ws}/rules")).await;
+    let rules = app
+        .get(&format!("/workspaces/{ws}/rules"), &owner.token)
+        .await
+        .expect(200);
+    let rule = &rules[0];
+    assert_eq!(rule["arm"]["with_live"], true, "{rule}");
+    assert_eq!(rule["arm"]["hours"], "18:00-23:30");
+    assert_eq!(rule["arm"]["tz"], "Asia/Ho_Chi_Minh");
+    assert_eq!(rule["pause_on_feed_trouble"], true);
+    b.close().await;
+}
