@@ -177,26 +177,40 @@ async fn a_consumer_killed_mid_stream_loses_nothing() {
     let dir = setup.data_dir.path().to_path_buf();
     let url = setup.state.settings.database_url();
     let ns2 = ns.clone();
-    let node = spawn_app_with(move |s| {
-        s.server.data_dir = dir;
-        s.database.url = url;
-        use_redis(s);
-        s.redis.namespace = ns2;
-        s.redis.claim_idle_ms = 300;
-    })
-    .await;
-    let token = node
-        .call(
+    // Each step has a limit: a step that never ends fails here, saying which, instead of
+    // being ended by the runner without a word.
+    let step = Duration::from_secs(30);
+    let node = tokio::time::timeout(
+        step,
+        spawn_app_with(move |s| {
+            s.server.data_dir = dir;
+            s.database.url = url;
+            use_redis(s);
+            s.redis.namespace = ns2;
+            s.redis.claim_idle_ms = 300;
+        }),
+    )
+    .await
+    .expect("the second node starts");
+    let token = tokio::time::timeout(
+        step,
+        node.call(
             Method::POST,
             &format!("/workspaces/{ws}/devices/{dev}/token"),
             Some(&owner.token),
             None,
-        )
-        .await
-        .expect(201);
-    let mut agent = connect_agent(&node, token["agent_token"].as_str().unwrap())
-        .await
-        .unwrap();
+        ),
+    )
+    .await
+    .expect("the token is rotated")
+    .expect(201);
+    let mut agent = tokio::time::timeout(
+        step,
+        connect_agent(&node, token["agent_token"].as_str().unwrap()),
+    )
+    .await
+    .expect("the agent connects")
+    .unwrap();
     let mut got = Vec::new();
     for _ in 0..2 {
         let frame = next_json(&mut agent.socket)
@@ -217,7 +231,11 @@ async fn a_consumer_killed_mid_stream_loses_nothing() {
             .await
             .is_err()
     );
-    let pending: redis::streams::StreamPendingReply = conn.xpending(&key, &group).await.unwrap();
+    let pending: redis::streams::StreamPendingReply =
+        tokio::time::timeout(step, conn.xpending(&key, &group))
+            .await
+            .expect("Redis answers")
+            .unwrap();
     assert_eq!(pending.count(), 0);
 }
 
