@@ -165,6 +165,7 @@ async fn bench_idle_actors() {
             saver: livectl::live::saver::StateSaver::start(state.db.clone()),
             sign_budget: std::sync::Arc::new(livectl::auth::rate_limit::RateLimiter::new(1000)),
             sealer: state.sealer.clone(),
+            gifts: std::sync::Arc::new(livectl::live::gifts::GiftCatalogue::new(state.db.clone())),
         },
         None,
     )

@@ -145,6 +145,7 @@ impl Application {
                 settings.tiktok.sign_calls_per_minute,
             )),
             sealer: sealer.clone(),
+            gifts: Arc::new(crate::live::gifts::GiftCatalogue::new(db.clone())),
         };
         let node = format!("{}-{}", std::process::id(), crate::ids::new_id("node"));
         // Several nodes share Redis: the control plane, leases, rule state and limits.

@@ -227,6 +227,16 @@ diesel::joinable!(livestreams -> workspaces (workspace_id));
 diesel::joinable!(rules -> workspaces (workspace_id));
 
 diesel::table! {
+    gifts (gift_id) {
+        gift_id -> BigInt,
+        name -> Text,
+        diamond_count -> BigInt,
+        image_url -> Nullable<Text>,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
     event_traces (event_id) {
         event_id -> Text,
         workspace_id -> Text,
@@ -309,4 +319,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     agent_pairings,
     presets,
     overlay_tokens,
+    gifts,
 );

@@ -68,6 +68,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(crate::presets::routes::create_preset)
         .service(crate::presets::routes::delete_preset)
         .service(crate::presets::routes::preset_state)
+        .service(crate::live::routes::list_gifts)
         .service(crate::overlay::routes::create_overlay_token)
         .service(crate::overlay::routes::list_overlay_tokens)
         .service(crate::overlay::routes::revoke_overlay_token)

@@ -58,6 +58,8 @@ pub struct Deps {
     pub sign_budget: Arc<RateLimiter>,
     /// Opens workspaces' own TikTok credentials.
     pub sealer: Arc<crate::live::credentials::Sealer>,
+    /// The gifts TikTok sends, kept for the presets' pickers.
+    pub gifts: Arc<crate::live::gifts::GiftCatalogue>,
 }
 
 #[derive(Debug, Clone)]
@@ -424,6 +426,9 @@ impl Handler<FromSource> for LivestreamActor {
                     self.cursor = Some(response.cursor.clone());
                 }
                 let out = self.decoder.ingest(&response, now_ms(), backlog);
+                for gift in out.gifts {
+                    self.deps.gifts.note(gift);
+                }
                 for (kind, ts) in out.events {
                     self.publish(kind, ts, false);
                 }

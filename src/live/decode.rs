@@ -138,6 +138,8 @@ pub struct GiftStep {
     pub streakable: bool,
     /// TikTok's id of the streak (with the viewer and the gift, what keys it).
     pub group_id: i64,
+    /// The gift's picture on TikTok's CDN, when the message carries one.
+    pub image_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,6 +188,9 @@ pub fn decode_message(method: &str, payload: &[u8]) -> Result<Option<Decoded>, D
                 repeat_end: m.repeat_end == 1,
                 streakable: gift.r#type == 1,
                 group_id: m.group_id,
+                image_url: gift
+                    .image
+                    .and_then(|i| i.url.into_iter().find(|u| u.starts_with("https://"))),
             });
             (m.common, item)
         }
@@ -340,6 +345,8 @@ struct Streak {
 pub struct Output {
     /// Events with their time (ms).
     pub events: Vec<(EventKind, i64)>,
+    /// Gifts seen, for the gift catalogue.
+    pub gifts: Vec<crate::live::gifts::GiftInfo>,
     pub ended: bool,
     pub duplicates: usize,
     pub errors: usize,
@@ -418,8 +425,12 @@ impl StreamDecoder {
                 ));
                 out.ended = true;
             }
-            Item::Gift(step) if !step.streakable => out.events.push((gift_event(&step), ts)),
+            Item::Gift(step) if !step.streakable => {
+                out.gifts.push(crate::live::gifts::GiftInfo::of(&step));
+                out.events.push((gift_event(&step), ts))
+            }
             Item::Gift(step) => {
+                out.gifts.push(crate::live::gifts::GiftInfo::of(&step));
                 let key = (step.user.id.clone(), step.gift_id, step.group_id);
                 self.closed.retain(|_, at| now_ms - *at < CLOSED_STREAKS_MS);
                 if self.closed.contains_key(&key) {
@@ -501,6 +512,7 @@ mod streak_tests {
                 repeat_end,
                 streakable: true,
                 group_id,
+                image_url: None,
             }),
         }
     }

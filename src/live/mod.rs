@@ -3,6 +3,7 @@
 pub mod client;
 pub mod credentials;
 pub mod decode;
+pub mod gifts;
 pub mod health;
 
 /// Messages generated from `proto/webcast.proto`.

@@ -349,3 +349,14 @@ pub async fn inject(
     };
     Ok(event_id)
 }
+
+/// The gifts TikTok has sent to this installation's livestreams, cheapest first: name, price in
+/// diamonds, picture (for choosing a gift in a rule or a game).
+#[utoipa::path(tag = "livestreams", responses((status = 200, body = Vec<crate::live::gifts::GiftInfo>)), security(("bearer" = [])))]
+#[get("/gifts")]
+pub async fn list_gifts(
+    state: web::Data<AppState>,
+    _caller: Caller,
+) -> AppResult<web::Json<Vec<crate::live::gifts::GiftInfo>>> {
+    Ok(web::Json(state.db.run(crate::live::gifts::list).await?))
+}

@@ -140,6 +140,8 @@ struct PresetsPage {
     ws_id: String,
     games: Vec<GameLine>,
     devices: Vec<(String, String)>,
+    /// The gift catalogue, for the gift fields' suggestions.
+    gifts: Vec<crate::live::gifts::GiftInfo>,
     can_manage: bool,
     form: GameForm,
     /// Which form was refused: `gift` or `goal`.
@@ -159,9 +161,15 @@ async fn render_page(
         Layout::for_workspace(state, session, ws, Action::View, "rules", "page-presets").await?;
     let ws_id = access.workspace.id.clone();
     let id = ws_id.clone();
-    let (games, devices) = state
+    let (games, devices, gifts) = state
         .db
-        .run(move |conn| Ok((PresetRow::list(conn, &id)?, DeviceRow::list(conn, &id)?)))
+        .run(move |conn| {
+            Ok((
+                PresetRow::list(conn, &id)?,
+                DeviceRow::list(conn, &id)?,
+                crate::live::gifts::list(conn)?,
+            ))
+        })
         .await?;
     let mut lines = Vec::with_capacity(games.len());
     for g in &games {
@@ -182,6 +190,7 @@ async fn render_page(
             layout,
             games: lines,
             devices: devices.into_iter().map(|d| (d.id, d.name)).collect(),
+            gifts,
             form,
             refused: refused.to_owned(),
             failure,

@@ -373,6 +373,9 @@ pub fn gift(msg_id: i64, user: i64, repeat_count: i32, repeat_end: bool) -> pb::
         user: Some(viewer(user)),
         repeat_end: i32::from(repeat_end),
         gift: Some(pb::Gift {
+            image: Some(pb::Image {
+                url: vec!["https://p16-webcast.tiktokcdn.com/img/maliva/webcast-va/rose.png~tplv-obj.webp".into()],
+            }),
             id: 5655,
             combo: true,
             r#type: 1,

@@ -197,6 +197,22 @@ async fn connect_burst_acks_reconnect_dedupe_and_end() {
         }
         other => panic!("{other:?}"),
     }
+    // The gift went into the catalogue, with its price and picture.
+    let catalogue = crate::helpers::eventually("the rose in the gift catalogue", || async {
+        let gifts = t.app.get("/gifts", &t.owner.token).await.expect(200);
+        gifts
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["name"] == "Rose").cloned())
+    })
+    .await;
+    assert_eq!(catalogue["gift_id"], 5655);
+    assert_eq!(catalogue["diamond_count"], 1);
+    assert!(
+        catalogue["image_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://p16-webcast.tiktokcdn.com/")),
+        "{catalogue}"
+    );
     for _ in 0..100 {
         if t.fake.control.acks.lock().contains(&77) {
             break;

@@ -219,6 +219,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/api/v1/workspaces/{ws}/presets"),
     ("DELETE", "/api/v1/workspaces/{ws}/presets/{id}"),
     ("GET", "/api/v1/workspaces/{ws}/presets/{id}/state"),
+    ("GET", "/api/v1/gifts"),
     ("POST", "/api/v1/workspaces/{ws}/overlay-tokens"),
     ("GET", "/api/v1/workspaces/{ws}/overlay-tokens"),
     ("DELETE", "/api/v1/workspaces/{ws}/overlay-tokens/{id}"),
