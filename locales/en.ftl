@@ -844,6 +844,7 @@ reason-no-turn = queue: no one's turn (a ticket buys one)
 reason-wheel-other = wheel: the spin chose { $command }
 reason-game-no-viewer = the game needs to know the viewer, and TikTok named no one
 reason-game-shared = counted by the game (its state is shared by the nodes)
+reason-price-shared = price_scaling: checked against the price every node shares
 reason-game-mismatch = the game's state does not match this rule; not fired
 reason-fired = fired: { $command } for { $ms } ms
 reason-blocked = all conditions hold, but the kill switch is engaged: the command was blocked

@@ -822,6 +822,7 @@ reason-no-turn = hàng chờ: chưa ai có lượt (một vé mua một lượt)
 reason-wheel-other = vòng quay: lần quay chọn { $command }
 reason-game-no-viewer = trò chơi cần biết người xem, mà TikTok không cho biết
 reason-game-shared = đã tính cho trò chơi (trạng thái được các máy chủ dùng chung)
+reason-price-shared = price_scaling: được so với giá chung của các máy chủ
 reason-game-mismatch = trạng thái trò chơi không khớp với quy tắc này; không chạy
 reason-fired = đã chạy: { $command } trong { $ms } ms
 reason-blocked = mọi điều kiện đều đúng, nhưng công tắc dừng khẩn cấp đang bật: lệnh đã bị chặn

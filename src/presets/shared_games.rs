@@ -147,6 +147,20 @@ for _, who in ipairs(order) do table.insert(out, redis.call('HGET', KEYS[2], who
 return out
 "#;
 
+/// A rule's rising price. KEYS: its level. ARGV: the gift's diamonds, the base price, step %,
+/// decay ms. → {1, price} fired (the level rises) · {0, price} too cheap.
+const PRICE: &str = r#"
+local diamonds, base, step, decay = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+local at = tonumber(redis.call('HGET', KEYS[1], 'at') or tostring(now))
+level = math.max(0, level - math.max(0, now - at) / decay)
+local price = math.ceil(math.max(base, 1) * (1 + step / 100 * level))
+if diamonds < price then return {0, price} end
+redis.call('HSET', KEYS[1], 'level', tostring(level + 1), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.floor(decay * (level + 1)) + 60000)
+return {1, price}
+"#;
+
 /// What a shared game decides for one firing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SharedDecision {
@@ -164,6 +178,7 @@ pub enum SharedDecision {
     },
     NotYourTurn(String),
     NoTurn,
+    TooCheap(i64),
     /// Redis did not answer: nothing runs (to be safe).
     Unreachable,
 }
@@ -177,6 +192,7 @@ pub struct SharedGames {
     ticket: redis::Script,
     control: redis::Script,
     queue_view: redis::Script,
+    price: redis::Script,
 }
 
 /// A closed vote: its workspace, and the option rule that won.
@@ -198,6 +214,7 @@ impl SharedGames {
             ticket: queue(TICKET),
             control: queue(CONTROL),
             queue_view: queue(QUEUE_VIEW),
+            price: with_now(PRICE),
         })
     }
 
@@ -311,6 +328,28 @@ impl SharedGames {
             Some((0, name)) => SharedDecision::NotYourTurn(name),
             Some(_) => SharedDecision::NoTurn,
             None => SharedDecision::Unreachable,
+        }
+    }
+
+    /// Whether a gift of `diamonds` meets the rule's price now; if so the price rises.
+    pub async fn price(
+        &self,
+        rule_id: &str,
+        diamonds: i64,
+        base: i64,
+        step_pct: i64,
+        decay_ms: i64,
+    ) -> SharedDecision {
+        let mut call = self.price.prepare_invoke();
+        call.key(format!("{}:price:{rule_id}", self.namespace))
+            .arg(diamonds)
+            .arg(base)
+            .arg(step_pct)
+            .arg(decay_ms.max(1));
+        match self.run::<Vec<i64>>(call).await.as_deref() {
+            Some([1, _]) => SharedDecision::Run(1),
+            Some([_, price]) => SharedDecision::TooCheap(*price),
+            _ => SharedDecision::Unreachable,
         }
     }
 

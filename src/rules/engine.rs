@@ -60,9 +60,20 @@ pub struct RuleEngine {
     game_firings: Vec<GameFiring>,
 }
 
-/// A game rule's firing, decided by the games every node shares.
+enum Deferred {
+    Game(GameRole),
+    /// The rule's price now, from the gift's worth: its base price and how it rises.
+    Price {
+        rule_id: String,
+        base: i64,
+        scaling: crate::rules::options::PriceScaling,
+    },
+}
+
+/// A firing decided in Redis, with every node's firings: a game rule's, or a rule with a
+/// rising price.
 struct GameFiring {
-    role: GameRole,
+    part: Deferred,
     word: String,
     event: Arc<Event>,
     request: Request,
@@ -197,6 +208,8 @@ impl RuleEngine {
         }
         let now = self.router.now_ms();
         let (health, prices) = (&self.stage.health, &self.prices);
+        // With several nodes the price is checked where it is kept (Redis), at firing.
+        let local_prices = self.stage.games.shared().is_none();
         let rules = self
             .rules
             .get(&event.workspace_id)
@@ -205,9 +218,10 @@ impl RuleEngine {
             .unwrap_or_default()
             .into_iter()
             .map(|rule| {
-                let conditions = rule
-                    .conditions(&event)
-                    .and_then(|()| rule.gates(&event, health, prices.get(&rule.id), now));
+                let conditions = rule.conditions(&event).and_then(|()| {
+                    let price = prices.get(&rule.id).filter(|_| local_prices);
+                    rule.gates(&event, health, price, now)
+                });
                 (rule, conditions)
             })
             .collect();
@@ -365,7 +379,33 @@ impl RuleEngine {
                         .kind
                         .user()
                         .and_then(|u| u.key().map(|k| (k.to_owned(), u.display())));
-                    let decision = match (&f.role, &viewer) {
+                    let role = match &f.part {
+                        Deferred::Game(role) => role,
+                        Deferred::Price {
+                            rule_id,
+                            base,
+                            scaling,
+                        } => {
+                            let diamonds = match &f.event.kind {
+                                crate::protocol::EventKind::Gift { total_diamonds, .. } => {
+                                    *total_diamonds
+                                }
+                                _ => 0,
+                            };
+                            let decision = shared
+                                .price(
+                                    rule_id,
+                                    diamonds,
+                                    *base,
+                                    scaling.step_pct,
+                                    scaling.decay_s * 1000,
+                                )
+                                .await;
+                            decided.push((f.request, decision));
+                            continue;
+                        }
+                    };
+                    let decision = match (role, &viewer) {
                         (
                             GameRole::Goal {
                                 preset_id,
@@ -525,7 +565,7 @@ impl RuleEngine {
             }
             Some(role) if self.stage.games.shared().is_some() => {
                 self.game_firings.push(GameFiring {
-                    role: role.clone(),
+                    part: Deferred::Game(role.clone()),
                     word: rule.when.equals.clone().unwrap_or_default(),
                     event: Arc::new(event.clone()),
                     request: request(),
@@ -538,6 +578,19 @@ impl RuleEngine {
             },
         };
         if let Some(scaling) = &rule.options.price_scaling {
+            if self.stage.games.shared().is_some() {
+                self.game_firings.push(GameFiring {
+                    part: Deferred::Price {
+                        rule_id: rule.id.clone(),
+                        base: rule.when.min_diamonds.unwrap_or(1),
+                        scaling: *scaling,
+                    },
+                    word: String::new(),
+                    event: Arc::new(event.clone()),
+                    request: request(),
+                });
+                return (Err(Reason::new("reason-price-shared")), None);
+            }
             self.prices
                 .entry(rule.id.clone())
                 .or_default()

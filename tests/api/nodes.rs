@@ -894,3 +894,58 @@ async fn games_count_every_nodes_events_and_run_once() {
     }
     assert_eq!(left, 1, "only the player's word ran");
 }
+
+/// A rising price is one price for every node: a gift too cheap after a firing on one node is
+/// too cheap on the other.
+#[actix_web::test]
+async fn a_rising_price_is_the_same_on_every_node() {
+    let (a, b) = two_nodes().await;
+    let owner = a.user("owner").await;
+    let token = owner.token.as_str();
+    let ws = a.workspace(&owner, "Prices").await;
+    let ls = a.simulator_livestream(&owner, &ws).await;
+    let (dev, _) = device(&a, &owner, &ws, "Claw", &["LED_ON"]).await;
+    let rule = a
+        .post(
+            &format!("/workspaces/{ws}/rules"),
+            token,
+            json!({"name": "Pricey",
+            "when": {"event": "gift", "min_diamonds": 10},
+            "then": {"device_id": dev, "command": "LED_ON", "duration_ms": 0},
+            "price_scaling": {"step_pct": 100, "decay_s": 600}}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let probe = json!({"livestream_id": ls, "event": {"event_type": "gift", "payload": {"gift_id": 1, "gift_name": "Box", "diamond_count": 10, "repeat_count": 1, "total_diamonds": 10}}});
+    tested_until(&b, token, &ws, &probe, |lines| lines.len() == 1).await;
+    let gift = |diamonds: i64, who: &str| {
+        json!({"event_type": "gift", "payload": {"gift_id": 1, "gift_name": "Box",
+        "diamond_count": diamonds, "repeat_count": 1, "total_diamonds": diamonds, "user": {"id": who, "unique_id": who, "nickname": who}}})
+    };
+    let issued = |n: usize| {
+        let (a, ws, rule) = (&a, &ws, &rule);
+        async move {
+            for _ in 0..250 {
+                if issued_by(a, token, ws, rule).await >= n {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            issued_by(a, token, ws, rule).await
+        }
+    };
+    inject(&a, token, &ws, &ls, gift(10, "ann")).await;
+    fired_after(&a, &b, 1).await;
+    assert_eq!(issued(1).await, 1);
+    // Now 20 diamonds, whichever node takes the next gift.
+    inject(&b, token, &ws, &ls, gift(10, "bo")).await;
+    inject(&a, token, &ws, &ls, gift(10, "cy")).await;
+    fired_after(&a, &b, 3).await;
+    assert_eq!(issued(2).await, 1, "too cheap on both nodes");
+    inject(&b, token, &ws, &ls, gift(20, "di")).await;
+    fired_after(&a, &b, 4).await;
+    assert_eq!(issued(2).await, 2);
+}

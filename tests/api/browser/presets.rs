@@ -107,7 +107,8 @@ async fn the_builder_arms_a_rule_with_the_livestream_and_explains_bad_hours() {
     b.fill("#rule-arm_hours", "18:00-23:30").await;
     b.fill("#rule-arm_tz", "Asia/Ho_Chi_Minh").await;
     b.click("#save-rule").await;
-    b.wait_path(&format!("/w/{ws}/rules")).await;
+    // The refused form was already at /w/{ws}/rules: wait for the saved rule's row.
+    b.find("[data-rule-id]").await;
     let rules = app
         .get(&format!("/workspaces/{ws}/rules"), &owner.token)
         .await
