@@ -315,11 +315,16 @@ impl Settings {
         Ok(())
     }
 
+    /// `server.public_url` without its trailing `/`, to put paths after.
+    pub fn public_base(&self) -> &str {
+        self.server.public_url.trim_end_matches('/')
+    }
+
     /// Where people reach this server once it listens on `bound`: `server.public_url`, unless
     /// that was left at its built-in default while the server listens elsewhere (`--http
     /// 127.0.0.1:9000`): then the address it really listens on.
     pub fn reachable_url(&self, bound: SocketAddr) -> String {
-        let configured = self.server.public_url.trim_end_matches('/');
+        let configured = self.public_base();
         if configured != DEFAULT_PUBLIC_URL || bound.port() == 8080 {
             return configured.to_owned();
         }

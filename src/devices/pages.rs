@@ -256,12 +256,7 @@ async fn token_page(
         layout,
         device,
         token,
-        server: state
-            .settings
-            .server
-            .public_url
-            .trim_end_matches('/')
-            .to_owned(),
+        server: state.settings.public_base().to_owned(),
         credentials,
         mqtt_host,
         mqtt_port,

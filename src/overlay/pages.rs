@@ -86,12 +86,7 @@ async fn render_page(
             form,
             failure,
             created,
-            server: state
-                .settings
-                .server
-                .public_url
-                .trim_end_matches('/')
-                .to_owned(),
+            server: state.settings.public_base().to_owned(),
         },
     )
 }

@@ -142,7 +142,7 @@ struct InstallPs1 {
 /// Where the installer should fetch from: `server.public_url`, unless it was left at its
 /// default: then the address the script itself was fetched from.
 fn server_url(req: &HttpRequest, state: &AppState) -> String {
-    let configured = state.settings.server.public_url.trim_end_matches('/');
+    let configured = state.settings.public_base();
     if configured != crate::config::DEFAULT_PUBLIC_URL {
         return configured.to_owned();
     }

@@ -56,19 +56,6 @@ impl Setup {
         .await;
     }
 
-    async fn rule_with(&self, body: Value) -> String {
-        let rule = self
-            .app
-            .post(
-                &format!("/workspaces/{}/rules", self.ws),
-                &self.owner.token,
-                body,
-            )
-            .await
-            .expect(201);
-        rule["id"].as_str().unwrap().to_owned()
-    }
-
     /// Why `rule_id` would or would not fire on `event` now (the rules' dry run).
     async fn why(&self, event: Value, rule_id: &str) -> String {
         let results = self
@@ -228,7 +215,7 @@ async fn a_growing_goal_needs_more_each_time() {
 async fn an_armed_rule_fires_only_while_live_and_every_rule_pauses_while_the_feed_reconnects() {
     let mut s = setup().await;
     let armed = s
-        .rule_with(
+        .rule(
             json!({"name": "Live only", "when": {"event": "gift", "gift_name": "Rose"},
             "then": {"device_id": s.dev, "command": "LAMP_ON", "duration_ms": 0},
             "arm": {"with_live": true}}),
@@ -264,7 +251,7 @@ async fn an_armed_rule_fires_only_while_live_and_every_rule_pauses_while_the_fee
     assert_eq!(s.expect_command().await["cmd"], "LAMP_ON");
     // A long armed command runs and another waits its turn when the stream ends: the rule
     // disarms, and what waited is dropped.
-    s.rule_with(
+    s.rule(
         json!({"name": "Long", "when": {"event": "gift", "gift_name": "Lion"},
         "then": {"device_id": s.dev, "command": "MOTOR_SPIN", "duration_ms": 3000},
         "arm": {"with_live": true}}),
@@ -320,7 +307,7 @@ async fn an_armed_rule_fires_only_while_live_and_every_rule_pauses_while_the_fee
         .expect(422);
     assert!(refused["details"]["fields"]["arm.hours"].is_string());
     let later = s
-        .rule_with(json!({"name": "Evening", "when": {"event": "follow"},
+        .rule(json!({"name": "Evening", "when": {"event": "follow"},
             "then": {"device_id": s.dev, "command": "CAMERA", "duration_ms": 0},
             "arm": {"with_live": false, "hours": hours, "tz": "UTC"}}))
         .await;
@@ -334,7 +321,7 @@ async fn an_armed_rule_fires_only_while_live_and_every_rule_pauses_while_the_fee
 async fn a_rising_price_asks_more_after_each_firing_and_falls_back() {
     let mut s = setup().await;
     let rule = s
-        .rule_with(
+        .rule(
             json!({"name": "Pricey", "when": {"event": "gift", "min_diamonds": 10},
             "then": {"device_id": s.dev, "command": "MOTOR_SPIN", "duration_ms": 0},
             "price_scaling": {"step_pct": 100, "decay_s": 1}}),

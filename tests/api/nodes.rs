@@ -36,6 +36,21 @@ async fn two_nodes_with(adjust: impl Fn(&mut livectl::config::Settings)) -> (Tes
     (a, b)
 }
 
+/// Waits (up to 5 s) until `node` shows the device online (its agent may be on another node).
+async fn online_on(node: &TestApp, token: &str, ws: &str, dev: &str) {
+    for _ in 0..250 {
+        let device = node
+            .get(&format!("/workspaces/{ws}/devices/{dev}"), token)
+            .await
+            .expect(200);
+        if device["online"] == true {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{dev} never showed online");
+}
+
 /// Waits (up to 5 s) until `ok` holds.
 async fn eventually(what: &str, ok: impl Fn() -> bool) -> Duration {
     let start = Instant::now();
@@ -583,16 +598,7 @@ async fn a_device_limit_holds_for_commands_issued_on_both_nodes() {
             .is_some_and(|d| d.max_commands_per_minute == 3)
     };
     eventually("both nodes know the limit", || limited(&a) && limited(&b)).await;
-    for _ in 0..250 {
-        let on_a = a
-            .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
-            .await
-            .expect(200);
-        if on_a["online"] == true {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    online_on(&a, &owner.token, &ws, &dev).await;
 
     // Three commands, issued on A, B and A, go through; the fourth, on B, is over the limit
     // although B itself issued only two.
@@ -649,16 +655,7 @@ async fn a_device_takes_turns_whichever_node_issues_its_commands() {
         }),
         ..request(&ws, &dev, "LED_ON")
     };
-    for _ in 0..250 {
-        let on_a = a
-            .get(&format!("/workspaces/{ws}/devices/{dev}"), &owner.token)
-            .await
-            .expect(200);
-        if on_a["online"] == true {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    online_on(&a, &owner.token, &ws, &dev).await;
     let ack = |id: Value| json!({"type": "ack", "id": id, "status": "done"});
 
     // Queued (the default): B's command waits for A's 800 ms.

@@ -47,7 +47,7 @@ pub(crate) async fn setup() -> Setup {
 }
 
 impl Setup {
-    async fn rule(&self, body: Value) -> String {
+    pub(crate) async fn rule(&self, body: Value) -> String {
         let rule = self
             .app
             .post(
