@@ -81,6 +81,7 @@ async fn every_page_speaks_vietnamese_and_english() {
         format!("/w/{ws}/rules"),
         format!("/w/{ws}/rules/new"),
         format!("/w/{ws}/presets"),
+        format!("/w/{ws}/overlay"),
         format!("/w/{ws}/commands"),
         format!("/w/{ws}/events/{event}/why"),
         format!("/w/{ws}/audit"),
