@@ -84,13 +84,15 @@ impl FeedHealth {
     }
 }
 
-/// Every livestream's state in the table and when it was written.
+/// The livestreams' states written at or after `since` (ms), and when.
 pub fn load_feeds(
     conn: &mut crate::db::DbConnection,
+    since: i64,
 ) -> crate::error::AppResult<Vec<(String, Status, i64)>> {
     use crate::db::schema::livestreams;
     use diesel::prelude::*;
     Ok(livestreams::table
+        .filter(livestreams::updated_at.ge(since))
         .select((
             livestreams::id,
             livestreams::status,

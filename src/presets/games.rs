@@ -156,6 +156,11 @@ impl Games {
         self.shared.get().cloned()
     }
 
+    /// Whether the state is shared (several nodes); for the engine's per-event checks.
+    pub fn is_shared(&self) -> bool {
+        self.shared.get().is_some()
+    }
+
     /// The game's state as the API and the overlay show it, wherever it is kept.
     pub async fn view(&self, preset: &PresetRow, now: i64) -> GameView {
         let local = self.local_view(preset, now);

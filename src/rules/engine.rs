@@ -58,6 +58,8 @@ pub struct RuleEngine {
     prices: HashMap<String, PriceLevel>,
     /// Game rules that fired in this chunk, for the shared games to decide (several nodes).
     game_firings: Vec<GameFiring>,
+    /// The newest `livestreams.updated_at` read for the feeds' health.
+    feeds_since: i64,
 }
 
 enum Deferred {
@@ -134,6 +136,7 @@ impl RuleEngine {
             stage,
             prices: HashMap::new(),
             game_firings: Vec::new(),
+            feeds_since: 0,
             traces,
             db,
             router,
@@ -209,7 +212,7 @@ impl RuleEngine {
         let now = self.router.now_ms();
         let (health, prices) = (&self.stage.health, &self.prices);
         // With several nodes the price is checked where it is kept (Redis), at firing.
-        let local_prices = self.stage.games.shared().is_none();
+        let local_prices = !self.stage.games.is_shared();
         let rules = self
             .rules
             .get(&event.workspace_id)
@@ -366,8 +369,11 @@ impl RuleEngine {
     /// Hands this chunk's game firings to the games every node shares, in order, and runs
     /// what they decide. The engine waits: the next events are decided after these.
     fn decide_games(&mut self, ctx: &mut Context<Self>) {
+        if self.game_firings.is_empty() {
+            return;
+        }
         let firings = std::mem::take(&mut self.game_firings);
-        let Some(shared) = self.stage.games.shared().filter(|_| !firings.is_empty()) else {
+        let Some(shared) = self.stage.games.shared() else {
             return;
         };
         ctx.wait(
@@ -563,7 +569,7 @@ impl RuleEngine {
                 }
                 1
             }
-            Some(role) if self.stage.games.shared().is_some() => {
+            Some(role) if self.stage.games.is_shared() => {
                 self.game_firings.push(GameFiring {
                     part: Deferred::Game(role.clone()),
                     word: rule.when.equals.clone().unwrap_or_default(),
@@ -578,7 +584,7 @@ impl RuleEngine {
             },
         };
         if let Some(scaling) = &rule.options.price_scaling {
-            if self.stage.games.shared().is_some() {
+            if self.stage.games.is_shared() {
                 self.game_firings.push(GameFiring {
                     part: Deferred::Price {
                         rule_id: rule.id.clone(),
@@ -783,21 +789,27 @@ impl Actor for RuleEngine {
             act.close_shared_votes(ctx);
         });
         ctx.run_interval(FEEDS_EVERY, |act, ctx| {
-            let (db, health) = (act.db.clone(), act.stage.health.clone());
+            // Only the rows written since the last read: with thousands of livestreams the
+            // table is not scanned every second.
+            let (db, health, since) = (act.db.clone(), act.stage.health.clone(), act.feeds_since);
             ctx.spawn(
                 async move {
-                    match db.run(crate::live::health::load_feeds).await {
-                        Ok(feeds) => {
-                            for (id, status, at) in feeds {
-                                health.note(&id, Feed::of_status(status), at);
-                            }
-                        }
+                    let feeds = db
+                        .run(move |conn| crate::live::health::load_feeds(conn, since))
+                        .await;
+                    match feeds {
+                        Ok(feeds) => feeds.into_iter().fold(since, |newest, (id, status, at)| {
+                            health.note(&id, Feed::of_status(status), at);
+                            newest.max(at)
+                        }),
                         Err(err) => {
-                            tracing::warn!(error = ?err, "could not read the livestreams' states for the rules")
+                            tracing::warn!(error = ?err, "could not read the livestreams' states for the rules");
+                            since
                         }
                     }
                 }
-                .into_actor(act),
+                .into_actor(act)
+                .map(|newest, act, _| act.feeds_since = act.feeds_since.max(newest)),
             );
         });
     }

@@ -747,6 +747,17 @@ async fn game_state(node: &TestApp, token: &str, ws: &str, id: &str) -> Value {
         .expect(200)
 }
 
+/// Commands issued by `rule` once there are at least `n` (or after 5 s, however many).
+async fn issued_at_least(node: &TestApp, token: &str, ws: &str, rule: &str, n: usize) -> usize {
+    for _ in 0..250 {
+        if issued_by(node, token, ws, rule).await >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    issued_by(node, token, ws, rule).await
+}
+
 /// Commands issued so far by `rule` (either node's history: one database).
 async fn issued_by(node: &TestApp, token: &str, ws: &str, rule: &str) -> usize {
     node.get(&format!("/workspaces/{ws}/commands?limit=200"), token)
@@ -853,14 +864,7 @@ async fn games_count_every_nodes_events_and_run_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(closed["vote"]["last_winner"], "lamp", "{closed}");
-    let mut lamp = 0;
-    for _ in 0..250 {
-        lamp = issued_by(&a, token, &ws, &rule(&vote, 0)).await;
-        if lamp > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let lamp = issued_at_least(&a, token, &ws, &rule(&vote, 0), 1).await;
     assert_eq!(lamp, 1, "the winner ran once");
     assert_eq!(issued_by(&a, token, &ws, &rule(&vote, 1)).await, 0);
 
@@ -881,14 +885,7 @@ async fn games_count_every_nodes_events_and_run_once() {
     comment(&a, token, &ws, &ls, "left", "bob").await;
     comment(&b, token, &ws, &ls, "left", "alice").await;
     fired_after(&a, &b, 12).await;
-    let mut left = 0;
-    for _ in 0..250 {
-        left = issued_by(&a, token, &ws, &rule(&queue, 1)).await;
-        if left > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let left = issued_at_least(&a, token, &ws, &rule(&queue, 1), 1).await;
     assert_eq!(left, 1, "only the player's word ran");
 }
 
@@ -922,18 +919,7 @@ async fn a_rising_price_is_the_same_on_every_node() {
         json!({"event_type": "gift", "payload": {"gift_id": 1, "gift_name": "Box",
         "diamond_count": diamonds, "repeat_count": 1, "total_diamonds": diamonds, "user": {"id": who, "unique_id": who, "nickname": who}}})
     };
-    let issued = |n: usize| {
-        let (a, ws, rule) = (&a, &ws, &rule);
-        async move {
-            for _ in 0..250 {
-                if issued_by(a, token, ws, rule).await >= n {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            issued_by(a, token, ws, rule).await
-        }
-    };
+    let issued = |n: usize| issued_at_least(&a, token, &ws, &rule, n);
     inject(&a, token, &ws, &ls, gift(10, "ann")).await;
     fired_after(&a, &b, 1).await;
     assert_eq!(issued(1).await, 1);

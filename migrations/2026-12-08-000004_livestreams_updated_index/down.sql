@@ -1,0 +1,1 @@
+DROP INDEX livestreams_updated_at;
