@@ -93,6 +93,9 @@ pub struct Stage {
 const GAME_TICK: Duration = Duration::from_millis(200);
 /// How often the feeds' states are read from the table (kept there by their nodes).
 const FEEDS_EVERY: Duration = Duration::from_secs(1);
+/// How far back each read looks past the newest row it saw: rows written by a node whose
+/// clock is a little behind are not missed.
+const FEEDS_OVERLAP_MS: i64 = 10_000;
 
 /// One event and, per rule listening for its type, whether its conditions hold.
 struct Plan {
@@ -795,7 +798,9 @@ impl Actor for RuleEngine {
             ctx.spawn(
                 async move {
                     let feeds = db
-                        .run(move |conn| crate::live::health::load_feeds(conn, since))
+                        .run(move |conn| {
+                            crate::live::health::load_feeds(conn, since - FEEDS_OVERLAP_MS)
+                        })
                         .await;
                     match feeds {
                         Ok(feeds) => feeds.into_iter().fold(since, |newest, (id, status, at)| {
