@@ -75,6 +75,7 @@ async fn usage_shows_every_limit_and_counts_commands_live() {
         "settings",
         "presets",
         "devices/pair",
+        "overlay",
     ]
     .map(|page| format!("/w/{ws}/{page}"))
     .into_iter()
